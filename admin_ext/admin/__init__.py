@@ -1,0 +1,2 @@
+"""Admin classes, one module per domain; imported by the admin's autodiscovery."""
+from admin_ext.admin import core  # noqa: F401

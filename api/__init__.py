@@ -1,0 +1,51 @@
+"""The one NinjaAPI, mounted at /api/v1 (SPEC §8)."""
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from api import errors
+from api.routers import (
+    admin_bad_leads,
+    admin_distribution,
+    admin_leads,
+    admin_money,
+    admin_providers,
+    admin_queues,
+    auth,
+    leads,
+    provider_account,
+    provider_bad_leads,
+    provider_leads,
+    provider_money,
+    webhooks,
+)
+
+api = NinjaAPI(
+    title="Hot Lead API",
+    version="1.0.0",
+    urls_namespace="api-v1",
+    description=(
+        "The public, provider and admin API of Hot Lead. Errors always have the body "
+        '`{"error": {"code", "message", "details"}}`. Money is integer cents; timestamps are ISO 8601 UTC.'
+    ),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.install(api)
+
+# Public
+api.add_router("/", leads.router, tags=["Public: leads"])
+api.add_router("/auth", auth.router, tags=["Auth"])
+api.add_router("/webhooks", webhooks.router, tags=["Webhooks"])
+# Provider
+api.add_router("/provider", provider_account.router, tags=["Provider: account"])
+api.add_router("/provider", provider_money.router, tags=["Provider: money and subscriptions"])
+api.add_router("/provider", provider_leads.router, tags=["Provider: leads"])
+api.add_router("/provider", provider_bad_leads.router, tags=["Provider: bad leads"])
+# Admin
+api.add_router("/admin", admin_leads.router, tags=["Admin: leads"])
+api.add_router("/admin", admin_distribution.router, tags=["Admin: distribution"])
+api.add_router("/admin", admin_providers.router, tags=["Admin: providers"])
+api.add_router("/admin", admin_money.router, tags=["Admin: levels and money"])
+api.add_router("/admin", admin_bad_leads.router, tags=["Admin: bad leads"])
+api.add_router("/admin", admin_queues.router, tags=["Admin: queues"])

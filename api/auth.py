@@ -1,0 +1,70 @@
+"""Bearer-token authentication for the API's provider and admin routers (SPEC §8).
+
+No token → 401; a provider token on an admin endpoint → 403; a suspended provider's tokens stop
+working (401); a token issued before a password change stops working (401).
+"""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from ninja.security import HttpBearer
+
+from hotlead.accounts.tokens import token_decode
+from hotlead.core.exceptions import Forbidden, NotAuthenticated
+from hotlead.core.request_context import user_id_var
+
+
+def _user_from_token(token: str):
+    claims = token_decode(token, expected_type="access")
+    User = get_user_model()
+    user = User.objects.filter(pk=claims["sub"], is_active=True).first()
+    if user is None or claims.get("ver") != user.token_version:
+        raise NotAuthenticated("The token is no longer valid.")
+    return user, claims
+
+
+class ProviderAuth(HttpBearer):
+    """request.auth is the Provider."""
+
+    def __call__(self, request):
+        if not request.headers.get("Authorization"):
+            raise NotAuthenticated()
+        return super().__call__(request)
+
+    def authenticate(self, request, token):
+        from hotlead.providers.enums import ProviderStatus
+        from hotlead.providers.models import Provider
+
+        user, _claims = _user_from_token(token)
+        if user.role != "provider":
+            raise Forbidden()
+        provider = Provider.objects.select_related("user").filter(user=user).first()
+        if provider is None:
+            raise Forbidden()
+        if provider.status == ProviderStatus.SUSPENDED:
+            raise NotAuthenticated("This account is suspended.", code="account_suspended")
+        request.user = user
+        user_id_var.set(user.pk)
+        return provider
+
+
+class StaffAuth(HttpBearer):
+    """request.auth is the staff User; the token must have been issued after a TOTP check."""
+
+    def __call__(self, request):
+        if not request.headers.get("Authorization"):
+            raise NotAuthenticated()
+        return super().__call__(request)
+
+    def authenticate(self, request, token):
+        user, claims = _user_from_token(token)
+        if user.role != "staff" or not user.is_staff:
+            raise Forbidden()
+        if not claims.get("mfa"):
+            raise Forbidden("Staff tokens require MFA at login.")
+        request.user = user
+        user_id_var.set(user.pk)
+        return user
+
+
+provider_auth = ProviderAuth()
+staff_auth = StaffAuth()

@@ -1,0 +1,152 @@
+"""One mapping from every error to the SPEC §8 body: {"error": {code, message, details}}."""
+from __future__ import annotations
+
+import json
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from hotlead.core.exceptions import ApplicationError, RateLimited
+from hotlead.core.request_context import current_request_id
+
+logger = logging.getLogger("hotlead.api")
+
+API_PREFIX = "/api/v1/"
+
+_STATUS_CODES = {
+    400: ("bad_request", "The request could not be processed."),
+    401: ("not_authenticated", "Authentication is required."),
+    403: ("forbidden", "You do not have permission to do this."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This method is not allowed on this path."),
+    409: ("conflict", "This action conflicts with the current state."),
+    413: ("payload_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "The content type is not supported."),
+    422: ("validation_error", "The request has invalid fields."),
+    429: ("rate_limited", "Too many requests; try again later."),
+    500: ("internal_error", "Something went wrong on our side. The request id identifies it."),
+}
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details if details is not None else {}}}
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None, details=None,
+                   headers: dict | None = None) -> JsonResponse:
+    default_code, default_message = _STATUS_CODES.get(status, ("error", "Error."))
+    response = JsonResponse(error_body(code or default_code, message or default_message, details), status=status)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+def _field_name(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie", "form")]
+    # ninja puts the payload parameter name first ("payload"); drop it for readable names
+    if len(parts) > 1 and parts[0] in ("payload", "data", "body_params"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_details(errors: list[dict]) -> dict:
+    fields = []
+    for err in errors:
+        message = err.get("msg", "Invalid value")
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        fields.append({"field": _field_name(err.get("loc", ())), "message": message, "type": err.get("type", "")})
+    return {"fields": fields}
+
+
+def application_error_response(exc: ApplicationError) -> JsonResponse:
+    response = JsonResponse(exc.as_body(), status=exc.http_status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def install(api: NinjaAPI) -> None:
+    """Register the handlers on the one NinjaAPI."""
+
+    @api.exception_handler(ApplicationError)
+    def _application_error(request: HttpRequest, exc: ApplicationError):
+        return application_error_response(exc)
+
+    @api.exception_handler(NinjaValidationError)
+    def _validation_error(request: HttpRequest, exc: NinjaValidationError):
+        return error_response(422, details=validation_details(exc.errors))
+
+    @api.exception_handler(DjangoValidationError)
+    def _django_validation_error(request: HttpRequest, exc: DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            fields = [{"field": f, "message": str(m)} for f, msgs in exc.message_dict.items() for m in msgs]
+        else:
+            fields = [{"field": "body", "message": str(m)} for m in exc.messages]
+        return error_response(422, details={"fields": fields})
+
+    @api.exception_handler(AuthenticationError)
+    def _authentication_error(request: HttpRequest, exc: AuthenticationError):
+        return error_response(401)
+
+    @api.exception_handler(AuthorizationError)
+    def _authorization_error(request: HttpRequest, exc: AuthorizationError):
+        return error_response(403)
+
+    @api.exception_handler(HttpError)
+    def _http_error(request: HttpRequest, exc: HttpError):
+        status = exc.status_code
+        message = str(exc) if status < 500 else None
+        if status == 400 and "parse" in (message or "").lower():
+            return error_response(400, code="malformed_json", message="The request body is not valid JSON.")
+        return error_response(status, message=message)
+
+    @api.exception_handler(Http404)
+    def _not_found(request: HttpRequest, exc: Http404):
+        return error_response(404)
+
+    @api.exception_handler(PermissionDenied)
+    def _permission_denied(request: HttpRequest, exc: PermissionDenied):
+        return error_response(403)
+
+    @api.exception_handler(Exception)
+    def _unexpected(request: HttpRequest, exc: Exception):
+        logger.exception(
+            "unhandled API error", extra={"path": request.path, "method": request.method}
+        )
+        return error_response(500, details={"request_id": current_request_id() or ""})
+
+
+class ApiErrorBodyMiddleware:
+    """Under /api/v1/, turn any non-JSON error (unknown path, 405, CSRF…) into the SPEC body."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith(API_PREFIX) or response.status_code < 400:
+            return response
+        content_type = response.get("Content-Type", "")
+        if content_type.startswith("application/json"):
+            try:
+                body = json.loads(response.content or b"{}")
+            except (ValueError, AttributeError):
+                body = None
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                return response
+        replacement = error_response(response.status_code)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate", "X-Request-ID"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement
+
+
+def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Catch-all for unknown paths under /api/v1/."""
+    return error_response(404, message="No such endpoint.")

@@ -1,0 +1,53 @@
+"""JWT access tokens (PyJWT, HS256 pinned). Refresh tokens and their rotation: issue "provider accounts".
+
+Claims: iss, sub (user id), typ ("access"), iat, exp, jti, ver (the user's token_version: bumped on
+password change, so every older token stops working), role, mfa (a TOTP code was checked at login).
+"""
+from __future__ import annotations
+
+import time
+import uuid
+
+import jwt
+from django.conf import settings
+
+from hotlead.core.exceptions import NotAuthenticated, TokenExpired
+
+ALGORITHM = "HS256"
+
+
+def access_token_encode(*, user, mfa: bool) -> tuple[str, int]:
+    """Return (token, expires_in seconds)."""
+    now = int(time.time())
+    ttl = settings.JWT_ACCESS_TTL_SECONDS
+    claims = {
+        "iss": settings.JWT_ISSUER,
+        "sub": str(user.pk),
+        "typ": "access",
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        "ver": user.token_version,
+        "role": user.role,
+        "mfa": bool(mfa),
+    }
+    return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM), ttl
+
+
+def token_decode(token: str, *, expected_type: str) -> dict:
+    """Verify signature, algorithm, issuer, expiry and type; raise 401 errors otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.JWT_SIGNING_KEY,
+            algorithms=[ALGORITHM],
+            issuer=settings.JWT_ISSUER,
+            options={"require": ["exp", "iat", "iss", "sub", "typ"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenExpired()
+    except jwt.PyJWTError:
+        raise NotAuthenticated("The token is not valid.")
+    if claims.get("typ") != expected_type:
+        raise NotAuthenticated("The token is not valid.")
+    return claims

@@ -1,0 +1,119 @@
+"""Categories, leads, their verification codes and history (SPEC §2, §3)."""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from hotlead.core.models import TimeStampedModel
+from hotlead.leads.enums import LeadStatus, RejectReason, Timeline
+
+
+class Category(TimeStampedModel):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(TimeStampedModel):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # contact data, normalised by the intake service
+    name = models.CharField(max_length=200)
+    email = models.EmailField(db_index=True)
+    phone = models.CharField(max_length=20, db_index=True, help_text="E.164")
+    postal_code = models.CharField(max_length=12, db_index=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="leads")
+    description = models.TextField(max_length=5000)
+    budget_cents = models.PositiveIntegerField(null=True, blank=True)
+    timeline = models.CharField(max_length=20, choices=Timeline.choices, blank=True)
+    # consent record
+    consent_text_version = models.CharField(max_length=40)
+    consent_at = models.DateTimeField()
+    consent_ip = models.GenericIPAddressField(null=True, blank=True)
+    consent_user_agent = models.CharField(max_length=400, blank=True)
+    # source
+    source = models.CharField(max_length=64, default="web", db_index=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+    api_client = models.CharField(max_length=100, blank=True)
+    # lifecycle
+    status = models.CharField(
+        max_length=32, choices=LeadStatus.choices, default=LeadStatus.PENDING_VERIFICATION, db_index=True
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    possible_duplicate = models.BooleanField(default=False, db_index=True)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="later_duplicates"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.CharField(max_length=20, choices=RejectReason.choices, blank=True)
+    review_note = models.TextField(blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    distributed_at = models.DateTimeField(null=True, blank=True)
+    buyers_count = models.PositiveIntegerField(default=0)
+    # signals for objective bad-lead rules (SPEC §6)
+    email_bounced = models.BooleanField(default=False)
+    phone_valid = models.BooleanField(default=True)
+    is_fraud = models.BooleanField(default=False)
+    fraud_marked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["email", "category", "created_at"]),
+            models.Index(fields=["phone", "category", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id}:{self.postal_code} ({self.public_id})"
+
+
+class LeadVerification(models.Model):
+    """One code sent to the submitter. The code and tokens are stored hashed."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="verifications")
+    code_hash = models.CharField(max_length=128)
+    link_token_hash = models.CharField(max_length=128, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    confirm_token_hash = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class LeadEvent(models.Model):
+    """The history of a lead: every status change and review decision."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32, blank=True)
+    action = models.CharField(max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -1,0 +1,29 @@
+"""Test settings: PostgreSQL (DATABASE_URL), jobs inline, fast hashing, mail in memory."""
+import os
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("HOTLEAD_ALLOW_DEV_SECRET", "1")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hotlead")
+
+from .base import *  # noqa: E402,F401,F403
+from .base import Q_CLUSTER  # noqa: E402
+
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# One cache per test process keeps rate-limit state from leaking between parallel runs.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "hotlead-tests",
+    }
+}
