@@ -5,8 +5,7 @@ HTTP histogram and the exposition helper.
 """
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
 
 HTTP_REQUEST_DURATION = Histogram(
     "hotlead_http_request_duration_seconds",
