@@ -12,6 +12,8 @@ class Assignment(models.Model):
     provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="assignments")
     level = models.ForeignKey("levels.CompetitionLevel", on_delete=models.PROTECT, related_name="assignments")
     subscription = models.ForeignKey("levels.Subscription", on_delete=models.PROTECT, related_name="assignments")
+    # denormalised from the lead so the inbox filters on one index
+    category = models.ForeignKey("leads.Category", on_delete=models.PROTECT, related_name="+")
     price_cents = models.PositiveIntegerField(help_text="The level's price at the time of sale")
     status = models.CharField(
         max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.ASSIGNED, db_index=True
@@ -34,6 +36,8 @@ class Assignment(models.Model):
         ]
         indexes = [
             models.Index(fields=["provider", "-assigned_at", "-id"], name="assignment_inbox_idx"),
+            models.Index(fields=["provider", "status", "-assigned_at", "-id"], name="assignment_inbox_status_idx"),
+            models.Index(fields=["provider", "category", "-assigned_at", "-id"], name="assignment_inbox_cat_idx"),
             models.Index(fields=["subscription", "assigned_at"], name="assignment_caps_idx"),
         ]
 

@@ -49,3 +49,14 @@ def totp_now(device) -> str:
 
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     return f"{totp.token():0{device.digits}d}"
+
+
+def console_login(page, *, email: str, password: str, device) -> None:
+    """Log into the console through the two-factor flow: password, then the TOTP code."""
+    page.goto("/account/login/?next=/admin/")
+    page.fill("input[name='auth-username']", email)
+    page.fill("input[name='auth-password']", password)
+    page.locator("form [type='submit']").last.click()
+    page.fill("input[name='token-otp_token']", totp_now(device))
+    page.locator("form [type='submit']").last.click()
+    page.wait_for_url("**/admin/**")

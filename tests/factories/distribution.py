@@ -27,5 +27,6 @@ def make_assignment(*, lead=None, provider=None, level=None, subscription=None, 
                                      related_type="leads.lead", related_id=lead.pk)
     return Assignment.objects.create(
         lead=lead, provider=provider, level=level, subscription=subscription, price_cents=price,
+        category_id=lead.category_id,
         charge_entry=entry, assigned_at=assigned_at or timezone.now(), **fields,
     )
