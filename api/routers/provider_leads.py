@@ -1,3 +1,111 @@
-from ninja import Router
+"""The provider's leads: inbox, lead page, accept/reject and KPIs (SPEC §7, §13). Thin: one call each.
 
-router = Router()
+Domain modules are imported inside the views: `api` is an installed app, so this module loads while
+the app registry is still being populated, before any model can be imported.
+"""
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from api.auth import provider_auth
+from api.schemas.provider_leads import (
+    AssignmentStatusOut,
+    InboxOut,
+    InboxQuery,
+    KpiOut,
+    KpiQuery,
+    LeadDetailOut,
+    RejectIn,
+)
+
+router = Router(auth=provider_auth)
+
+
+@router.get("/inbox", response=InboxOut, summary="The provider's assignments, newest first (keyset pagination)")
+def inbox(request: HttpRequest, filters: Query[InboxQuery]):
+    from hotlead.distribution.selectors.inbox import Cursor, category_id_for_slug, day_bounds, inbox_for_provider
+    from hotlead.portal.metrics import INBOX_QUERY_DURATION
+
+    provider = request.auth
+    assigned_from, assigned_before = day_bounds(
+        tz_name=provider.timezone, date_from=filters.date_from, date_to=filters.date_to
+    )
+    category_id = category_id_for_slug(filters.category) if filters.category else None
+    cursor = Cursor.decode(filters.cursor) if filters.cursor else None
+    with INBOX_QUERY_DURATION.labels(surface="api").time():
+        return inbox_for_provider(
+            provider_id=provider.pk, status=filters.status, category_id=category_id,
+            assigned_from=assigned_from, assigned_before=assigned_before, cursor=cursor, limit=filters.limit,
+        )
+
+
+@router.get("/leads/{assignment_id}", response=LeadDetailOut, summary="A bought lead with its contact data")
+def lead_detail(request: HttpRequest, assignment_id: int):
+    from hotlead.distribution.selectors.inbox import assignment_get_for_provider
+
+    assignment = assignment_get_for_provider(provider_id=request.auth.pk, assignment_id=assignment_id)
+    lead = assignment.lead
+    return {
+        "assignment_id": assignment.pk,
+        "lead_id": lead.public_id,
+        "status": assignment.status,
+        "level": assignment.level.slug,
+        "price_cents": assignment.price_cents,
+        "assigned_at": assignment.assigned_at,
+        "buyers_count": assignment.buyers_count,
+        "max_buyers": assignment.level.max_recipients,
+        "accepted_at": assignment.accepted_at,
+        "rejected_at": assignment.rejected_at,
+        "reject_reason": assignment.reject_reason or None,
+        "bad_lead_report": getattr(assignment, "bad_lead_report", None),
+        "lead": {
+            "name": lead.name,
+            "email": lead.email,
+            "phone": lead.phone,
+            "postal_code": lead.postal_code,
+            "category": assignment.category.slug,
+            "description": lead.description,
+            "budget_cents": lead.budget_cents,
+            "timeline": lead.timeline or None,
+            "created_at": lead.created_at,
+        },
+    }
+
+
+@router.post("/leads/{assignment_id}/accept", response=AssignmentStatusOut, summary="Accept a new lead")
+def lead_accept(request: HttpRequest, assignment_id: int):
+    from hotlead.distribution.services.assignments import assignment_accept
+
+    assignment = assignment_accept(provider=request.auth, assignment_id=assignment_id, request=request)
+    return {"assignment_id": assignment.pk, "status": assignment.status}
+
+
+@router.post("/leads/{assignment_id}/reject", response=AssignmentStatusOut,
+             summary="Reject a new lead with a reason (no refund: report a bad lead for that)")
+def lead_reject(request: HttpRequest, assignment_id: int, payload: RejectIn):
+    from hotlead.distribution.services.assignments import assignment_reject
+
+    assignment = assignment_reject(
+        provider=request.auth, assignment_id=assignment_id, reason=payload.reason, request=request
+    )
+    return {"assignment_id": assignment.pk, "status": assignment.status}
+
+
+@router.get("/reports/kpis", response=KpiOut, summary="The provider's own KPIs by day, week or month")
+def kpis(request: HttpRequest, filters: Query[KpiQuery]):
+    from hotlead.distribution.selectors.kpis import provider_kpis
+
+    provider = request.auth
+    report = provider_kpis(
+        provider_id=provider.pk, tz_name=provider.timezone, period=filters.period,
+        date_from=filters.date_from, date_to=filters.date_to,
+    )
+    return {
+        "period": report.period,
+        "date_from": report.date_from,
+        "date_to": report.date_to,
+        "timezone": report.timezone,
+        "totals": report.totals,
+        "series": [{"period_start": b.period_start, **b.figures.__dict__} for b in report.series],
+    }

@@ -1,0 +1,159 @@
+"""The provider's inbox and lead page (SPEC §7): their own assignments, newest first.
+
+Keyset pagination on (assigned_at, id) descending: a page is "the `limit` rows strictly older than
+the cursor", read straight off the (provider, -assigned_at, -id) indexes with no sort and no
+OFFSET, so page 1,000 costs what page 1 costs, and leads sold between two page loads (always newer)
+never shift a later page.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
+
+from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.distribution.models import Assignment
+from hotlead.leads.models import Category
+
+MAX_DB_ID = 2**63 - 1
+INBOX_DEFAULT_LIMIT = 50
+INBOX_MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The key of the last row of a page; the next page starts strictly after it."""
+
+    assigned_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.assigned_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        """Parse an opaque cursor; anything that is not one of ours is a 422 on `cursor`."""
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            stamp, _, pk = raw.partition("|")
+            assigned_at = datetime.fromisoformat(stamp)
+            row_id = int(pk)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ValidationFailed.for_field("cursor", "This cursor is not valid; start again from the first page.")
+        if assigned_at.tzinfo is None or not 0 < row_id <= MAX_DB_ID:
+            raise ValidationFailed.for_field("cursor", "This cursor is not valid; start again from the first page.")
+        return cls(assigned_at=assigned_at, id=row_id)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One line of the inbox. Never carries the submitter's contact data."""
+
+    assignment_id: int
+    lead_id: uuid.UUID
+    status: str
+    level: str
+    level_name: str
+    price_cents: int
+    category: str
+    category_name: str
+    postal_code: str
+    assigned_at: datetime
+    buyers_count: int
+    max_buyers: int
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[InboxRow]
+    next_cursor: str | None
+
+
+def day_bounds(
+    *, tz_name: str, date_from: date | None, date_to: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """Whole days in the provider's time zone → [start, end) instants; both dates inclusive."""
+    tz = ZoneInfo(tz_name)
+    start = datetime.combine(date_from, time.min, tzinfo=tz) if date_from else None
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz) if date_to else None
+    return start, end
+
+
+def category_id_for_slug(slug: str) -> int:
+    category_id = Category.objects.filter(slug=slug).values_list("id", flat=True).first()
+    if category_id is None:
+        raise ValidationFailed.for_field("category", f"There is no category '{slug}'.")
+    return category_id
+
+
+def _buyers_count_subquery() -> Subquery:
+    """How many providers bought the row's lead (an index-only count per row on (lead, provider))."""
+    return Subquery(
+        Assignment.objects.filter(lead_id=OuterRef("lead_id"))
+        .order_by()
+        .values("lead_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+
+
+def inbox_for_provider(
+    *,
+    provider_id: int,
+    status: str | None = None,
+    category_id: int | None = None,
+    assigned_from: datetime | None = None,
+    assigned_before: datetime | None = None,
+    cursor: Cursor | None = None,
+    limit: int = INBOX_DEFAULT_LIMIT,
+) -> InboxPage:
+    """One page of the provider's assignments, newest first, in one query whatever the page size."""
+    limit = max(1, min(limit, INBOX_MAX_LIMIT))
+    qs = Assignment.objects.filter(provider_id=provider_id)
+    if status:
+        qs = qs.filter(status=status)
+    if category_id is not None:
+        qs = qs.filter(category_id=category_id)
+    if assigned_from is not None:
+        qs = qs.filter(assigned_at__gte=assigned_from)
+    if assigned_before is not None:
+        qs = qs.filter(assigned_at__lt=assigned_before)
+    if cursor is not None:
+        # A row comparison, not "a < x OR (a = x AND b < y)": PostgreSQL turns it into an index bound.
+        qs = qs.filter(TupleLessThan(Tuple(F("assigned_at"), F("id")), (cursor.assigned_at, cursor.id)))
+    rows = list(
+        qs.annotate(buyers_count=_buyers_count_subquery())
+        .order_by("-assigned_at", "-id")
+        .values_list(
+            "id", "lead__public_id", "status", "level__slug", "level__name", "price_cents", "category__slug",
+            "category__name", "lead__postal_code", "assigned_at", "buyers_count", "level__max_recipients",
+        )[: limit + 1]
+    )
+    items = [InboxRow(*row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = Cursor(assigned_at=last.assigned_at, id=last.assignment_id).encode()
+    return InboxPage(items=items, next_cursor=next_cursor)
+
+
+def assignment_get_for_provider(*, provider_id: int, assignment_id: int) -> Assignment:
+    """The provider's own assignment with its lead (contact data), level and report; anyone else's is 404."""
+    if not 0 < assignment_id <= MAX_DB_ID:
+        raise NotFound("No such lead in your inbox.")
+    assignment = (
+        Assignment.objects.filter(pk=assignment_id, provider_id=provider_id)
+        .select_related("lead", "level", "category", "bad_lead_report")
+        .annotate(buyers_count=_buyers_count_subquery())
+        .first()
+    )
+    if assignment is None:
+        raise NotFound("No such lead in your inbox.")
+    return assignment

@@ -1,0 +1,75 @@
+"""What a provider does with a lead they bought: accept it or reject it (SPEC §7).
+
+Only a freshly `assigned` lead can be accepted or rejected; every other move is a 409. Rejecting
+never refunds — money comes back only through a bad-lead report (SPEC §6).
+"""
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
+from hotlead.core.services import audit_record
+from hotlead.distribution.enums import AssignmentStatus
+from hotlead.distribution.models import Assignment
+from hotlead.distribution.selectors.inbox import MAX_DB_ID
+
+REJECT_REASON_MAX_LENGTH = 500
+
+
+def _assignment_lock(*, provider_id: int, assignment_id: int) -> Assignment:
+    if not 0 < assignment_id <= MAX_DB_ID:
+        raise NotFound("No such lead in your inbox.")
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(pk=assignment_id, provider_id=provider_id)
+        .first()
+    )
+    if assignment is None:
+        raise NotFound("No such lead in your inbox.")
+    return assignment
+
+
+def _refuse_unless_assigned(assignment: Assignment, *, verb: str) -> None:
+    if assignment.status != AssignmentStatus.ASSIGNED:
+        raise Conflict(
+            f"This lead is already {assignment.get_status_display().lower()}; only a new lead can be {verb}.",
+            details={"status": assignment.status},
+        )
+
+
+@transaction.atomic
+def assignment_accept(*, provider, assignment_id: int, request=None) -> Assignment:
+    """assigned → accepted, for the provider who bought the lead."""
+    assignment = _assignment_lock(provider_id=provider.pk, assignment_id=assignment_id)
+    _refuse_unless_assigned(assignment, verb="accepted")
+    assignment.status = AssignmentStatus.ACCEPTED
+    assignment.accepted_at = timezone.now()
+    assignment.save(update_fields=["status", "accepted_at"])
+    audit_record(
+        action="assignment.accept", actor=provider.user, obj=assignment,
+        changes={"status": [AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED]}, request=request,
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_reject(*, provider, assignment_id: int, reason: str, request=None) -> Assignment:
+    """assigned → rejected with the provider's reason. No money moves."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.for_field("reason", "Say why you reject this lead.")
+    if len(reason) > REJECT_REASON_MAX_LENGTH:
+        raise ValidationFailed.for_field("reason", f"At most {REJECT_REASON_MAX_LENGTH} characters.")
+    assignment = _assignment_lock(provider_id=provider.pk, assignment_id=assignment_id)
+    _refuse_unless_assigned(assignment, verb="rejected")
+    assignment.status = AssignmentStatus.REJECTED
+    assignment.rejected_at = timezone.now()
+    assignment.reject_reason = reason
+    assignment.save(update_fields=["status", "rejected_at", "reject_reason"])
+    audit_record(
+        action="assignment.reject", actor=provider.user, obj=assignment,
+        changes={"status": [AssignmentStatus.ASSIGNED, AssignmentStatus.REJECTED], "reason": reason},
+        request=request,
+    )
+    return assignment
