@@ -21,7 +21,14 @@ class BadLeadReport(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
+    # the rule that approved the report automatically (blank: decided by staff, or still pending)
     auto_rule = models.CharField(max_length=40, choices=AutoRule.choices, blank=True)
+    # the enabled rule the report matched when filed, even when the return-rate cap held it back
+    matched_rule = models.CharField(max_length=40, choices=AutoRule.choices, blank=True)
+    # the provider's return rate when the report was filed (see selectors.return_rate_for_provider)
+    return_rate_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    return_rate_reports = models.PositiveIntegerField(null=True, blank=True)
+    return_rate_assignments = models.PositiveIntegerField(null=True, blank=True)
     refund_entry = models.OneToOneField(
         "billing.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="bad_lead_report"
     )
@@ -29,6 +36,15 @@ class BadLeadReport(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at", "-id"], name="badlead_status_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Report #{self.pk}"
+
+    @property
+    def auto_suppressed(self) -> bool:
+        """A rule matched but the provider's return rate was over the cap."""
+        return bool(self.matched_rule) and not self.auto_rule
 
 
 class AutoApprovalRule(models.Model):
