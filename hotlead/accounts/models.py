@@ -79,3 +79,46 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_ops_staff(self) -> bool:
         return self.role == Role.STAFF and self.is_staff and self.is_active
+
+
+class RefreshToken(models.Model):
+    """One issued refresh token, stored as a SHA-256 digest. Rotation keeps the family; reuse revokes it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    family = models.UUIDField(db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    mfa = models.BooleanField(default=False, help_text="The login that started this family checked a TOTP code")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    rotated_at = models.DateTimeField(null=True, blank=True, help_text="Exchanged for a new token; reuse is theft")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of user {self.user_id}"
+
+
+class OneTimeTokenPurpose(models.TextChoices):
+    EMAIL_VERIFY = "email_verify", "E-mail verification"
+    PASSWORD_RESET = "password_reset", "Password reset"
+
+
+class OneTimeToken(models.Model):
+    """A single-use, expiring secret sent by e-mail (verification link, password reset), stored hashed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_tokens")
+    purpose = models.CharField(max_length=20, choices=OneTimeTokenPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "purpose", "used_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} token {self.pk}"

@@ -1,10 +1,14 @@
-"""JWT access tokens (PyJWT, HS256 pinned). Refresh tokens and their rotation: issue "provider accounts".
+"""JWT access and refresh tokens (PyJWT, HS256 pinned) and the opaque one-time tokens sent by e-mail.
 
-Claims: iss, sub (user id), typ ("access"), iat, exp, jti, ver (the user's token_version: bumped on
+Access claims: iss, sub (user id), typ ("access"), iat, exp, jti, ver (the user's token_version: bumped on
 password change, so every older token stops working), role, mfa (a TOTP code was checked at login).
+Refresh claims: iss, sub, typ ("refresh"), iat, exp, jti, fam (the rotation family), ver. Refresh tokens are
+also stored (as a SHA-256 digest) so that they can be rotated and revoked: hotlead.accounts.services.
 """
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 import uuid
 
@@ -32,6 +36,33 @@ def access_token_encode(*, user, mfa: bool) -> tuple[str, int]:
         "mfa": bool(mfa),
     }
     return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM), ttl
+
+
+def refresh_token_encode(*, user, family: uuid.UUID) -> tuple[str, int]:
+    """Return (token, expires_in seconds) for a new refresh token of `family`."""
+    now = int(time.time())
+    ttl = settings.JWT_REFRESH_TTL_SECONDS
+    claims = {
+        "iss": settings.JWT_ISSUER,
+        "sub": str(user.pk),
+        "typ": "refresh",
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        "fam": str(family),
+        "ver": user.token_version,
+    }
+    return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM), ttl
+
+
+def token_digest(token: str) -> str:
+    """The stored form of a token: its SHA-256 hex digest (the token itself is never stored)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def opaque_token_new() -> str:
+    """An unguessable URL-safe secret (256 bits) for e-mailed links."""
+    return secrets.token_urlsafe(32)
 
 
 def token_decode(token: str, *, expected_type: str) -> dict:

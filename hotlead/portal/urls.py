@@ -1,9 +1,34 @@
+"""The provider portal at /portal/. Later issues add their pages here, one line each, e.g.
+
+    path("inbox/", inbox.inbox, name="inbox"),            # shows up in the nav as "Inbox"
+    path("subscriptions/", subscriptions.index, name="subscriptions"),
+    path("billing/", billing.index, name="billing"),
+
+Views use `hotlead.portal.decorators.portal_login_required` and templates extend "portal/base.html".
+"""
 from django.urls import path
 
-from hotlead.portal import views
+from hotlead.portal.views import account, auth
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", account.home, name="home"),
+    # signing in and out, registration, e-mail verification, password reset
+    path("login/", auth.PortalLoginView.as_view(), name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("register/", auth.register, name="register"),
+    path("register/check-email/", auth.check_email, name="check_email"),
+    path("verify-email/resend/", auth.resend_verification, name="resend_verification"),
+    path("verify-email/<str:token>/", auth.verify_email, name="verify_email"),
+    path("forgot-password/", auth.forgot_password, name="forgot_password"),
+    path("reset-password/<str:token>/", auth.reset_password, name="reset_password"),
+    # the provider's account
+    path("profile/", account.profile, name="profile"),
+    path("service-areas/", account.service_areas, name="service_areas"),
+    path("preferences/", account.preferences, name="preferences"),
+    path("security/", account.security, name="security"),
+    path("security/mfa/setup/", account.mfa_setup, name="mfa_setup"),
+    path("security/mfa/confirm/", account.mfa_confirm, name="mfa_confirm"),
+    path("security/password/", account.password_change, name="password_change"),
 ]

@@ -288,7 +288,10 @@ HOTLEAD = {
     "RETURN_RATE_MAX_PERCENT": 20,
     "RETURN_RATE_WINDOW": 50,
     "DLQ_RETENTION_DAYS": 30,
+    "WORKER_HEARTBEAT_MAX_AGE_SECONDS": 180,  # readiness: a job worker seen within this
     "EXPORT_RETENTION_DAYS": 7,
+    "EMAIL_VERIFY_TTL_HOURS": 48,
+    "PASSWORD_RESET_TTL_MINUTES": 60,
     # rate limits: "count/seconds"
     "RATE_LIMITS": {
         "lead_submit_ip": "10/3600",
@@ -299,6 +302,7 @@ HOTLEAD = {
         "login_ip": "30/900",
         "login_account": "10/900",
         "forgot_password_ip": "5/900",
+        "forgot_password_account": "3/900",
         "register_ip": "10/3600",
     },
 }

@@ -1,0 +1,38 @@
+"""Account services: login and tokens, MFA, passwords, e-mailed one-time tokens."""
+from hotlead.accounts.services.login import (  # noqa: F401
+    TokenPair,
+    auth_login,
+    auth_logout,
+    auth_refresh,
+    email_normalize,
+    login_allowed_check,
+    login_failure_record,
+    login_success_record,
+    login_throttle,
+    password_check,
+    refresh_family_revoke,
+    refresh_tokens_revoke_all,
+    token_pair_issue,
+    user_token_version_bump,
+)
+from hotlead.accounts.services.mfa import (  # noqa: F401
+    totp_confirmed_device_exists,
+    totp_provisioning_uri,
+    totp_secret_base32,
+    totp_setup_confirm,
+    totp_setup_start,
+    totp_verify,
+)
+from hotlead.accounts.services.one_time import (  # noqa: F401
+    InvalidToken,
+    one_time_token_consume,
+    one_time_token_create,
+    one_time_token_peek,
+)
+from hotlead.accounts.services.passwords import (  # noqa: F401
+    password_reset_complete,
+    password_reset_request,
+    password_reset_send,
+    password_validate,
+    user_password_change,
+)

@@ -1,0 +1,71 @@
+"""TOTP (RFC 6238) through django-otp's TOTPDevice, shared by the API, the portal and the console."""
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from hotlead.core.exceptions import Conflict, InvalidOtp
+from hotlead.core.services import audit_record
+
+_CODE = re.compile(r"^\d{6,8}$")
+
+
+def totp_confirmed_device_exists(*, user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@transaction.atomic
+def totp_verify(*, user, token: str | None) -> TOTPDevice | None:
+    """The confirmed device that accepts `token` now, or None. A code is accepted once.
+
+    The devices are row-locked, so two requests with the same code are serialised: the first moves the
+    device's `last_t` forward and the second sees it and is refused (django-otp refuses t <= last_t).
+    """
+    if not token or not _CODE.match(str(token)):
+        return None
+    for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("id"):
+        if device.verify_token(token):
+            return device
+    return None
+
+
+@transaction.atomic
+def totp_setup_start(*, user, request=None) -> TOTPDevice:
+    """A fresh unconfirmed device (the secret is shown once for enrolment); earlier unconfirmed ones are dropped."""
+    if totp_confirmed_device_exists(user=user):
+        raise Conflict("Two-factor authentication is already enabled on this account.", code="mfa_already_enabled")
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    audit_record(action="mfa.setup_started", actor=user, obj=device, request=request)
+    return device
+
+
+@transaction.atomic
+def totp_setup_confirm(*, user, token: str | None, request=None) -> TOTPDevice:
+    """Confirm the pending device with its first code; raise InvalidOtp when the code does not match."""
+    device = (
+        TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()
+    )
+    if device is None:
+        if totp_confirmed_device_exists(user=user):
+            raise Conflict("Two-factor authentication is already enabled.", code="mfa_already_enabled")
+        raise Conflict("Start the set-up first.", code="mfa_setup_not_started")
+    if not token or not _CODE.match(str(token)) or not device.verify_token(token):
+        raise InvalidOtp()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    audit_record(action="mfa.enabled", actor=user, obj=device, request=request)
+    return device
+
+
+def totp_provisioning_uri(device: TOTPDevice) -> str:
+    """The otpauth:// URI an authenticator app reads from the QR code."""
+    return device.config_url
+
+
+def totp_secret_base32(device: TOTPDevice) -> str:
+    from base64 import b32encode
+
+    return b32encode(device.bin_key).decode().rstrip("=")
