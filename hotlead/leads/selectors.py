@@ -1,0 +1,187 @@
+"""Reads about categories and leads: the public category list, duplicates, the review queue, a lead's page."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.leads.enums import LeadStatus
+from hotlead.leads.models import Category, Lead, LeadEvent
+
+PAGE_DEFAULT = 50
+PAGE_MAX = 200
+
+
+def categories_active() -> QuerySet[Category]:
+    return Category.objects.filter(active=True).order_by("name", "slug")
+
+
+def categories_all() -> QuerySet[Category]:
+    return Category.objects.order_by("name", "slug")
+
+
+def lead_by_public_id(*, public_id: uuid.UUID) -> Lead:
+    lead = Lead.objects.select_related("category", "duplicate_of", "reviewed_by").filter(public_id=public_id).first()
+    if lead is None:
+        raise NotFound("No such lead.")
+    return lead
+
+
+def duplicate_find(*, email: str, phone: str, category_id: int, now: datetime) -> Lead | None:
+    """The most recent lead in the window with the same e-mail or phone and category (expired ones aside:
+    a submitter who let a code lapse and tried again is not a duplicate)."""
+    since = now - timedelta(days=settings.HOTLEAD["DUPLICATE_WINDOW_DAYS"])
+    return (
+        Lead.objects.filter(category_id=category_id, created_at__gte=since)
+        .filter(Q(email=email) | Q(phone=phone))
+        .exclude(status=LeadStatus.EXPIRED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+# --- the review queue (admin API) ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LeadPage:
+    items: list[Lead]
+    next_cursor: str | None
+
+
+def _cursor_encode(lead: Lead) -> str:
+    raw = json.dumps([lead.created_at.isoformat(), lead.pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, pk = json.loads(raw)
+        at = parse_datetime(stamp)
+        if at is None or not isinstance(pk, int):
+            raise ValueError
+        return at, pk
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed.for_field("cursor", "This cursor is not valid.") from None
+
+
+def lead_search_q(q: str) -> Q:
+    """Match a public id exactly, else e-mail, name, postal code (normalised) or phone digits."""
+    q = q.strip()
+    try:
+        return Q(public_id=uuid.UUID(q))
+    except ValueError:
+        pass
+    condition = Q(email__icontains=q) | Q(postal_code=re.sub(r"\s+", "", q).upper()) | Q(name__icontains=q)
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 4:
+        condition |= Q(phone__contains=digits)
+    return condition
+
+
+def leads_for_review(*, status: str | None = None, category: str | None = None,
+                     possible_duplicate: bool | None = None, created_from: datetime | None = None,
+                     created_to: datetime | None = None, q: str | None = None, cursor: str | None = None,
+                     limit: int = PAGE_DEFAULT) -> LeadPage:
+    """Newest first, keyset-paginated on (created_at, id)."""
+    qs = Lead.objects.select_related("category", "duplicate_of")
+    if status:
+        qs = qs.filter(status=status)
+    if category:
+        qs = qs.filter(category__slug=category)
+    if possible_duplicate is not None:
+        qs = qs.filter(possible_duplicate=possible_duplicate)
+    if created_from:
+        qs = qs.filter(created_at__gte=created_from)
+    if created_to:
+        qs = qs.filter(created_at__lt=created_to)
+    if q and q.strip():
+        qs = qs.filter(lead_search_q(q))
+    if cursor:
+        at, pk = _cursor_decode(cursor)
+        qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
+    rows = list(qs.order_by("-created_at", "-id")[: limit + 1])
+    next_cursor = _cursor_encode(rows[limit - 1]) if len(rows) > limit else None
+    return LeadPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+# --- one lead's page -----------------------------------------------------------------------------
+
+def lead_history(*, lead_id: int) -> QuerySet[LeadEvent]:
+    return LeadEvent.objects.filter(lead_id=lead_id).select_related("actor").order_by("created_at", "id")
+
+
+def lead_assignments(*, lead_id: int):
+    from hotlead.distribution.models import Assignment
+
+    return Assignment.objects.filter(lead_id=lead_id).select_related("provider", "level").order_by("assigned_at", "id")
+
+
+def lead_distribution_runs(*, lead_id: int):
+    from hotlead.distribution.models import DistributionRun
+
+    return DistributionRun.objects.filter(lead_id=lead_id).select_related("actor").order_by("-started_at", "-id")
+
+
+def run_levels(run) -> list[dict]:
+    """The per-level entries of a run's trace (SPEC §4.5), tolerant of a trace still being written."""
+    levels = (run.trace or {}).get("levels") if isinstance(run.trace, dict) else None
+    return [level for level in (levels or []) if isinstance(level, dict)]
+
+
+def lead_admin_detail(*, public_id: uuid.UUID) -> dict:
+    """Everything the admin API shows about one lead: the lead, its history, its sales and the engine's traces."""
+    lead = lead_by_public_id(public_id=public_id)
+    return {
+        "id": lead.public_id,
+        "status": lead.status,
+        "name": lead.name,
+        "email": lead.email,
+        "phone": lead.phone,
+        "phone_valid": lead.phone_valid,
+        "postal_code": lead.postal_code,
+        "category": lead.category.slug,
+        "description": lead.description,
+        "budget_cents": lead.budget_cents,
+        "timeline": lead.timeline,
+        "consent": {"text_version": lead.consent_text_version, "at": lead.consent_at, "ip": lead.consent_ip,
+                    "user_agent": lead.consent_user_agent},
+        "source": {"source": lead.source, "utm_source": lead.utm_source, "utm_medium": lead.utm_medium,
+                   "utm_campaign": lead.utm_campaign, "referrer": lead.referrer, "api_client": lead.api_client},
+        "possible_duplicate": lead.possible_duplicate,
+        "duplicate_of": lead.duplicate_of.public_id if lead.duplicate_of else None,
+        "verified_at": lead.verified_at,
+        "confirmed_at": lead.confirmed_at,
+        "reviewed_by": lead.reviewed_by.email if lead.reviewed_by else None,
+        "reviewed_at": lead.reviewed_at,
+        "reject_reason": lead.reject_reason,
+        "review_note": lead.review_note,
+        "buyers_count": lead.buyers_count,
+        "created_at": lead.created_at,
+        "history": [
+            {"at": event.created_at, "action": event.action, "from_status": event.from_status,
+             "to_status": event.to_status, "actor": event.actor.email if event.actor else None,
+             "note": event.note, "data": event.data}
+            for event in lead_history(lead_id=lead.pk)
+        ],
+        "assignments": [
+            {"id": a.pk, "provider_id": a.provider_id, "provider": a.provider.company_name, "level": a.level.slug,
+             "price_cents": a.price_cents, "status": a.status, "assigned_at": a.assigned_at}
+            for a in lead_assignments(lead_id=lead.pk)
+        ],
+        "distribution": {"runs": [
+            {"id": run.pk, "trigger": run.trigger, "outcome": run.outcome, "buyers": run.buyers,
+             "actor": run.actor.email if run.actor else None, "started_at": run.started_at,
+             "finished_at": run.finished_at, "levels": run_levels(run)}
+            for run in lead_distribution_runs(lead_id=lead.pk)
+        ]},
+    }

@@ -1,0 +1,373 @@
+"""Lead intake and review (SPEC §3). Every change of a lead's status goes through this module.
+
+Locking order, everywhere: the lead row first, then its verification row.
+"""
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from hotlead.core.exceptions import Conflict, DomainRuleViolation, NotFound, ValidationFailed
+from hotlead.core.ratelimit import rate_limit_hit
+from hotlead.core.services import audit_record
+from hotlead.leads import codes, metrics
+from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus, RejectReason
+from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
+from hotlead.leads.selectors import duplicate_find
+from hotlead.leads.validation import SLUG_RE, LeadSubmission, submission_clean
+from hotlead.notifications.services import email_queue
+from hotlead.ops.jobs import job_enqueue
+
+REVIEW_NOTE_MAX = 2000
+DISTRIBUTE_JOB = "hotlead.distribution.tasks.lead_distribute_job"
+
+
+def _policy(name: str):
+    return settings.HOTLEAD[name]
+
+
+def _lead_locked(**lookup) -> Lead:
+    lead = Lead.objects.select_for_update().filter(**lookup).first()
+    if lead is None:
+        raise NotFound("No such lead.")
+    return lead
+
+
+def _after_commit(func, *args) -> None:
+    transaction.on_commit(lambda: func(*args))
+
+
+# --- the lifecycle -------------------------------------------------------------------------------
+
+def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: str = "", data: dict | None = None,
+                changes: dict | None = None) -> LeadEvent:
+    """Move a lead (whose row the caller has locked) and write its history; Conflict if not allowed."""
+    from_status = lead.status
+    if to_status not in ALLOWED_TRANSITIONS.get(from_status, set()):
+        raise Conflict(
+            f"A lead that is {LeadStatus(from_status).label.lower()} cannot become "
+            f"{LeadStatus(to_status).label.lower()}.",
+            details={"status": from_status, "requested": to_status},
+        )
+    now = timezone.now()
+    lead.status = to_status
+    lead.status_changed_at = now
+    for field, value in (changes or {}).items():
+        setattr(lead, field, value)
+    lead.save(update_fields=["status", "status_changed_at", "updated_at", *(changes or {})])
+    return LeadEvent.objects.create(
+        lead=lead, from_status=from_status, to_status=to_status, action=action,
+        actor=actor if getattr(actor, "pk", None) else None, note=note, data=data or {},
+    )
+
+
+@transaction.atomic
+def lead_transition(*, lead_id: int, to_status: str, action: str, actor=None, note: str = "",
+                    data: dict | None = None, changes: dict | None = None) -> Lead:
+    """Lock the lead, move it to `to_status` (Conflict if the lifecycle forbids it), record the event.
+
+    For other apps (distribution: approved → distributed | unsold); `changes` sets further lead fields.
+    """
+    lead = _lead_locked(pk=lead_id)
+    _transition(lead, to_status=to_status, action=action, actor=actor, note=note, data=data, changes=changes)
+    return lead
+
+
+# --- intake ----------------------------------------------------------------------------------------
+
+def _ip_or_none(ip: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(ip or ""))
+    except ValueError:
+        return None
+
+
+def _verification_issue(lead: Lead) -> LeadVerification:
+    """A fresh code and link token for the lead, e-mailed to the submitter (both sealed in the e-mail context)."""
+    code, link_token = codes.code_generate(), codes.token_generate()
+    key = str(lead.public_id)
+    ttl = _policy("VERIFICATION_CODE_TTL_MINUTES")
+    verification = LeadVerification.objects.create(
+        lead=lead,
+        code_hash=codes.secret_digest(purpose="code", lead_key=key, value=code),
+        link_token_hash=codes.secret_digest(purpose="link", lead_key=key, value=link_token),
+        expires_at=timezone.now() + timedelta(minutes=ttl),
+    )
+    email_queue(
+        template="lead_verification",
+        to=lead.email,
+        context={
+            "name": lead.name,
+            "category": lead.category.name,
+            "lead_id": key,
+            "code_sealed": codes.seal(code),
+            "link_token_sealed": codes.seal(link_token),
+            "ttl_minutes": ttl,
+        },
+        related=lead,
+        dedupe_key=f"lead_verification:{verification.pk}",
+    )
+    return verification
+
+
+def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", api_client: str = "") -> Lead:
+    """Validate and store a new lead, flag a possible duplicate, e-mail the verification code.
+
+    Rate limited per IP; every attempt counts, valid or not, so the limit also slows down probing.
+    """
+    rate_limit_hit(scope="lead_submit_ip", key=ip)
+    slug = submission.category.strip().lower()
+    category = Category.objects.filter(slug=slug, active=True).first() if slug else None
+    fields = submission_clean(submission, category_known=category is not None)
+    with transaction.atomic():
+        now = timezone.now()
+        duplicate = duplicate_find(email=fields["email"], phone=fields["phone"], category_id=category.pk, now=now)
+        lead = Lead.objects.create(
+            **fields,
+            category=category,
+            consent_text_version=_policy("CONSENT_TEXT_VERSION"),
+            consent_at=now,
+            consent_ip=_ip_or_none(ip),
+            consent_user_agent=user_agent[:400],
+            api_client=api_client[:100],
+            status=LeadStatus.PENDING_VERIFICATION,
+            status_changed_at=now,
+            possible_duplicate=duplicate is not None,
+            duplicate_of=duplicate,
+        )
+        LeadEvent.objects.create(
+            lead=lead, to_status=LeadStatus.PENDING_VERIFICATION, action="submitted",
+            data={"duplicate_of": str(duplicate.public_id)} if duplicate else {},
+        )
+        _verification_issue(lead)
+        _after_commit(metrics.LEADS_SUBMITTED.labels(source=metrics.source_label(lead.source)).inc)
+    return lead
+
+
+def _current_verification(lead: Lead) -> LeadVerification | None:
+    return (
+        LeadVerification.objects.select_for_update()
+        .filter(lead=lead, superseded_at__isnull=True, used_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def lead_verify(*, public_id: uuid.UUID, ip: str, code: str | None = None, token: str | None = None
+                ) -> tuple[Lead, str]:
+    """Check a code (or the e-mailed link's token); on success the lead is verified and a confirm token issued.
+
+    Returns (lead, confirm_token). A wrong try is counted and committed before the error is raised;
+    after VERIFICATION_MAX_ATTEMPTS wrong tries the code is locked until a new one is sent.
+    """
+    if bool(code) == bool(token):
+        raise ValidationFailed.for_field("code", "Enter the 6-digit code from the e-mail.")
+    rate_limit_hit(scope="lead_verify_ip", key=ip)
+    rate_limit_hit(scope="lead_verify_lead", key=str(public_id))
+    max_attempts = _policy("VERIFICATION_MAX_ATTEMPTS")
+    # The wrong-try counter must survive the error, so the atomic block ends before anything is raised.
+    with transaction.atomic():
+        lead = _lead_locked(public_id=public_id)
+        if lead.status != LeadStatus.PENDING_VERIFICATION:
+            raise Conflict("This request is not waiting for verification.", details={"status": lead.status})
+        verification = _current_verification(lead)
+        if verification is None:
+            raise Conflict("There is no code to check; ask for a new one.", details={"status": lead.status})
+        if verification.attempts >= max_attempts:
+            failure = "locked"
+        elif verification.expires_at <= timezone.now():
+            failure = "expired"
+        else:
+            purpose, value, digest = (
+                ("code", code.strip(), verification.code_hash) if code
+                else ("link", token.strip(), verification.link_token_hash)
+            )
+            if codes.secret_matches(digest=digest, purpose=purpose, lead_key=str(lead.public_id), value=value):
+                confirm_token = codes.token_generate()
+                LeadVerification.objects.filter(pk=verification.pk).update(
+                    used_at=timezone.now(),
+                    confirm_token_hash=codes.secret_digest(
+                        purpose="confirm", lead_key=str(lead.public_id), value=confirm_token),
+                )
+                _transition(lead, to_status=LeadStatus.VERIFIED, action="verified", data={"method": purpose},
+                            changes={"verified_at": timezone.now()})
+                _after_commit(metrics.LEADS_VERIFIED.inc)
+                return lead, confirm_token
+            LeadVerification.objects.filter(pk=verification.pk).update(attempts=F("attempts") + 1)
+            failure = "wrong"
+            attempts_left = max(0, max_attempts - verification.attempts - 1)
+    if failure == "locked":
+        raise DomainRuleViolation(
+            "Too many wrong codes. Ask for a new code.", code="verification_locked",
+            details={"fields": [{"field": "code", "message": "Too many wrong codes. Ask for a new code."}]},
+        )
+    if failure == "expired":
+        raise DomainRuleViolation(
+            "This code has expired. Ask for a new code.", code="code_expired",
+            details={"fields": [{"field": "code", "message": "This code has expired. Ask for a new code."}]},
+        )
+    message = "The code is not correct." + (" Ask for a new code." if attempts_left == 0 else "")
+    raise DomainRuleViolation(
+        message, code="invalid_code",
+        details={"fields": [{"field": "code", "message": message}], "attempts_left": attempts_left},
+    )
+
+
+def lead_code_resend(*, public_id: uuid.UUID, ip: str) -> Lead:
+    """Replace the current code with a new one (this also lifts a lockout); rate limited per lead and IP."""
+    rate_limit_hit(scope="lead_resend_ip", key=ip)
+    rate_limit_hit(scope="lead_resend_lead", key=str(public_id))
+    with transaction.atomic():
+        lead = _lead_locked(public_id=public_id)
+        if lead.status != LeadStatus.PENDING_VERIFICATION:
+            raise Conflict("This request is not waiting for verification.", details={"status": lead.status})
+        LeadVerification.objects.filter(lead=lead, superseded_at__isnull=True, used_at__isnull=True).update(
+            superseded_at=timezone.now()
+        )
+        _verification_issue(lead)
+        LeadEvent.objects.create(lead=lead, action="code_resent")
+    return lead
+
+
+@transaction.atomic
+def lead_confirm(*, public_id: uuid.UUID, confirm_token: str) -> Lead:
+    """The submitter confirms a verified lead (with the token from verify); it goes to review."""
+    lead = _lead_locked(public_id=public_id)
+    if lead.status != LeadStatus.VERIFIED:
+        raise Conflict("This request cannot be confirmed now.", details={"status": lead.status})
+    verification = lead.verifications.filter(used_at__isnull=False).order_by("-used_at", "-id").first()
+    if verification is None or not codes.secret_matches(
+        digest=verification.confirm_token_hash, purpose="confirm", lead_key=str(lead.public_id),
+        value=(confirm_token or "").strip(),
+    ):
+        raise DomainRuleViolation(
+            "The confirmation token is not valid.", code="invalid_token",
+            details={"fields": [{"field": "confirm_token", "message": "The confirmation token is not valid."}]},
+        )
+    _transition(lead, to_status=LeadStatus.PENDING_REVIEW, action="confirmed",
+                changes={"confirmed_at": timezone.now()})
+    email_queue(
+        template="lead_received", to=lead.email,
+        context={"name": lead.name, "category": lead.category.name, "lead_id": str(lead.public_id)},
+        related=lead, dedupe_key=f"lead_received:{lead.pk}",
+    )
+    _after_commit(metrics.LEADS_CONFIRMED.inc)
+    return lead
+
+
+@transaction.atomic
+def lead_expire_unverified(*, batch_size: int = 500) -> int:
+    """Expire leads still unverified after UNVERIFIED_LEAD_TTL_HOURS. Idempotent; skips rows being verified now."""
+    cutoff = timezone.now() - timedelta(hours=_policy("UNVERIFIED_LEAD_TTL_HOURS"))
+    leads = list(
+        Lead.objects.select_for_update(skip_locked=True)
+        .filter(status=LeadStatus.PENDING_VERIFICATION, created_at__lt=cutoff)
+        .order_by("created_at", "id")[:batch_size]
+    )
+    for lead in leads:
+        _transition(lead, to_status=LeadStatus.EXPIRED, action="expired",
+                    data={"ttl_hours": _policy("UNVERIFIED_LEAD_TTL_HOURS")})
+    if leads:
+        _after_commit(metrics.LEADS_EXPIRED.inc, len(leads))
+    return len(leads)
+
+
+# --- review ----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
+    """Approve a lead in review: audit, tell the submitter, queue distribution after commit."""
+    note = (note or "").strip()
+    if len(note) > REVIEW_NOTE_MAX:
+        raise ValidationFailed.for_field("note", f"Use at most {REVIEW_NOTE_MAX} characters.")
+    lead = _lead_locked(pk=lead_id)
+    from_status = lead.status
+    now = timezone.now()
+    _transition(lead, to_status=LeadStatus.APPROVED, action="approved", actor=actor, note=note,
+                changes={"reviewed_by": actor, "reviewed_at": now, "approved_at": now, "review_note": note})
+    audit_record(action="lead.approve", actor=actor, obj=lead, request=request,
+                 changes={"status": [from_status, LeadStatus.APPROVED], "note": note,
+                          "public_id": str(lead.public_id)})
+    email_queue(
+        template="lead_approved", to=lead.email,
+        context={"name": lead.name, "category": lead.category.name, "lead_id": str(lead.public_id)},
+        related=lead, dedupe_key=f"lead_approved:{lead.pk}",
+    )
+    job_enqueue(DISTRIBUTE_JOB, lead.pk, trigger="approval")
+    _after_commit(metrics.LEADS_APPROVED.inc)
+    return lead
+
+
+@transaction.atomic
+def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=None) -> Lead:
+    """Reject a lead in review with a reason code (SPEC §3) and an optional note; audit-logged."""
+    note = (note or "").strip()
+    errors = []
+    if reason not in RejectReason.values:
+        errors.append({"field": "reason", "message": f"Choose one of: {', '.join(RejectReason.values)}."})
+    if len(note) > REVIEW_NOTE_MAX:
+        errors.append({"field": "note", "message": f"Use at most {REVIEW_NOTE_MAX} characters."})
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    lead = _lead_locked(pk=lead_id)
+    from_status = lead.status
+    _transition(lead, to_status=LeadStatus.REJECTED, action="rejected", actor=actor, note=note,
+                data={"reason": reason},
+                changes={"reviewed_by": actor, "reviewed_at": timezone.now(), "reject_reason": reason,
+                         "review_note": note})
+    audit_record(action="lead.reject", actor=actor, obj=lead, request=request,
+                 changes={"status": [from_status, LeadStatus.REJECTED], "reason": reason, "note": note,
+                          "public_id": str(lead.public_id)})
+    _after_commit(metrics.LEADS_REJECTED.labels(reason=reason).inc)
+    return lead
+
+
+# --- categories -------------------------------------------------------------------------------------
+
+def _category_errors(*, slug: str | None, name: str | None) -> list[dict]:
+    errors = []
+    if slug is not None and not (len(slug) <= 64 and SLUG_RE.match(slug)):
+        errors.append({"field": "slug", "message": "Use 1 to 64 lower-case letters, digits and single dashes."})
+    if name is not None and not 1 <= len(name) <= 120:
+        errors.append({"field": "name", "message": "Enter a name of at most 120 characters."})
+    return errors
+
+
+@transaction.atomic
+def category_create(*, slug: str, name: str, active: bool = True, actor=None, request=None) -> Category:
+    slug, name = slug.strip().lower(), " ".join(name.split())
+    if errors := _category_errors(slug=slug, name=name):
+        raise ValidationFailed(details={"fields": errors})
+    category, created = Category.objects.get_or_create(slug=slug, defaults={"name": name, "active": active})
+    if not created:
+        raise Conflict("A category with this slug exists.", details={"slug": slug})
+    audit_record(action="category.create", actor=actor, obj=category, request=request,
+                 changes={"slug": slug, "name": name, "active": active})
+    return category
+
+
+@transaction.atomic
+def category_update(*, slug: str, name: str | None = None, active: bool | None = None, actor=None,
+                    request=None) -> Category:
+    if name is not None:
+        name = " ".join(name.split())
+    if errors := _category_errors(slug=None, name=name):
+        raise ValidationFailed(details={"fields": errors})
+    category = Category.objects.select_for_update().filter(slug=slug).first()
+    if category is None:
+        raise NotFound("No such category.")
+    changes = {}
+    for field, value in (("name", name), ("active", active)):
+        if value is not None and getattr(category, field) != value:
+            changes[field] = [getattr(category, field), value]
+            setattr(category, field, value)
+    if changes:
+        category.save(update_fields=[*changes, "updated_at"])
+        audit_record(action="category.update", actor=actor, obj=category, request=request, changes=changes)
+    return category

@@ -1,0 +1,138 @@
+"""Field rules of a lead submission (SPEC §3): normalise every field, collect every error at once."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from hotlead.core.exceptions import ValidationFailed
+from hotlead.leads.enums import Timeline
+
+DESCRIPTION_MAX = 5000
+NAME_MAX = 200
+EMAIL_MAX = 254
+BUDGET_MAX_CENTS = 1_000_000_000  # $10M: beyond this a budget is a typo, and it must fit the column
+POSTAL_CODE_RE = re.compile(r"^[A-Z0-9-]{3,10}$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SOURCE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+TEXT_LIMITS = {"utm_source": 100, "utm_medium": 100, "utm_campaign": 100, "referrer": 500}
+
+
+@dataclass(frozen=True)
+class LeadSubmission:
+    """What a submitter sent, before normalisation (the API schema or any other entry point)."""
+
+    name: str
+    email: str
+    phone: str
+    postal_code: str
+    category: str
+    description: str
+    consent: bool
+    budget_cents: int | None = None
+    timeline: str | None = None
+    source: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    referrer: str | None = None
+
+
+def email_normalise(value: str) -> str:
+    return value.strip().lower()
+
+
+def postal_code_normalise(value: str) -> str:
+    return re.sub(r"\s+", "", value).upper()
+
+
+def phone_parse(value: str) -> tuple[str, bool]:
+    """(E.164, valid) for a possible number in the default region; ValueError when it is not a number."""
+    try:
+        number = phonenumbers.parse(value.strip(), settings.HOTLEAD["PHONE_DEFAULT_REGION"])
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("Enter a phone number.") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError("This is not a possible phone number.")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, phonenumbers.is_valid_number(number)
+
+
+def submission_clean(sub: LeadSubmission, *, category_known: bool) -> dict:
+    """Normalised fields for a Lead (without the category); ValidationFailed lists every bad field.
+
+    `category_known`: the slug names an active category (the caller looked it up).
+    """
+    errors: list[dict] = []
+
+    def bad(field: str, message: str) -> None:
+        errors.append({"field": field, "message": message})
+
+    out: dict = {}
+    name = " ".join(sub.name.split())
+    if not name:
+        bad("name", "Enter your name.")
+    elif len(name) > NAME_MAX:
+        bad("name", f"Use at most {NAME_MAX} characters.")
+    out["name"] = name
+
+    email = email_normalise(sub.email)
+    try:
+        if len(email) > EMAIL_MAX:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        bad("email", "Enter a valid e-mail address.")
+    out["email"] = email
+
+    try:
+        out["phone"], out["phone_valid"] = phone_parse(sub.phone)
+    except ValueError as exc:
+        bad("phone", str(exc))
+
+    postal_code = postal_code_normalise(sub.postal_code)
+    if not POSTAL_CODE_RE.match(postal_code):
+        bad("postal_code", "Enter a postal code (3 to 10 letters, digits or dashes).")
+    out["postal_code"] = postal_code
+
+    if not sub.category.strip():
+        bad("category", "Choose a category.")
+    elif not category_known:
+        bad("category", "Unknown category.")
+
+    description = sub.description.strip()
+    if not description:
+        bad("description", "Describe what you need.")
+    elif len(description) > DESCRIPTION_MAX:
+        bad("description", f"Use at most {DESCRIPTION_MAX} characters.")
+    out["description"] = description
+
+    if sub.budget_cents is not None and not 0 <= sub.budget_cents <= BUDGET_MAX_CENTS:
+        bad("budget_cents", f"Enter a budget between 0 and {BUDGET_MAX_CENTS} cents.")
+    out["budget_cents"] = sub.budget_cents
+
+    if sub.timeline not in (None, "") and sub.timeline not in Timeline.values:
+        bad("timeline", f"Choose one of: {', '.join(Timeline.values)}.")
+    out["timeline"] = sub.timeline or ""
+
+    if sub.consent is not True:
+        bad("consent", "Your consent is required to pass your request to providers.")
+
+    source = (sub.source or "").strip() or "web"
+    if not SOURCE_RE.match(source):
+        bad("source", "Use at most 64 letters, digits or . _ : -")
+    out["source"] = source
+
+    for field, limit in TEXT_LIMITS.items():
+        value = (getattr(sub, field) or "").strip()
+        if len(value) > limit:
+            bad(field, f"Use at most {limit} characters.")
+        out[field] = value
+
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    return out
