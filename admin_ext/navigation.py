@@ -41,6 +41,36 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
 ]
 
 
+# A count shown beside a link: url name → dotted path of a callback(request) -> int | str
+BADGES: dict[str, str] = {
+    "admin:leads_lead_changelist": "admin_ext.navigation.badge_pending_leads",
+    "admin:refunds_badleadreport_changelist": "admin_ext.navigation.badge_pending_bad_leads",
+    "admin:ops_deadletter_changelist": "admin_ext.navigation.badge_open_dead_letters",
+}
+
+
+def _badge(count: int) -> str:
+    return str(count) if count else ""
+
+
+def badge_pending_leads(request) -> str:
+    from admin_ext.dashboard import leads_awaiting_review_count
+
+    return _badge(leads_awaiting_review_count())
+
+
+def badge_pending_bad_leads(request) -> str:
+    from admin_ext.dashboard import bad_lead_reports_pending_count
+
+    return _badge(bad_lead_reports_pending_count())
+
+
+def badge_open_dead_letters(request) -> str:
+    from admin_ext.dashboard import dead_letters_open_count
+
+    return _badge(dead_letters_open_count())
+
+
 def sidebar(request) -> list[dict]:
     """Only links whose admin page exists (and the user may view) are shown."""
     groups = []
@@ -51,7 +81,10 @@ def sidebar(request) -> list[dict]:
                 link = reverse(url_name)
             except NoReverseMatch:
                 continue
-            entries.append({"title": item_title, "icon": icon, "link": link})
+            entry = {"title": item_title, "icon": icon, "link": link}
+            if url_name in BADGES:
+                entry["badge"] = BADGES[url_name]
+            entries.append(entry)
         if entries:
             groups.append({"title": title, "separator": True, "collapsible": False, "items": entries})
     return groups

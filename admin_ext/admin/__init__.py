@@ -1,2 +1,3 @@
 """Admin classes, one module per domain; imported by the admin's autodiscovery."""
 from admin_ext.admin import core  # noqa: F401
+from admin_ext.admin import mfa  # noqa: F401

@@ -1,0 +1,62 @@
+"""Two-factor devices in the console's style (unfold), re-registered over django-otp's admins.
+
+Staff can see who has enrolled and revoke a device (a lost phone); they cannot add a device
+for someone else or read a device's secret: enrolment is done by each user in the setup wizard.
+django-otp's own admin would show the secret as a QR code to any staff user, so it is replaced.
+"""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from unfold.admin import ModelAdmin
+
+from hotlead.core.services import audit_record
+
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class _DeviceAdmin(ModelAdmin):
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__email", "name")
+    list_select_related = ("user",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+    audit_action = "mfa.device_revoked"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @transaction.atomic
+    def delete_model(self, request, obj):
+        self._audit(request, obj)
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj)
+        super().delete_queryset(request, queryset)
+
+    def _audit(self, request, obj) -> None:
+        audit_record(action=self.audit_action, obj=obj, request=request,
+                     changes={"user": obj.user.email, "device": obj.name, "kind": obj._meta.model_name})
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(_DeviceAdmin):
+    """Authenticator apps. Revoking one sends its user through enrolment at the next login."""
+
+
+@admin.register(StaticDevice)
+class StaticDeviceAdmin(_DeviceAdmin):
+    """Backup-code sets (the codes themselves are not shown)."""
+
+    audit_action = "mfa.backup_codes_revoked"

@@ -1,0 +1,120 @@
+"""Presentation pieces of the console: KPI cards and charts built from the dashboard's reads.
+
+No queries here: `admin_ext.dashboard` reads, this module formats (money, links, tones).
+A link is only given when its admin page exists, so a card never points at a 404.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from admin_ext.dashboard import TodayKpis
+from hotlead.leads.enums import LeadStatus
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
+
+
+def money(cents: int, currency: str | None = None) -> str:
+    """12345 → "$123.45" (integer cents in, never floats)."""
+    currency = currency or settings.HOTLEAD.get("CURRENCY", "USD")
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(int(cents)), 100)
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    amount = f"{whole:,}.{rest:02d}"
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
+def admin_link(url_name: str, **query) -> str | None:
+    """The URL of an admin page with a query string, or None if that page is not registered."""
+    try:
+        url = reverse(url_name)
+    except NoReverseMatch:
+        return None
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+@dataclass(frozen=True)
+class KpiCard:
+    key: str
+    title: str
+    value: str
+    footer: str = ""
+    link: str | None = None
+    tone: str = "normal"  # "normal" | "attention"
+
+
+def dashboard_cards(kpis: TodayKpis) -> list[KpiCard]:
+    since = kpis.since.date().isoformat()
+    queue = "—" if kpis.queue_depth is None else f"{kpis.queue_depth:,}"
+    return [
+        KpiCard(
+            key="submitted", title="Leads submitted today", value=f"{kpis.submitted:,}",
+            footer=f"{kpis.submitted_by_status[LeadStatus.PENDING_VERIFICATION]:,} still unverified",
+            link=admin_link("admin:leads_lead_changelist", created_at__gte=since),
+        ),
+        KpiCard(
+            key="awaiting_review", title="Awaiting review", value=f"{kpis.awaiting_review:,}",
+            footer="all pending_review leads",
+            link=admin_link("admin:leads_lead_changelist", status__exact=LeadStatus.PENDING_REVIEW),
+            tone="attention" if kpis.awaiting_review else "normal",
+        ),
+        KpiCard(
+            key="approved", title="Approved today", value=f"{kpis.approved:,}",
+            footer=f"{kpis.submitted_by_status[LeadStatus.REJECTED]:,} of today's leads rejected",
+            link=admin_link("admin:leads_lead_changelist", approved_at__gte=since),
+        ),
+        KpiCard(
+            key="revenue", title="Revenue today", value=money(kpis.revenue["charged"]),
+            footer=f"{kpis.revenue['charges']:,} charges · refunds {money(kpis.revenue['refunded'])} · "
+                   f"net {money(kpis.revenue['net'])}",
+            link=admin_link("admin:billing_ledgerentry_changelist", kind__exact="charge"),
+        ),
+        KpiCard(
+            key="queue_depth", title="Jobs waiting", value=queue,
+            footer="in the job broker" if kpis.queue_depth is not None else "broker not reachable",
+            link=admin_link("admin:django_q_ormq_changelist"),
+            tone="attention" if kpis.queue_depth is None else "normal",
+        ),
+        KpiCard(
+            key="dead_letters", title="Failed jobs (open)", value=f"{kpis.dead_letters_open:,}",
+            footer="dead-letter queue, waiting for retry or resolve",
+            link=admin_link("admin:ops_deadletter_changelist", status__exact="open"),
+            tone="attention" if kpis.dead_letters_open else "normal",
+        ),
+        KpiCard(
+            key="bad_leads", title="Bad-lead reports pending", value=f"{kpis.bad_leads_pending:,}",
+            footer="refund decisions to make",
+            link=admin_link("admin:refunds_badleadreport_changelist", status__exact="pending"),
+            tone="attention" if kpis.bad_leads_pending else "normal",
+        ),
+        KpiCard(
+            key="flagged", title="Flagged providers", value=f"{kpis.providers_flagged:,}",
+            footer="return or reject rate above the thresholds",
+            link=admin_link("admin:providers_provider_changelist", flagged__exact="1"),
+            tone="attention" if kpis.providers_flagged else "normal",
+        ),
+    ]
+
+
+def status_rows(kpis: TodayKpis) -> dict:
+    """Today's leads by status, as an unfold table."""
+    return {
+        "headers": ["Status", "Leads today"],
+        "rows": [[label, f"{kpis.submitted_by_status[value]:,}"] for value, label in LeadStatus.choices],
+    }
+
+
+def leads_chart(kpis: TodayKpis) -> str:
+    """Chart.js data (JSON) for unfold's bar chart: leads submitted per day, last 14 days."""
+    return json.dumps({
+        "labels": [day[5:] for day, _ in kpis.leads_per_day],
+        "datasets": [{
+            "label": "Leads submitted",
+            "data": [count for _, count in kpis.leads_per_day],
+            "backgroundColor": "var(--color-primary-600)",
+        }],
+    })
