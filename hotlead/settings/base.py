@@ -214,6 +214,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hot Lead <no-reply@hotlead.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 HOTLEAD_PUBLIC_URL = os.environ.get("HOTLEAD_PUBLIC_URL", "http://127.0.0.1:8000")
+# Shared secret of the payment provider's webhook (HMAC-SHA256); empty = the webhook refuses every call.
+PAYMENTS_WEBHOOK_SECRET = os.environ.get("PAYMENTS_WEBHOOK_SECRET", "")
 
 # --- jobs: django-q2 (SPEC §11) ---------------------------------------------------------
 # timeout < retry: a task is only handed out again after `retry` seconds without an ack.
