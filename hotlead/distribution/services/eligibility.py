@@ -1,0 +1,385 @@
+# ruff: noqa: S608 - the SQL is assembled from constants and table names only; every value is a parameter.
+"""Who may buy a lead at one level (SPEC §4.1), decided in the database by one query.
+
+Every live subscription of the level gets its *first* failing reason, in the order of SPEC §4.1,
+from one ordered `CASE WHEN … END` — so the trace costs no extra per-subscription queries — and the
+same statement returns the reason counts and the first eligible subscriptions in serving order
+(SPEC §4.2: least recently served at this level first, never-served first, ties by the level's
+rotation cursor over provider ids).
+
+PostgreSQL computes the provider's local clock with `AT TIME ZONE`; SQLite (the demo) has no time
+zones, so the local clock of each time zone in play is computed in Python and passed as JSON.
+Lead and spend caps count the subscription's non-refunded assignments since the start of the local
+day, the local ISO week (Monday) and the local calendar month.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import connection
+
+from hotlead.billing.models import Account
+from hotlead.distribution.enums import AssignmentStatus, SkipReason
+from hotlead.distribution.models import Assignment, LevelCursor
+from hotlead.levels.enums import SubscriptionStatus
+from hotlead.levels.models import CompetitionLevel, Subscription
+from hotlead.providers.enums import AreaKind, ProviderStatus
+from hotlead.providers.models import Provider, ServiceArea
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    """What eligibility needs to know about a lead (filters see these fields, SPEC §4.4)."""
+
+    id: int
+    category_id: int
+    category: str
+    postal_code: str
+    budget_cents: int | None
+    timeline: str | None
+    source: str | None
+
+    def filter_doc(self) -> dict:
+        values = {
+            "category": self.category, "postal_code": self.postal_code, "budget_cents": self.budget_cents,
+            "timeline": self.timeline, "source": self.source,
+        }
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class LevelFacts:
+    id: int
+    slug: str
+    name: str
+    price_cents: int
+    max_recipients: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    subscription_id: int
+    provider_id: int
+    last_served_at: datetime | None
+    capped: bool  # has a lead or spend cap: re-checked under a lock on the subscription row
+
+
+@dataclass
+class LevelEligibility:
+    considered: int = 0
+    eligible: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    cursor: int = 0
+    candidates: list[Candidate] = field(default_factory=list)
+    eligible_providers: list[int] = field(default_factory=list)
+    skipped_providers: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "sub": Subscription._meta.db_table,
+        "level": CompetitionLevel._meta.db_table,
+        "provider": Provider._meta.db_table,
+        "pcat": Provider.categories.through._meta.db_table,
+        "area": ServiceArea._meta.db_table,
+        "account": Account._meta.db_table,
+        "asg": Assignment._meta.db_table,
+        "cursor": LevelCursor._meta.db_table,
+    }
+
+
+# --- the dialect-specific pieces ---------------------------------------------------------------
+
+_PG_FILTER_MATCH = """
+CASE f.e->>'op'
+  WHEN 'eq' THEN COALESCE(lv.v = f.e->'value', false)
+  WHEN 'ne' THEN lv.v IS NULL OR lv.v <> f.e->'value'
+  WHEN 'in' THEN lv.v IS NOT NULL AND jsonb_typeof(f.e->'value') = 'array'
+                 AND f.e->'value' @> jsonb_build_array(lv.v)
+  WHEN 'not_in' THEN lv.v IS NULL OR jsonb_typeof(f.e->'value') <> 'array'
+                 OR NOT (f.e->'value' @> jsonb_build_array(lv.v))
+  WHEN 'gte' THEN CASE WHEN jsonb_typeof(lv.v) = 'number' AND jsonb_typeof(f.e->'value') = 'number'
+                       THEN lv.v::numeric >= (f.e->'value')::numeric ELSE false END
+  WHEN 'lte' THEN CASE WHEN jsonb_typeof(lv.v) = 'number' AND jsonb_typeof(f.e->'value') = 'number'
+                       THEN lv.v::numeric <= (f.e->'value')::numeric ELSE false END
+  WHEN 'between' THEN CASE WHEN jsonb_typeof(lv.v) = 'number' AND jsonb_typeof(f.e->'value'->0) = 'number'
+                                AND jsonb_typeof(f.e->'value'->1) = 'number'
+                           THEN lv.v::numeric BETWEEN (f.e->'value'->0)::numeric AND (f.e->'value'->1)::numeric
+                           ELSE false END
+  WHEN 'prefix' THEN CASE WHEN jsonb_typeof(lv.v) = 'string' AND jsonb_typeof(f.e->'value') = 'string'
+                          THEN starts_with(lv.v #>> '{}', f.e->'value' #>> '{}') ELSE false END
+  ELSE false
+END"""
+
+_PG_FILTER_FAILS = f"""
+jsonb_typeof(s.filters) = 'array' AND EXISTS (
+  SELECT 1 FROM jsonb_array_elements(s.filters) AS f(e)
+  CROSS JOIN LATERAL (SELECT %(doc)s::jsonb -> (f.e->>'field') AS v) AS lv
+  WHERE NOT ({_PG_FILTER_MATCH})
+)"""
+
+_PG_CLOCK = """
+CROSS JOIN LATERAL (SELECT (%(now)s::timestamptz AT TIME ZONE p.timezone) AS loc) AS clk0
+CROSS JOIN LATERAL (SELECT
+    to_char(clk0.loc, 'HH24:MI') AS hm,
+    (EXTRACT(ISODOW FROM clk0.loc)::int - 1) AS dow,
+    date_trunc('day', clk0.loc) AT TIME ZONE p.timezone AS day_start,
+    date_trunc('week', clk0.loc) AT TIME ZONE p.timezone AS week_start,
+    date_trunc('month', clk0.loc) AT TIME ZONE p.timezone AS month_start) AS clk"""
+
+_SQLITE_FILTER_VALUE = """
+CASE json_extract(f.value, '$.field')
+  WHEN 'category' THEN %(f_category)s WHEN 'postal_code' THEN %(f_postal_code)s
+  WHEN 'budget_cents' THEN %(f_budget_cents)s WHEN 'timeline' THEN %(f_timeline)s
+  WHEN 'source' THEN %(f_source)s END"""
+
+_SQLITE_FILTER_MATCH = """
+CASE json_extract(f.value, '$.op')
+  WHEN 'eq' THEN COALESCE(lv.v = json_extract(f.value, '$.value'), 0)
+  WHEN 'ne' THEN lv.v IS NULL OR lv.v <> json_extract(f.value, '$.value')
+  WHEN 'in' THEN lv.v IS NOT NULL AND json_type(f.value, '$.value') = 'array'
+                 AND EXISTS (SELECT 1 FROM json_each(f.value, '$.value') x WHERE x.value = lv.v)
+  WHEN 'not_in' THEN lv.v IS NULL OR json_type(f.value, '$.value') <> 'array'
+                 OR NOT EXISTS (SELECT 1 FROM json_each(f.value, '$.value') x WHERE x.value = lv.v)
+  WHEN 'gte' THEN typeof(lv.v) IN ('integer', 'real') AND json_type(f.value, '$.value') IN ('integer', 'real')
+                  AND lv.v >= json_extract(f.value, '$.value')
+  WHEN 'lte' THEN typeof(lv.v) IN ('integer', 'real') AND json_type(f.value, '$.value') IN ('integer', 'real')
+                  AND lv.v <= json_extract(f.value, '$.value')
+  WHEN 'between' THEN typeof(lv.v) IN ('integer', 'real')
+                  AND json_type(f.value, '$.value[0]') IN ('integer', 'real')
+                  AND json_type(f.value, '$.value[1]') IN ('integer', 'real')
+                  AND lv.v BETWEEN json_extract(f.value, '$.value[0]') AND json_extract(f.value, '$.value[1]')
+  WHEN 'prefix' THEN typeof(lv.v) = 'text' AND json_type(f.value, '$.value') = 'text'
+                  AND substr(lv.v, 1, length(json_extract(f.value, '$.value'))) = json_extract(f.value, '$.value')
+  ELSE 0
+END"""
+
+# SQLite has no LATERAL: the lead's value for the filter's field is inlined where it is used.
+_SQLITE_FILTER_FAILS = f"""
+json_type(s.filters) = 'array' AND EXISTS (
+  SELECT 1 FROM json_each(s.filters) AS f
+  WHERE NOT ({_SQLITE_FILTER_MATCH.replace("lv.v", f"({_SQLITE_FILTER_VALUE})")})
+)"""
+
+
+def _sqlite_clock_field(name: str) -> str:
+    return f"json_extract(%(clock)s, '$.\"' || p.timezone || '\".{name}')"
+
+
+def _sqlite_clock(*, now: datetime, timezones: list[str]) -> str:
+    """The local clock of each time zone, for SQLite: {tz: {hm, dow, day_start, week_start, month_start}}."""
+    from datetime import timedelta
+
+    clock = {}
+    for name in timezones:
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        local = now.astimezone(zone)
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        week = day - timedelta(days=local.weekday())
+        month = day.replace(day=1)
+        clock[name] = {
+            "hm": local.strftime("%H:%M"),
+            "dow": local.weekday(),
+            **{key: connection.ops.adapt_datetimefield_value(value.astimezone(ZoneInfo("UTC")))
+               for key, value in (("day_start", day), ("week_start", week), ("month_start", month))},
+        }
+    return json.dumps(clock)
+
+
+def _reason_sql(vendor: str) -> tuple[str, str, str]:
+    """(the FROM … JOIN clause, the ordered CASE of skip reasons, "has a cap") for one dialect."""
+    t = _tables()
+    if vendor == "postgresql":
+        clock_join = _PG_CLOCK
+        hm, dow, day_start, week_start, month_start = (
+            "clk.hm", "clk.dow", "clk.day_start", "clk.week_start", "clk.month_start")
+        filter_fails = _PG_FILTER_FAILS
+        has_days = "s.schedule->'days' IS NOT NULL AND jsonb_typeof(s.schedule->'days') = 'array'"
+        day_in = "s.schedule->'days' @> to_jsonb({d})"
+        start, end = "s.schedule->>'start'", "s.schedule->>'end'"
+        schedule_set = "s.schedule IS NOT NULL AND jsonb_typeof(s.schedule) = 'object'"
+    else:
+        clock_join = ""
+        hm, dow, day_start, week_start, month_start = (
+            _sqlite_clock_field(k) for k in ("hm", "dow", "day_start", "week_start", "month_start"))
+        filter_fails = _SQLITE_FILTER_FAILS
+        has_days = "json_type(s.schedule, '$.days') = 'array'"
+        day_in = "EXISTS (SELECT 1 FROM json_each(s.schedule, '$.days') d WHERE d.value = {d})"
+        start, end = "json_extract(s.schedule, '$.start')", "json_extract(s.schedule, '$.end')"
+        schedule_set = "s.schedule IS NOT NULL AND json_type(s.schedule) = 'object'"
+
+    def listed(day: str) -> str:
+        return f"(NOT ({has_days}) OR {day_in.format(d=day)})"
+
+    # levels.schedule.schedule_allows: a same-day window is open on each listed day; an overnight
+    # window (end < start) belongs to the day it starts on: evening on a listed day, morning after one.
+    previous_day = f"(({dow}) + 6) %% 7"  # %% is the modulo operator once parameters are bound
+    in_window = (
+        f"CASE WHEN {start} IS NULL OR {end} IS NULL OR {start} = {end} THEN {listed(dow)} "
+        f"WHEN {start} < {end} THEN {listed(dow)} AND {hm} >= {start} AND {hm} < {end} "
+        f"ELSE ({listed(dow)} AND {hm} >= {start}) OR ({listed(previous_day)} AND {hm} < {end}) END"
+    )
+    outside_schedule = f"({schedule_set} AND NOT ({in_window}))"
+    refunded = AssignmentStatus.REFUNDED.value
+    if vendor == "postgresql":
+        cap_reached = f"""
+EXISTS (
+  SELECT 1 FROM (
+    SELECT count(*) FILTER (WHERE a.assigned_at >= {day_start}) AS n_day,
+           count(*) FILTER (WHERE a.assigned_at >= {week_start}) AS n_week,
+           count(*) FILTER (WHERE a.assigned_at >= {month_start}) AS n_month,
+           COALESCE(sum(a.price_cents) FILTER (WHERE a.assigned_at >= {month_start}), 0) AS spend
+    FROM {t['asg']} a
+    WHERE a.subscription_id = s.id AND a.status <> '{refunded}'
+      AND a.assigned_at >= LEAST({week_start}, {month_start})
+  ) c
+  WHERE c.n_day >= s.daily_cap OR c.n_week >= s.weekly_cap OR c.n_month >= s.monthly_cap
+     OR c.spend + %(price)s > s.monthly_budget_cents
+)"""
+    else:
+        def n_since(start_expr: str, what: str = "count(*)") -> str:
+            return (f"(SELECT COALESCE({what}, 0) FROM {t['asg']} a WHERE a.subscription_id = s.id "
+                    f"AND a.status <> '{refunded}' AND a.assigned_at >= {start_expr})")
+
+        cap_reached = (
+            f"((s.daily_cap IS NOT NULL AND {n_since(day_start)} >= s.daily_cap)"
+            f" OR (s.weekly_cap IS NOT NULL AND {n_since(week_start)} >= s.weekly_cap)"
+            f" OR (s.monthly_cap IS NOT NULL AND {n_since(month_start)} >= s.monthly_cap)"
+            f" OR (s.monthly_budget_cents IS NOT NULL"
+            f" AND {n_since(month_start, 'sum(a.price_cents)')} + %(price)s > s.monthly_budget_cents))"
+        )
+    capped = ("(s.daily_cap IS NOT NULL OR s.weekly_cap IS NOT NULL OR s.monthly_cap IS NOT NULL "
+              "OR s.monthly_budget_cents IS NOT NULL)")
+    active, paused = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value
+    r = SkipReason
+    reason = f"""
+CASE
+  WHEN s.status NOT IN ('{active}', '{paused}') OR NOT lv.active OR lv.archived_at IS NOT NULL
+       OR p.status <> '{ProviderStatus.ACTIVE.value}' OR p.email_verified_at IS NULL THEN '{r.INACTIVE.value}'
+  WHEN NOT EXISTS (SELECT 1 FROM {t['pcat']} pc
+                   WHERE pc.provider_id = s.provider_id AND pc.category_id = %(category_id)s)
+       THEN '{r.CATEGORY.value}'
+  WHEN NOT EXISTS (SELECT 1 FROM {t['area']} ar WHERE ar.provider_id = s.provider_id AND (
+                     (ar.kind = '{AreaKind.CODE.value}' AND ar.value = %(postal_code)s)
+                     OR (ar.kind = '{AreaKind.PREFIX.value}'
+                         AND substr(%(postal_code)s, 1, length(ar.value)) = ar.value)))
+       THEN '{r.AREA.value}'
+  WHEN {filter_fails} THEN '{r.FILTER.value}'
+  WHEN EXISTS (SELECT 1 FROM {t['asg']} x WHERE x.lead_id = %(lead_id)s AND x.provider_id = s.provider_id)
+       THEN '{r.ALREADY_ASSIGNED.value}'
+  WHEN s.status = '{paused}' OR {outside_schedule} THEN '{r.SCHEDULE.value}'
+  WHEN {capped} AND {cap_reached} THEN '{r.CAP.value}'
+  WHEN COALESCE(acc.balance_cents, 0) < %(price)s THEN '{r.BALANCE.value}'
+END"""
+    from_clause = f"""
+FROM {t['sub']} s
+JOIN {t['level']} lv ON lv.id = s.level_id
+JOIN {t['provider']} p ON p.id = s.provider_id
+LEFT JOIN {t['account']} acc ON acc.provider_id = s.provider_id
+{clock_join}"""
+    return from_clause, reason, capped
+
+
+def _params(*, lead: LeadFacts, level: LevelFacts, now: datetime, vendor: str, timezones_sql: str) -> dict:
+    params = {
+        "lead_id": lead.id, "category_id": lead.category_id, "postal_code": lead.postal_code,
+        "price": level.price_cents, "level_id": level.id, "now": now,
+    }
+    doc = lead.filter_doc()
+    if vendor == "postgresql":
+        params["doc"] = json.dumps(doc)
+    else:
+        for name in ("category", "postal_code", "budget_cents", "timeline", "source"):
+            params[f"f_{name}"] = doc.get(name)
+        with connection.cursor() as cursor:
+            cursor.execute(timezones_sql, {"level_id": level.id})
+            params["clock"] = _sqlite_clock(now=now, timezones=[row[0] for row in cursor.fetchall()])
+    return params
+
+
+def level_eligibility(*, lead: LeadFacts, level: LevelFacts, now: datetime, limit: int) -> LevelEligibility:
+    """Reason counts for every live subscription of the level, and up to `limit` eligible ones in serving order."""
+    vendor = connection.vendor
+    t = _tables()
+    from_clause, reason, capped = _reason_sql(vendor)
+    cancelled = SubscriptionStatus.CANCELLED.value
+    # Provider ids are kept for the reasons a provider can act on and for the eligible, so the trace can
+    # answer "why didn't I get this lead?"; category and area skips are the bulk and follow from the profile.
+    bulk = f"'{SkipReason.CATEGORY.value}', '{SkipReason.AREA.value}'"
+    id_text = "CAST(provider_id AS TEXT)" if vendor == "postgresql" else "provider_id"
+    agg = "string_agg" if vendor == "postgresql" else "group_concat"
+    order = " ORDER BY provider_id" if vendor == "postgresql" else ""
+    ids = f"{agg}({id_text}, ','{order}) FILTER (WHERE reason IS NULL OR reason NOT IN ({bulk}))"
+    sql = f"""
+WITH cur AS (SELECT COALESCE((SELECT last_provider_id FROM {t['cursor']} WHERE level_id = %(level_id)s), 0) AS c),
+subs AS (
+  SELECT s.id AS subscription_id, s.provider_id, s.last_served_at, {capped} AS capped, {reason} AS reason
+  {from_clause}
+  WHERE s.level_id = %(level_id)s AND s.status <> '{cancelled}'
+)
+SELECT 0 AS kind, reason, count(*) AS n, {ids} AS ids, NULL AS subscription_id, NULL AS provider_id,
+       NULL AS last_served_at, NULL AS capped, (SELECT c FROM cur) AS pos
+FROM subs GROUP BY reason
+UNION ALL
+SELECT 1, NULL, NULL, NULL, subscription_id, provider_id, last_served_at, capped, pos FROM (
+  SELECT subs.*, row_number() OVER (
+      ORDER BY last_served_at IS NOT NULL, last_served_at, provider_id <= (SELECT c FROM cur), provider_id) AS pos
+  FROM subs WHERE reason IS NULL
+  ORDER BY pos LIMIT %(limit)s
+) AS chosen"""
+    timezones_sql = (f"SELECT DISTINCT p.timezone FROM {t['sub']} s JOIN {t['provider']} p ON p.id = s.provider_id "
+                     f"WHERE s.level_id = %(level_id)s")
+    params = _params(lead=lead, level=level, now=now, vendor=vendor, timezones_sql=timezones_sql)
+    params["limit"] = limit
+    result = LevelEligibility()
+    candidates = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for kind, reason_value, n, ids, subscription_id, provider_id, last_served_at, is_capped, pos in rows:
+        if kind == 0:
+            result.considered += n
+            result.cursor = int(pos or 0)
+            provider_ids = sorted(int(i) for i in ids.split(",")) if ids else []
+            if reason_value is None:
+                result.eligible = n
+                result.eligible_providers = provider_ids
+            else:
+                result.skipped[reason_value] = n
+                if provider_ids:
+                    result.skipped_providers[reason_value] = provider_ids
+        else:
+            if isinstance(last_served_at, str):  # SQLite hands back text inside a compound select
+                last_served_at = connection.ops.convert_datetimefield_value(last_served_at, None, connection)
+            candidates.append((pos, Candidate(subscription_id=subscription_id, provider_id=provider_id,
+                                              last_served_at=last_served_at, capped=bool(is_capped))))
+    result.candidates = [c for _, c in sorted(candidates, key=lambda item: item[0])]
+    return result
+
+
+def subscriptions_recheck(*, lead: LeadFacts, level: LevelFacts, now: datetime,
+                          subscription_ids: list[int]) -> dict[int, str | None]:
+    """The first failing reason (or None) of each given subscription, with a fresh snapshot."""
+    if not subscription_ids:
+        return {}
+    vendor = connection.vendor
+    t = _tables()
+    from_clause, reason, _capped = _reason_sql(vendor)
+    id_params = {f"sid{i}": sid for i, sid in enumerate(subscription_ids)}
+    id_list = ", ".join(f"%({name})s" for name in id_params)
+    sql = f"SELECT s.id, {reason} {from_clause} WHERE s.id IN ({id_list})"
+    timezones_sql = (f"SELECT DISTINCT p.timezone FROM {t['sub']} s JOIN {t['provider']} p ON p.id = s.provider_id "
+                     f"WHERE s.level_id = %(level_id)s")
+    params = {**_params(lead=lead, level=level, now=now, vendor=vendor, timezones_sql=timezones_sql), **id_params}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = dict(cursor.fetchall())
+    # a subscription that vanished (deleted provider) is simply not eligible any more
+    return {sid: found.get(sid, SkipReason.INACTIVE.value) for sid in subscription_ids}

@@ -1,0 +1,339 @@
+"""The distribution engine: sell one approved lead, fairly and exactly once (SPEC §4.2, §4.3, §4.5).
+
+One database transaction per lead. Locks, always in this order, so concurrent runs queue instead of
+deadlocking: the lead row (two workers on the same lead serialise; the second sees it is no longer
+waiting) → the subscription rows that carry a cap, in id order (hard caps hold under concurrency) →
+each buyer's account row inside `charge_post`, in provider-id order (no overdraft) → the level's
+rotation cursor, last, just before commit (it is the one row every sale at a level writes).
+
+A chosen subscription that fails the re-check under those locks is passed over (its reason is
+counted in the trace) and the next eligible one takes its place.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from hotlead.billing.models import Account
+from hotlead.billing.services import charge_post
+from hotlead.core.exceptions import Conflict, NotFound
+from hotlead.core.services import audit_record
+from hotlead.distribution import metrics
+from hotlead.distribution.enums import RunTrigger, SkipReason
+from hotlead.distribution.models import Assignment, DistributionRun, LevelCursor
+from hotlead.distribution.services.eligibility import (
+    Candidate,
+    LeadFacts,
+    LevelFacts,
+    level_eligibility,
+    subscriptions_recheck,
+)
+from hotlead.distribution.services.lead_status import lead_outcome_set
+from hotlead.leads.enums import LeadStatus
+from hotlead.leads.models import Lead
+from hotlead.levels.models import CompetitionLevel, Subscription
+from hotlead.levels.services import subscriptions_sync_funds
+from hotlead.ops.jobs import job_enqueue
+
+logger = logging.getLogger("hotlead.distribution")
+
+DISTRIBUTABLE = frozenset({LeadStatus.APPROVED, LeadStatus.UNSOLD})
+# Eligible subscriptions fetched beyond max_recipients, to replace those that fail the re-check.
+CANDIDATE_SLACK = 5
+# A deadlock or serialisation failure aborts the whole transaction: run it again from the start.
+TRANSACTION_ATTEMPTS = 3
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+NOTIFY_JOB = "hotlead.distribution.tasks.lead_outcome_notify_job"
+
+
+@dataclass(frozen=True)
+class Sale:
+    candidate: Candidate
+    position: int  # in the level's serving order: the cursor moves to the last one
+    assignment: Assignment
+
+
+@dataclass
+class LevelOutcome:
+    trace: dict
+    sales: list[Sale]
+
+
+def _freshness() -> timedelta:
+    return timedelta(hours=settings.HOTLEAD.get("UNSOLD_FRESHNESS_HOURS", 24))
+
+
+def _is_retryable(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return connection.vendor == "sqlite" and "locked" in str(exc)
+
+
+def _lead_facts(lead: Lead) -> LeadFacts:
+    return LeadFacts(
+        id=lead.pk, category_id=lead.category_id, category=lead.category.slug, postal_code=lead.postal_code,
+        budget_cents=lead.budget_cents, timeline=lead.timeline or None, source=lead.source or None,
+    )
+
+
+def _active_levels() -> list[LevelFacts]:
+    rows = (CompetitionLevel.objects.filter(active=True, archived_at__isnull=True).order_by("rank", "id")
+            .values_list("id", "slug", "name", "price_cents", "max_recipients"))
+    return [LevelFacts(*row) for row in rows]
+
+
+def _lock_and_recheck(*, facts: LeadFacts, level: LevelFacts, now: datetime,
+                      batch: list[Candidate]) -> dict[int, str | None]:
+    """Lock the batch's accounts (provider-id order) and say which candidates no longer qualify.
+
+    The account row is the mutex of every sale to a provider (each charge updates it), so once it is
+    locked: the balance read here holds until commit (charge_post cannot fall short), and the caps of
+    a capped subscription, re-read now with a fresh snapshot, cannot be crossed by a concurrent sale.
+    Every other condition was read by this transaction a moment ago. Money's lock order is kept:
+    the account first, then that provider's subscriptions.
+    """
+    provider_ids = sorted(c.provider_id for c in batch)
+    balances = dict(
+        Account.objects.select_for_update().filter(provider_id__in=provider_ids).order_by("provider_id")
+        .values_list("provider_id", "balance_cents")
+    )
+    capped = sorted(c.subscription_id for c in batch if c.capped)
+    reasons = subscriptions_recheck(lead=facts, level=level, now=now, subscription_ids=capped) if capped else {}
+    for c in batch:
+        if not reasons.get(c.subscription_id) and balances.get(c.provider_id, 0) < level.price_cents:
+            reasons[c.subscription_id] = SkipReason.BALANCE.value
+    return reasons
+
+
+def _charge_and_assign(*, lead: Lead, level: LevelFacts, candidate: Candidate, now: datetime) -> Assignment:
+    """Charge once (idempotency key per lead and provider) and build the sale's assignment row."""
+    entry = charge_post(
+        provider_id=candidate.provider_id, amount_cents=level.price_cents,
+        key=f"charge:{lead.pk}:{candidate.provider_id}", memo=f"Lead {lead.public_id} ({level.name})",
+        related_type="leads.lead", related_id=lead.pk,
+    )
+    return Assignment(
+        lead_id=lead.pk, provider_id=candidate.provider_id, level_id=level.id,
+        subscription_id=candidate.subscription_id, category_id=lead.category_id, price_cents=level.price_cents,
+        charge_entry=entry, assigned_at=now, in_area_at_sale=True,
+    )
+
+
+def _why(*, level: LevelFacts, eligible: int, sales: list[Sale], cursor: int, skipped: Counter,
+         lost_on_recheck: int) -> str:
+    if sales:
+        order = ("least recently served at this level first (never served first), "
+                 f"ties broken by rotation after provider #{cursor}")
+        return f"{eligible} eligible; sold to {len(sales)} of at most {level.max_recipients}: {order}."
+    if eligible and lost_on_recheck:
+        return (f"{eligible} eligible when the level was read, but none passed the re-check under locks "
+                "(a cap or the balance was reached by a concurrent sale).")
+    if not skipped:
+        return "No live subscription at this level."
+    reasons = ", ".join(f"{n} {reason}" for reason, n in skipped.most_common())
+    return f"No eligible subscription ({reasons})."
+
+
+def _sell_at_level(*, lead: Lead, facts: LeadFacts, level: LevelFacts, now: datetime) -> LevelOutcome:
+    limit = level.max_recipients + CANDIDATE_SLACK
+    found = level_eligibility(lead=facts, level=level, now=now, limit=limit)
+    skipped = Counter(found.skipped)
+    skipped_providers = {reason: list(ids) for reason, ids in found.skipped_providers.items()}
+    pending, positions = list(found.candidates), {c.subscription_id: i for i, c in enumerate(found.candidates)}
+    tried: set[int] = set()
+    sales: list[Sale] = []
+    lost_on_recheck = 0
+    while len(sales) < level.max_recipients:
+        batch = [c for c in pending if c.subscription_id not in tried][: level.max_recipients - len(sales)]
+        if not batch:
+            if len(pending) < limit:
+                break  # every eligible subscription has been tried
+            limit += level.max_recipients + CANDIDATE_SLACK
+            pending = level_eligibility(lead=facts, level=level, now=now, limit=limit).candidates
+            for c in pending:
+                positions.setdefault(c.subscription_id, len(positions))
+            if all(c.subscription_id in tried for c in pending):
+                break
+            continue
+        tried.update(c.subscription_id for c in batch)
+        reasons = _lock_and_recheck(facts=facts, level=level, now=now, batch=batch)
+        for candidate in sorted(batch, key=lambda c: c.provider_id):
+            if reason := reasons.get(candidate.subscription_id):
+                skipped[reason] += 1
+                skipped_providers.setdefault(reason, []).append(candidate.provider_id)
+                lost_on_recheck += 1
+                continue
+            assignment = _charge_and_assign(lead=lead, level=level, candidate=candidate, now=now)
+            sales.append(Sale(candidate=candidate, position=positions[candidate.subscription_id],
+                              assignment=assignment))
+    sales.sort(key=lambda sale: sale.position)
+    eligible = found.eligible - lost_on_recheck
+    trace = {
+        "level": level.slug,
+        "price_cents": level.price_cents,
+        "max_recipients": level.max_recipients,
+        "considered": found.considered,
+        "eligible": max(eligible, 0),
+        "skipped": dict(sorted(skipped.items())),
+        "chosen": [sale.candidate.provider_id for sale in sales],
+        "why": _why(level=level, eligible=found.eligible, sales=sales, cursor=found.cursor, skipped=skipped,
+                    lost_on_recheck=lost_on_recheck),
+        "cursor_before": found.cursor,
+        "served": [
+            {"provider_id": s.candidate.provider_id, "subscription_id": s.candidate.subscription_id,
+             "last_served_at": s.candidate.last_served_at.isoformat() if s.candidate.last_served_at else None}
+            for s in sales
+        ],
+        "eligible_providers": found.eligible_providers,
+        "skipped_providers": {reason: sorted(ids) for reason, ids in sorted(skipped_providers.items())},
+    }
+    return LevelOutcome(trace=trace, sales=sales)
+
+
+def _record_sales(*, level: LevelFacts, sales: list[Sale], now: datetime) -> None:
+    Assignment.objects.bulk_create([sale.assignment for sale in sales])
+    Subscription.objects.filter(pk__in=sorted(s.candidate.subscription_id for s in sales)).update(last_served_at=now)
+
+
+def _cursor_move(*, level: LevelFacts, sales: list[Sale]) -> None:
+    last = sales[-1].candidate.provider_id
+    LevelCursor.objects.bulk_create(
+        [LevelCursor(level_id=level.id, last_provider_id=last)],
+        update_conflicts=True, unique_fields=["level"], update_fields=["last_provider_id", "updated_at"],
+    )
+
+
+def _may_run(lead: Lead, *, trigger: str, strict: bool, now: datetime) -> bool:
+    """Jobs (strict=False) quietly do nothing on a lead that is no longer waiting; staff get a 409."""
+    if strict:
+        if lead.status not in DISTRIBUTABLE:
+            raise Conflict(
+                f"A lead that is {LeadStatus(lead.status).label.lower()} cannot be distributed.",
+                details={"status": lead.status},
+            )
+        return True
+    if trigger == RunTrigger.APPROVAL:
+        return lead.status == LeadStatus.APPROVED
+    if trigger == RunTrigger.SCHEDULE:
+        entered = lead.approved_at or lead.created_at
+        return lead.status == LeadStatus.UNSOLD and entered >= now - _freshness()
+    return lead.status in DISTRIBUTABLE
+
+
+def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime | None,
+                     request=None) -> DistributionRun | None:
+    started = time.perf_counter()
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("category").filter(pk=lead_id).first()
+        if lead is None:
+            raise NotFound("No such lead.")
+        now = now or timezone.now()
+        if not _may_run(lead, trigger=trigger, strict=strict, now=now):
+            return None
+        facts = _lead_facts(lead)
+        levels_trace: list[dict] = []
+        sold_level, sales = None, []
+        for level in _active_levels():
+            outcome = _sell_at_level(lead=lead, facts=facts, level=level, now=now)
+            levels_trace.append(outcome.trace)
+            if outcome.sales:
+                sold_level, sales = level, outcome.sales
+                break
+        from_status = lead.status
+        if sales:
+            _record_sales(level=sold_level, sales=sales, now=now)
+            for sale in sorted(sales, key=lambda s: s.candidate.provider_id):
+                # in the charging transaction, under the account lock already held (money's lock order)
+                subscriptions_sync_funds(provider_id=sale.candidate.provider_id)
+            to_status = LeadStatus.DISTRIBUTED
+        else:
+            to_status = LeadStatus.UNSOLD
+        lead_outcome_set(lead=lead, to_status=to_status, buyers=len(sales), now=now, actor=actor,
+                         data={"trigger": trigger, "level": sold_level.slug if sold_level else None})
+        duration_ms = (time.perf_counter() - started) * 1000
+        run = DistributionRun.objects.create(
+            lead=lead, trigger=trigger, actor=actor if getattr(actor, "pk", None) else None, outcome=to_status,
+            buyers=len(sales), finished_at=timezone.now(), duration_ms=round(duration_ms, 3),
+            trace={
+                "lead": {"category": facts.category, "postal_code": facts.postal_code},
+                "at": now.isoformat(),
+                "outcome": to_status,
+                "level": sold_level.slug if sold_level else None,
+                "levels": levels_trace,
+            },
+        )
+        if strict:
+            audit_record(action="lead.distribute", actor=actor, obj=lead, request=request,
+                         changes={"status": [from_status, to_status], "buyers": len(sales), "run": run.pk,
+                                  "public_id": str(lead.public_id)})
+        job_enqueue(NOTIFY_JOB, lead.pk, run.pk)
+        if sales:
+            _cursor_move(level=sold_level, sales=sales)
+        transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=sold_level, started=started))
+    return run
+
+
+def _count(*, run: DistributionRun, trigger: str, sold_level: LevelFacts | None, started: float) -> None:
+    for level in run.trace["levels"]:
+        for reason, n in level["skipped"].items():
+            metrics.ASSIGNMENTS_SKIPPED.labels(reason=reason).inc(n)
+    if sold_level is not None:
+        metrics.ASSIGNMENTS_CREATED.labels(level=sold_level.slug).inc(run.buyers)
+    else:
+        metrics.LEADS_UNSOLD.labels(trigger=trigger).inc()
+    metrics.DISTRIBUTION_DURATION.labels(outcome=run.outcome).observe(time.perf_counter() - started)
+
+
+def lead_distribute(*, lead_id: int, trigger: str, actor=None, strict: bool = False, now: datetime | None = None,
+                    request=None) -> DistributionRun | None:
+    """Run the engine for one lead; returns the stored run, or None when a job finds nothing to do.
+
+    strict=True (staff): a lead whose status does not allow distribution is a Conflict (409).
+    """
+    outer = connection.in_atomic_block
+    for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        try:
+            return _distribute_once(lead_id=lead_id, trigger=trigger, actor=actor, strict=strict, now=now,
+                                    request=request)
+        except OperationalError as exc:
+            if outer or attempt == TRANSACTION_ATTEMPTS or not _is_retryable(exc):
+                raise
+            logger.warning("distribution transaction retried", extra={"lead_id": lead_id, "attempt": attempt})
+    return None
+
+
+def lead_distribute_if_pending(*, lead_id: int, trigger: str = RunTrigger.APPROVAL) -> str:
+    """The job's entry: distribute if the lead still waits for it; say what happened."""
+    if not Lead.objects.filter(pk=lead_id).exists():
+        return "missing"
+    run = lead_distribute(lead_id=lead_id, trigger=trigger)
+    return run.outcome if run is not None else "nothing_to_do"
+
+
+def lead_distribute_manual(*, lead: Lead, actor, request=None) -> DistributionRun:
+    """Staff's "distribute now" (API and console): 409 unless the lead is approved or unsold; audit-logged."""
+    return lead_distribute(lead_id=lead.pk, trigger=RunTrigger.MANUAL, actor=actor, strict=True, request=request)
+
+
+def unsold_leads_redistribute(*, now: datetime | None = None) -> int:
+    """Queue a new run for every unsold lead that is still fresh (SPEC §4: the 15-minute schedule)."""
+    now = now or timezone.now()
+    fresh_since = now - _freshness()
+    lead_ids = list(
+        Lead.objects.filter(status=LeadStatus.UNSOLD)
+        .filter(Q(approved_at__gte=fresh_since) | Q(approved_at__isnull=True, created_at__gte=fresh_since))
+        .order_by("created_at", "id").values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        for lead_id in lead_ids:
+            job_enqueue("hotlead.distribution.tasks.lead_distribute_job", lead_id, trigger=RunTrigger.SCHEDULE)
+    return len(lead_ids)
