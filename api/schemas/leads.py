@@ -178,17 +178,6 @@ class AssignmentOut(Schema):
     assigned_at: datetime
 
 
-class LevelTraceOut(Schema):
-    """One level of a run's trace (SPEC §4.5); further keys the engine records pass through."""
-
-    model_config = ConfigDict(extra="allow")
-
-    level: str | None = None
-    considered: int = 0
-    skipped: dict[str, int] = {}
-    chosen: list[int] = []
-
-
 class DistributionRunOut(Schema):
     id: int
     trigger: str
@@ -197,7 +186,9 @@ class DistributionRunOut(Schema):
     actor: str | None
     started_at: datetime
     finished_at: datetime | None
-    levels: list[LevelTraceOut]
+    levels: list[dict[str, Any]] = Field(description=(
+        "Per level, as the engine recorded it (SPEC §4.5): level, considered, skipped {reason: n}, "
+        "chosen [provider_id], and the engine's further detail (eligible, why, …)"))
 
 
 class DistributionOut(Schema):
