@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from hotlead.billing.formatting import money_format as billing_money_format
 from hotlead.core.exceptions import NotFound, ValidationFailed
 from hotlead.distribution.models import Assignment
 from hotlead.refunds.enums import AutoRule, ReportStatus
@@ -212,7 +213,7 @@ def report_list(*, status: str | None = None, reason: str | None = None, provide
 
 
 def money_format(cents: int) -> str:
-    return f"{cents / 100:,.2f} {settings.HOTLEAD.get('CURRENCY', 'USD')}"
+    return billing_money_format(cents, settings.HOTLEAD.get("CURRENCY", "USD"))
 
 
 def rate_as_dict(rate: ReturnRate) -> dict:

@@ -78,16 +78,13 @@ def _lock_report_for_decision(*, report_id: int) -> tuple[BadLeadReport, Assignm
     return report, assignment
 
 
-def _provider_funds_sync(*, provider_id: int) -> None:
-    """A refund raised the balance: subscriptions it now covers become active again (SPEC §4.3)."""
-    from hotlead.levels.services import subscriptions_sync_funds
-
-    subscriptions_sync_funds(provider_id=provider_id)
-
-
 def _assignment_refund(*, assignment: Assignment, actor, decided_by: str, memo: str,
                        related: BadLeadReport | Lead) -> tuple[LedgerEntry, bool]:
-    """Return the charged amount once; the assignment (locked by the caller) becomes `refunded`."""
+    """Return the charged amount once; the assignment (locked by the caller) becomes `refunded`.
+
+    refund_post also re-matches the provider's subscriptions to the new balance (subscriptions_sync_funds),
+    in this transaction: the ones the refund covers are active again when it commits.
+    """
     if assignment.status == AssignmentStatus.REFUNDED:
         return LedgerEntry.objects.get(refund_of_id=assignment.charge_entry_id), False
     entry = refund_post(charge=assignment.charge_entry, actor=actor, memo=memo,
@@ -233,7 +230,6 @@ def report_create(*, provider: Provider, assignment_id: int, reason: str, detail
         _report_close_approved(report=report, assignment=assignment, actor=None, decided_by=DECIDED_BY_AUTO,
                                note=f"Approved automatically: {AutoRule(rule).label}.", auto_rule=rule,
                                request=request)
-        _provider_funds_sync(provider_id=provider.pk)
     return report
 
 
@@ -249,7 +245,6 @@ def report_approve(*, report_id: int, actor, note: str = "", request=None) -> Ba
     report, assignment = _lock_report_for_decision(report_id=report_id)
     _report_close_approved(report=report, assignment=assignment, actor=actor, note=note,
                            decided_by=DECIDED_BY_STAFF, request=request)
-    _provider_funds_sync(provider_id=report.provider_id)
     return report
 
 
@@ -349,8 +344,6 @@ def lead_mark_fraud(*, lead_public_id: UUID | str, actor, request=None) -> Fraud
         changes={"newly_marked": outcome.newly_marked, "refunds": outcome.refunds,
                  "reports_closed": outcome.reports_closed},
     )
-    for provider_id in sorted({row["provider_id"] for row in outcome.refunds}):
-        _provider_funds_sync(provider_id=provider_id)
     return outcome
 
 
