@@ -5,6 +5,7 @@ working (401); a token issued before a password change stops working (401).
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from ninja.security import HttpBearer
 
@@ -23,7 +24,15 @@ def _user_from_token(token: str):
 
 
 class ProviderAuth(HttpBearer):
-    """request.auth is the Provider."""
+    """request.auth is the Provider.
+
+    A provider still pending e-mail verification is refused (403). When HOTLEAD_REQUIRE_PROVIDER_MFA is on,
+    a token issued without a TOTP check only reaches the MFA set-up endpoints (`allow_mfa_setup`).
+    """
+
+    def __init__(self, *, allow_mfa_setup: bool = False):
+        super().__init__()
+        self.allow_mfa_setup = allow_mfa_setup
 
     def __call__(self, request):
         if not request.headers.get("Authorization"):
@@ -34,7 +43,7 @@ class ProviderAuth(HttpBearer):
         from hotlead.providers.enums import ProviderStatus
         from hotlead.providers.models import Provider
 
-        user, _claims = _user_from_token(token)
+        user, claims = _user_from_token(token)
         if user.role != "provider":
             raise Forbidden()
         provider = Provider.objects.select_related("user").filter(user=user).first()
@@ -42,6 +51,11 @@ class ProviderAuth(HttpBearer):
             raise Forbidden()
         if provider.status == ProviderStatus.SUSPENDED:
             raise NotAuthenticated("This account is suspended.", code="account_suspended")
+        if provider.status != ProviderStatus.ACTIVE:
+            raise Forbidden("Verify your e-mail address first.", code="email_not_verified")
+        if settings.HOTLEAD_REQUIRE_PROVIDER_MFA and not claims.get("mfa") and not self.allow_mfa_setup:
+            raise Forbidden("Two-factor authentication is required: set it up with /provider/mfa/setup, then "
+                            "sign in with a code.", code="mfa_setup_required")
         request.user = user
         user_id_var.set(user.pk)
         return provider
@@ -67,4 +81,5 @@ class StaffAuth(HttpBearer):
 
 
 provider_auth = ProviderAuth()
+provider_auth_mfa_setup = ProviderAuth(allow_mfa_setup=True)
 staff_auth = StaffAuth()

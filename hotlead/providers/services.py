@@ -180,7 +180,7 @@ def provider_profile_update(*, provider_id: int, company_name: str, contact_name
                             categories: list[str], timezone_name: str, webhook_url=_UNSET, actor=None,
                             request=None) -> Provider:
     """Replace the profile fields; the webhook URL only changes when given. All fields checked before any write."""
-    provider = Provider.objects.select_for_update().get(pk=provider_id)
+    provider = _locked(provider_id)
     errors = FieldErrors()
     values: dict = {}
     for field, label, raw in (("company_name", "Company name", company_name),
@@ -228,7 +228,7 @@ def _profile_snapshot(provider: Provider) -> dict:
 def provider_service_areas_set(*, provider_id: int, postal_codes: list[str], prefixes: list[str], actor=None,
                                request=None) -> tuple[list[str], list[str]]:
     """Replace the provider's areas with these exact codes and prefixes (validated first, then one swap)."""
-    provider = Provider.objects.select_for_update().get(pk=provider_id)
+    provider = _locked(provider_id)
     errors = FieldErrors()
     codes, prefs = areas_clean(postal_codes=postal_codes, prefixes=prefixes, errors=errors)
     errors.raise_if_any()
@@ -262,7 +262,7 @@ def provider_notification_preferences_update(*, provider_id: int, assignment_ema
     if not isinstance(low_balance_threshold_cents, int) or not 0 <= low_balance_threshold_cents <= 100_000_000:
         errors.add("low_balance_threshold_cents", "A whole number of cents between 0 and 100000000.")
     errors.raise_if_any()
-    provider = Provider.objects.select_for_update().get(pk=provider_id)
+    provider = _locked(provider_id)
     provider.notify_assignments = assignment_email
     provider.low_balance_threshold_cents = low_balance_threshold_cents
     provider.save(update_fields=["notify_assignments", "low_balance_threshold_cents", "updated_at"])
@@ -314,4 +314,26 @@ def provider_reinstate(*, provider_id: int, reason: str, actor, request=None) ->
     provider.save(update_fields=["status", "suspended_reason", "suspended_at", "updated_at"])
     audit_record(action="provider.reinstated", actor=actor, obj=provider, request=request,
                  changes={"status": [ProviderStatus.SUSPENDED, provider.status], "reason": reason[:2000]})
+    return provider
+
+
+@transaction.atomic
+def provider_admin_update(*, provider_id: int, company_name: str, contact_name: str, phone: str,
+                          categories: list[str], timezone_name: str, webhook_url=_UNSET,
+                          postal_codes: list[str] | None = None, prefixes: list[str] | None = None,
+                          assignment_email: str | None = None, low_balance_threshold_cents: int | None = None,
+                          actor, request=None) -> Provider:
+    """Staff edit: the profile, and the areas and preferences when given, all or nothing."""
+    provider = provider_profile_update(
+        provider_id=provider_id, company_name=company_name, contact_name=contact_name, phone=phone,
+        categories=categories, timezone_name=timezone_name, webhook_url=webhook_url, actor=actor, request=request,
+    )
+    if postal_codes is not None or prefixes is not None:
+        provider_service_areas_set(provider_id=provider_id, postal_codes=postal_codes or [], prefixes=prefixes or [],
+                                   actor=actor, request=request)
+    if assignment_email is not None and low_balance_threshold_cents is not None:
+        provider_notification_preferences_update(
+            provider_id=provider_id, assignment_email=assignment_email,
+            low_balance_threshold_cents=low_balance_threshold_cents, actor=actor, request=request,
+        )
     return provider

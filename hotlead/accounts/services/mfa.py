@@ -56,6 +56,10 @@ def totp_setup_confirm(*, user, token: str | None, request=None) -> TOTPDevice:
         raise InvalidOtp()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    # Tokens issued without a second factor stop working: from now on every sign-in proves the device.
+    from hotlead.accounts.services.login import user_token_version_bump
+
+    user_token_version_bump(user=user)
     audit_record(action="mfa.enabled", actor=user, obj=device, request=request)
     return device
 
