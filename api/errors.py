@@ -1,4 +1,15 @@
-"""One mapping from every error to the SPEC §8 body: {"error": {code, message, details}}."""
+"""One mapping from every error to the SPEC §8 body: {"error": {code, message, details}}.
+
+- `ApplicationError` (raised by services) → its own status, code and details.
+- ninja's request validation → 422 `validation_error`, details {"fields": [{"field", "message", "type"}]}.
+- a body that is not JSON → 400 `malformed_json`; a body in another media type → 415 `unsupported_media_type`.
+- a missing or bad token → 401 (with `WWW-Authenticate: Bearer`); a wrong role → 403; 404; 405 (with `Allow`);
+  429 with `Retry-After`.
+- anything unexpected → 500 `internal_error`: logged with its traceback and the request id, and the
+  body carries only the request id, never the traceback, whatever DEBUG says.
+`ApiErrorBodyMiddleware` gives the same body to errors Django answers itself under /api/v1/
+(unknown path, wrong method, CSRF, a 500 outside the API's handlers).
+"""
 from __future__ import annotations
 
 import json
@@ -8,10 +19,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
-from hotlead.core.exceptions import ApplicationError, RateLimited
+from hotlead.core.exceptions import ApplicationError, NotAuthenticated, RateLimited
 from hotlead.core.request_context import current_request_id
 
 logger = logging.getLogger("hotlead.api")
@@ -26,7 +38,7 @@ _STATUS_CODES = {
     405: ("method_not_allowed", "This method is not allowed on this path."),
     409: ("conflict", "This action conflicts with the current state."),
     413: ("payload_too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "The content type is not supported."),
+    415: ("unsupported_media_type", "The request body must be JSON (Content-Type: application/json)."),
     422: ("validation_error", "The request has invalid fields."),
     429: ("rate_limited", "Too many requests; try again later."),
     500: ("internal_error", "Something went wrong on our side. The request id identifies it."),
@@ -39,12 +51,41 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 def error_response(status: int, code: str | None = None, message: str | None = None, details=None,
                    headers: dict | None = None) -> JsonResponse:
-    default_code, default_message = _STATUS_CODES.get(status, ("error", "Error."))
+    default_code, default_message = _STATUS_CODES.get(status, ("error" if status < 500 else "internal_error",
+                                                               "The request failed."))
+    if status >= 500 and details is None:
+        details = {"request_id": current_request_id() or ""}
     response = JsonResponse(error_body(code or default_code, message or default_message, details), status=status)
     for key, value in (headers or {}).items():
         response[key] = value
+    if status == 401 and "WWW-Authenticate" not in response:
+        response["WWW-Authenticate"] = "Bearer"
     return response
 
+
+# --- the request body: JSON only ------------------------------------------------------------------
+
+class UnsupportedMediaType(Exception):
+    def __init__(self, content_type: str) -> None:
+        self.content_type = content_type
+        super().__init__(content_type)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+class JsonOnlyParser(Parser):
+    """ninja calls this for operations that take a JSON body, when the request has one."""
+
+    def parse_body(self, request: HttpRequest):
+        if not _is_json(request.content_type):
+            raise UnsupportedMediaType(request.content_type or "")
+        return super().parse_body(request)
+
+
+# --- validation details ---------------------------------------------------------------------------
 
 def _field_name(loc) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie", "form")]
@@ -68,11 +109,14 @@ def application_error_response(exc: ApplicationError) -> JsonResponse:
     response = JsonResponse(exc.as_body(), status=exc.http_status)
     if isinstance(exc, RateLimited):
         response["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, NotAuthenticated):
+        response["WWW-Authenticate"] = "Bearer"
     return response
 
 
 def install(api: NinjaAPI) -> None:
-    """Register the handlers on the one NinjaAPI."""
+    """Register the parser and the handlers on the one NinjaAPI."""
+    api.parser = JsonOnlyParser()
 
     @api.exception_handler(ApplicationError)
     def _application_error(request: HttpRequest, exc: ApplicationError):
@@ -98,13 +142,23 @@ def install(api: NinjaAPI) -> None:
     def _authorization_error(request: HttpRequest, exc: AuthorizationError):
         return error_response(403)
 
+    @api.exception_handler(Throttled)
+    def _throttled(request: HttpRequest, exc: Throttled):
+        retry_after = max(1, int(exc.wait or 1))
+        return error_response(429, details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError):
-        status = exc.status_code
-        message = str(exc) if status < 500 else None
-        if status == 400 and "parse" in (message or "").lower():
+        cause = exc.__cause__
+        if isinstance(cause, UnsupportedMediaType):
+            return error_response(415, details={"content_type": cause.content_type[:100],
+                                                "expected": "application/json"})
+        if isinstance(cause, ValueError):  # json.JSONDecodeError, UnicodeDecodeError
             return error_response(400, code="malformed_json", message="The request body is not valid JSON.")
-        return error_response(status, message=message)
+        status = exc.status_code
+        if status >= 500:
+            return _unexpected(request, exc)
+        return error_response(status, message=str(exc) or None)
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404):
@@ -116,14 +170,19 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def _unexpected(request: HttpRequest, exc: Exception):
-        logger.exception(
-            "unhandled API error", extra={"path": request.path, "method": request.method}
-        )
-        return error_response(500, details={"request_id": current_request_id() or ""})
+        # The traceback goes to the log (masked, with the request id), never into the response.
+        logger.error("unhandled API error", exc_info=exc,
+                     extra={"method": request.method, "route": _route(request), "error": type(exc).__name__})
+        return error_response(500)
+
+
+def _route(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    return match.route if match is not None else "unmatched"
 
 
 class ApiErrorBodyMiddleware:
-    """Under /api/v1/, turn any non-JSON error (unknown path, 405, CSRF…) into the SPEC body."""
+    """Under /api/v1/, turn any error Django answered itself (unknown path, 405, CSRF, 500…) into the SPEC body."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -132,8 +191,7 @@ class ApiErrorBodyMiddleware:
         response = self.get_response(request)
         if not request.path.startswith(API_PREFIX) or response.status_code < 400:
             return response
-        content_type = response.get("Content-Type", "")
-        if content_type.startswith("application/json"):
+        if response.get("Content-Type", "").startswith("application/json"):
             try:
                 body = json.loads(response.content or b"{}")
             except (ValueError, AttributeError):

@@ -1,5 +1,11 @@
-"""Readiness checks: database, migrations applied, cache, a job worker seen recently."""
+"""Readiness checks: database, migrations applied, cache, a job worker seen recently.
+
+Each check answers {"ok": bool, ...}; a failure names the error's type, never its message
+(which may carry a host name or credentials).
+"""
 from __future__ import annotations
+
+import uuid
 
 from django.core.cache import cache
 from django.db import connection
@@ -25,21 +31,27 @@ def _check_migrations() -> dict:
 
 
 def _check_cache() -> dict:
+    key, token = "health:ping", uuid.uuid4().hex  # a unique value: another process's write cannot pass for ours
     try:
-        cache.set("health:ping", "1", 10)
-        return {"ok": cache.get("health:ping") == "1"}
+        cache.set(key, token, 10)
+        return {"ok": cache.get(key) == token}
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": type(exc).__name__}
 
 
 def _check_worker() -> dict:
-    from hotlead.ops.selectors import worker_last_seen_seconds
+    from hotlead.ops.selectors import worker_heartbeat_max_age_seconds, worker_last_seen_seconds
 
+    max_age = worker_heartbeat_max_age_seconds()
     try:
         age = worker_last_seen_seconds()
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": type(exc).__name__}
-    return {"ok": age is not None and age <= 120, "last_seen_seconds": age}
+    result = {"ok": age is not None and age <= max_age, "last_seen_seconds": None if age is None else round(age),
+              "max_age_seconds": max_age}
+    if not result["ok"]:
+        result["hint"] = "Is a job worker (manage.py qcluster) running, with schedules_sync applied?"
+    return result
 
 
 def readiness_checks() -> dict[str, dict]:

@@ -1,13 +1,24 @@
-"""Request id (honour X-Request-ID, else generate; echo it) and the HTTP duration histogram."""
+"""Request id (honour a safe X-Request-ID, else generate; echo it), user id for logs, HTTP metrics."""
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
 
 from hotlead.core.request_context import request_id_var, user_id_var
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+access_logger = logging.getLogger("hotlead.http")
+
+# Letters, digits and . _ : - only, at most 128: anything else (spaces, quotes, newlines that could
+# forge log lines or headers) is replaced by a generated id.
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+_QUIET_PREFIXES = ("/health/", "/metrics", "/static/")
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+def request_id_from(value: str | None) -> str:
+    return value if value and _SAFE_ID.fullmatch(value) else uuid.uuid4().hex
 
 
 class RequestIdMiddleware:
@@ -15,8 +26,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_ID.match(incoming or "") else uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
         request.request_id = request_id
         token = request_id_var.set(request_id)
         user_token = user_id_var.set(None)
@@ -28,9 +38,17 @@ class RequestIdMiddleware:
         response["X-Request-ID"] = request_id
         return response
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Runs after AuthenticationMiddleware: a console (session) user is known here. API tokens
+        # are checked later, by the API's auth, which sets the user id itself.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            user_id_var.set(user.pk)
+        return None
+
 
 class MetricsMiddleware:
-    """Observe request duration labelled by the route template, never the raw path."""
+    """Observe request duration labelled by the route template, never the raw path; log one line."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -40,9 +58,22 @@ class MetricsMiddleware:
 
         started = time.perf_counter()
         response = self.get_response(request)
-        match = getattr(request, "resolver_match", None)
-        route = match.route if match is not None and match.route else "unmatched"
-        HTTP_REQUEST_DURATION.labels(
-            method=request.method, route=route, status=str(response.status_code)
-        ).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        route = route_template(request)
+        method = request.method if request.method in _METHODS else "other"
+        HTTP_REQUEST_DURATION.labels(method=method, route=route, status=str(response.status_code)).observe(
+            elapsed
+        )
+        if not request.path.startswith(_QUIET_PREFIXES):
+            access_logger.info("request", extra={"method": method, "route": route,
+                                                 "status": response.status_code,
+                                                 "duration_ms": round(elapsed * 1000, 1)})
         return response
+
+
+def route_template(request) -> str:
+    """`api/v1/provider/leads/<assignment_id>`, never the id itself (label cardinality stays bounded)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or not match.route:
+        return "unmatched"
+    return match.route
