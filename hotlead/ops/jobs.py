@@ -1,84 +1,191 @@
 """One way to run background work (SPEC §11): `job_enqueue(...)` after commit, retried, dead-lettered.
 
-Every job is idempotent: django-q2's ORM broker is at-least-once, and retries re-run it.
-`job_run` wraps the real function: on failure it schedules a retry with back-off until
-MAX_ATTEMPTS, then records a DeadLetter.
+    job_enqueue("hotlead.notifications.tasks.email_deliver", event.pk)
+
+- The job is handed to django-q2 only when the surrounding transaction commits (a rolled-back
+  change queues nothing). Arguments must be JSON values: they are stored with the retry and,
+  if every attempt fails, in the dead-letter table.
+- `job_run` wraps the real function. A failed attempt (an exception, or django-q2's timeout)
+  is retried after BACKOFF_SECONDS by a one-off django-q2 Schedule, up to MAX_ATTEMPTS; then the
+  job is recorded as a DeadLetter for staff to retry or resolve.
+- Every job must be idempotent: the ORM broker is at-least-once (a killed worker's task comes
+  back after Q_CLUSTER["retry"] seconds) and retries re-run it.
 """
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_q.exceptions import TimeoutException
+
+from hotlead.core.request_context import current_request_id, request_id_var
 
 logger = logging.getLogger("hotlead.jobs")
 
+RUNNER = "hotlead.ops.jobs.job_run"
 MAX_ATTEMPTS = 5
-BACKOFF_SECONDS = (10, 30, 120, 600)
+# Wait before attempt 2, 3, 4 and 5: about 45 minutes from the first failure to the dead-letter table.
+BACKOFF_SECONDS = (30, 120, 600, 1800)
 
 
-def job_enqueue(func_path: str, *args, task_name: str | None = None, **kwargs) -> None:
-    """Queue `func_path(*args, **kwargs)` once the current transaction commits."""
+@dataclass(frozen=True)
+class JobContext:
+    """What a running job may ask about itself (e.g. to know whether this is its last attempt)."""
 
-    def _push() -> None:
-        _async(func_path, list(args), kwargs, attempt=1, first_failed_at=None, task_name=task_name)
+    job_id: str
+    func: str
+    attempt: int
+    max_attempts: int
 
-    transaction.on_commit(_push)
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.attempt >= self.max_attempts
 
 
-def _async(func_path: str, args: list, kwargs: dict, *, attempt: int, first_failed_at: str | None,
-           task_name: str | None = None) -> None:
+_current_job: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar("current_job", default=None)
+
+
+def job_current() -> JobContext | None:
+    """The job being run by this worker, or None outside `job_run`."""
+    return _current_job.get()
+
+
+def task_label(func_path: str) -> str:
+    """A short, bounded label for metrics and names: the function's name."""
+    return func_path.rsplit(".", 1)[-1]
+
+
+def job_enqueue(func_path: str, *args: Any, task_name: str | None = None, **kwargs: Any) -> str:
+    """Queue `func_path(*args, **kwargs)` once the current transaction commits; return the job id."""
+    return job_submit(func_path, list(args), kwargs, task_name=task_name)
+
+
+def job_submit(func_path: str, args: list, kwargs: dict, *, task_name: str | None = None,
+               job_id: str | None = None, dead_letter_id: int | None = None) -> str:
+    """`job_enqueue` with explicit args/kwargs (and, for a retry from the DLQ, the dead letter)."""
+    import_string(func_path)  # a typo fails here, in the caller, not in a worker later
+    try:
+        json.dumps([args, kwargs])
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"Job arguments must be JSON values (ids, strings, numbers): {exc}") from exc
+    meta = {
+        "job_id": job_id or uuid.uuid4().hex,
+        "attempt": 1,
+        "first_failed_at": None,
+        "dead_letter_id": dead_letter_id,
+        "request_id": current_request_id(),
+    }
+    transaction.on_commit(lambda: _push(func_path, args, kwargs, meta, task_name=task_name))
+    return meta["job_id"]
+
+
+def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: str | None = None) -> None:
     from django_q.tasks import async_task
 
-    async_task(
-        "hotlead.ops.jobs.job_run", func_path, args, kwargs, attempt, first_failed_at,
-        task_name=task_name or f"{func_path.rsplit('.', 1)[-1]}#{attempt}",
-    )
+    try:
+        async_task(RUNNER, func_path, args, kwargs, meta,
+                   task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}")
+    except Exception as exc:
+        # The change it belongs to is committed; a job that cannot be queued must not vanish.
+        logger.exception("job enqueue failed", extra={"task": func_path, "job_id": meta["job_id"]})
+        from hotlead.ops.services import dead_letter_record
+
+        dead_letter_record(func=func_path, args=args, kwargs=kwargs, error=f"Could not be queued: {exc!r}",
+                           attempts=0, first_failed_at=None, job_id=meta["job_id"],
+                           dead_letter_id=meta.get("dead_letter_id"))
+        _count("dead_lettered", func_path)
+        return
     _count("enqueued", func_path)
 
 
 def _count(event: str, func_path: str) -> None:
+    from hotlead.ops.metrics import JOBS
+
+    JOBS.labels(event=event, task=task_label(func_path)).inc()
+
+
+def job_run(func_path: str, args: list, kwargs: dict, meta: dict | None = None) -> Any:
+    """Run one attempt; on failure schedule the next one or dead-letter the job.
+
+    Never raises: django-q2 sees every attempt as done, and our retries and DLQ take over.
+    """
+    from hotlead.ops.metrics import JOB_DURATION
+
+    meta = {"job_id": uuid.uuid4().hex, "attempt": 1, "first_failed_at": None, "dead_letter_id": None,
+            "request_id": None, **(meta or {})}
+    attempt = int(meta["attempt"])
+    label = task_label(func_path)
+    # Logs of the job carry the id of the request that queued it (or the job's own id).
+    request_token = request_id_var.set(meta.get("request_id") or f"job-{meta['job_id']}")
+    job_token = _current_job.set(JobContext(meta["job_id"], func_path, attempt, MAX_ATTEMPTS))
+    started = time.perf_counter()
     try:
-        from hotlead.ops.metrics import JOBS
-
-        JOBS.labels(event=event, task=func_path.rsplit(".", 1)[-1]).inc()
-    except ImportError:  # metrics module not present yet
-        pass
-
-
-def job_run(func_path: str, args: list, kwargs: dict, attempt: int = 1, first_failed_at: str | None = None):
-    """Run one attempt; on failure schedule the next one or dead-letter the job."""
-    func = import_string(func_path)
-    try:
-        result = func(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
-        now = timezone.now()
-        first = first_failed_at or now.isoformat()
-        logger.warning("job failed", extra={"task": func_path, "attempt": attempt, "error": type(exc).__name__})
-        _count("failed", func_path)
-        if attempt >= MAX_ATTEMPTS:
-            from hotlead.ops.services import dead_letter_record
-
-            dead_letter_record(func=func_path, args=args, kwargs=kwargs, error=repr(exc), attempts=attempt,
-                               first_failed_at=first)
+        try:
+            func = import_string(func_path)
+        except ImportError as exc:
+            # The code is gone (renamed in a release): retrying cannot help.
+            _failed(func_path, args, kwargs, meta, exc, permanent=True)
             return None
-        _retry_later(func_path, args, kwargs, attempt=attempt + 1, first_failed_at=first,
-                     delay=BACKOFF_SECONDS[min(attempt - 1, len(BACKOFF_SECONDS) - 1)])
-        return None
-    _count("completed", func_path)
-    return result
+        try:
+            result = func(*args, **kwargs)
+        except (Exception, TimeoutException) as exc:  # TimeoutException is a SystemExit: django-q2's timeout
+            JOB_DURATION.labels(task=label, outcome="failure").observe(time.perf_counter() - started)
+            _failed(func_path, args, kwargs, meta, exc)
+            return None
+        JOB_DURATION.labels(task=label, outcome="success").observe(time.perf_counter() - started)
+        _count("completed", func_path)
+        if meta.get("dead_letter_id"):
+            from hotlead.ops.services import dead_letter_succeeded
+
+            dead_letter_succeeded(dead_letter_id=meta["dead_letter_id"])
+        return result
+    finally:
+        _current_job.reset(job_token)
+        request_id_var.reset(request_token)
 
 
-def _retry_later(func_path: str, args: list, kwargs: dict, *, attempt: int, first_failed_at: str, delay: int):
+def _failed(func_path: str, args: list, kwargs: dict, meta: dict, exc: BaseException, *,
+            permanent: bool = False) -> None:
+    attempt = int(meta["attempt"])
+    first_failed_at = meta.get("first_failed_at") or timezone.now().isoformat()
+    # The error's type only: its message may carry personal data; the full text goes to the DLQ row.
+    logger.warning("job failed", extra={"task": func_path, "job_id": meta["job_id"], "attempt": attempt,
+                                        "error": type(exc).__name__})
+    _count("failed", func_path)
+    if permanent or attempt >= MAX_ATTEMPTS:
+        from hotlead.ops.services import dead_letter_record
+
+        error = "".join(traceback.format_exception(exc))
+        dead_letter_record(func=func_path, args=args, kwargs=kwargs, error=error, attempts=attempt,
+                           first_failed_at=first_failed_at, job_id=meta["job_id"],
+                           dead_letter_id=meta.get("dead_letter_id"))
+        _count("dead_lettered", func_path)
+        logger.error("job dead-lettered", extra={"task": func_path, "job_id": meta["job_id"], "attempts": attempt})
+        return
+    delay = BACKOFF_SECONDS[min(attempt - 1, len(BACKOFF_SECONDS) - 1)]
+    _retry_later(func_path, args, kwargs, {**meta, "attempt": attempt + 1, "first_failed_at": first_failed_at},
+                 delay=delay)
+
+
+def _retry_later(func_path: str, args: list, kwargs: dict, meta: dict, *, delay: int) -> None:
+    """django-q2 has no delayed task: a one-off Schedule (deleted once it fires) is the delay."""
     from django_q.models import Schedule
 
     Schedule.objects.create(
-        func="hotlead.ops.jobs.job_run",
-        args=repr((func_path, args, kwargs, attempt, first_failed_at)),
+        func=RUNNER,
+        args=repr((func_path, args, kwargs, meta)),
         schedule_type=Schedule.ONCE,
         repeats=-1,
         next_run=timezone.now() + timedelta(seconds=delay),
-        name=f"retry {func_path.rsplit('.', 1)[-1]} #{attempt} {timezone.now().timestamp():.6f}",
+        name=f"retry {task_label(func_path)[:60]} #{meta['attempt']} {meta['job_id'][:12]}",
     )

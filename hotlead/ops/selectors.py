@@ -1,15 +1,113 @@
-"""Reads for operations pages and health."""
+"""Reads for operations pages, the admin API, metrics and health."""
 from __future__ import annotations
 
+import base64
+import binascii
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Max, QuerySet
 from django.utils import timezone
+
+from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
 
 
 def worker_last_seen_seconds() -> float | None:
-    """Seconds since a django-q2 cluster last reported, or None if none has."""
-    from django_q.status import Stat
-
-    stats = Stat.get_all()
-    if not stats:
+    """Seconds since a job worker last wrote its heartbeat, or None if none ever has."""
+    newest = WorkerHeartbeat.objects.aggregate(newest=Max("seen_at"))["newest"]
+    if newest is None:
         return None
-    newest = max(stat.timestamp for stat in stats)
-    return (timezone.now() - newest).total_seconds()
+    return max(0.0, (timezone.now() - newest).total_seconds())
+
+
+def worker_heartbeat_max_age_seconds() -> int:
+    return int(settings.HOTLEAD.get("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180))
+
+
+def queue_depth() -> int:
+    """Jobs waiting in the broker (ORM table or Redis list), not counting those being worked on."""
+    from django_q.brokers import get_broker
+
+    return int(get_broker().queue_size() or 0)
+
+
+def dead_letter_open_count() -> int:
+    return DeadLetter.objects.filter(status=DeadLetterStatus.OPEN).count()
+
+
+def dead_letter_get(*, dead_letter_id: int) -> DeadLetter:
+    dead_letter = DeadLetter.objects.filter(pk=dead_letter_id).first()
+    if dead_letter is None:
+        raise NotFound("No such failed job.")
+    return dead_letter
+
+
+# --- cursor pagination (SPEC §8: ?limit=&cursor= → {items, next_cursor}) -----------------------
+
+def _cursor_encode(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, value = raw.split(":", 1)
+        if prefix != "id" or not value.isdigit():
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed.for_field("cursor", "The cursor is not valid; use next_cursor from a previous page.")
+
+
+@dataclass(frozen=True)
+class DeadLetterPage:
+    items: list[DeadLetter]
+    next_cursor: str | None
+
+
+def dead_letter_list(*, status: str | None = None, cursor: str | None = None, limit: int = 50) -> DeadLetterPage:
+    """Newest first (by id, which never changes, so pages neither skip nor repeat rows)."""
+    qs: QuerySet[DeadLetter] = DeadLetter.objects.order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    if cursor:
+        qs = qs.filter(id__lt=_cursor_decode(cursor))
+    rows = list(qs[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return DeadLetterPage(items=rows, next_cursor=_cursor_encode(rows[-1].pk) if has_more else None)
+
+
+# --- the queue monitor ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueOverview:
+    queue_depth: int
+    dead_letters_open: int
+    dead_letters_retried: int
+    worker_last_seen_seconds: float | None
+    recent_failures: list[DeadLetter]
+    schedules: list
+
+
+def queue_overview(*, recent: int = 10) -> QueueOverview:
+    from django_q.models import Schedule
+
+    counts = {row["status"]: row["n"] for row in _status_counts()}
+    return QueueOverview(
+        queue_depth=queue_depth(),
+        dead_letters_open=counts.get(DeadLetterStatus.OPEN, 0),
+        dead_letters_retried=counts.get(DeadLetterStatus.RETRIED, 0),
+        worker_last_seen_seconds=worker_last_seen_seconds(),
+        recent_failures=list(DeadLetter.objects.exclude(status=DeadLetterStatus.RESOLVED)
+                             .order_by("-last_failed_at", "-id")[:recent]),
+        # Recurring schedules only: one-off retry schedules come and go and are not "the schedules".
+        schedules=list(Schedule.objects.exclude(schedule_type=Schedule.ONCE).order_by("name")),
+    )
+
+
+def _status_counts():
+    from django.db.models import Count
+
+    return DeadLetter.objects.values("status").annotate(n=Count("id")).order_by()
