@@ -1,25 +1,65 @@
 """E-mail (SPEC §11): every message is an EmailEvent, delivered by a job.
 
-Templates live in hotlead/notifications/templates/emails/<name>.subject.txt, <name>.txt, <name>.html.
+Templates live in hotlead/notifications/templates/emails/<name>.subject.txt, <name>.txt, <name>.html
+(the HTML extends emails/_base.html). The context is stored with the event (retries render it again),
+so it must hold JSON values only; seal secrets (codes, links with tokens) before passing them.
 """
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import json
 
-from hotlead.notifications.models import EmailEvent
+from django.db import IntegrityError, transaction
+from django.template.loader import get_template
+
+from hotlead.core.exceptions import Conflict, NotFound
+from hotlead.core.services import audit_record
+from hotlead.notifications.models import EmailEvent, EmailStatus
 from hotlead.ops.jobs import job_enqueue
+from hotlead.ops.models import DeadLetter, DeadLetterStatus
+from hotlead.ops.services import dead_letter_resolve
+
+DELIVER = "hotlead.notifications.tasks.email_deliver"
 
 
 def email_queue(*, template: str, to: str, context: dict | None = None, related=None,
                 dedupe_key: str | None = None) -> EmailEvent | None:
-    """Record an e-mail as queued and deliver it after commit. A repeated dedupe_key sends nothing."""
-    fields = {"template": template, "to": to, "context": context or {}, "dedupe_key": dedupe_key}
+    """Record an e-mail as queued and deliver it after commit. A repeated dedupe_key sends nothing (None)."""
+    for suffix in (".subject.txt", ".txt", ".html"):
+        get_template(f"emails/{template}{suffix}")  # a missing template fails here, in the caller
+    context = context or {}
+    try:
+        json.dumps(context)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"E-mail context must hold JSON values: {exc}") from exc
+    fields = {"template": template, "to": to, "context": context, "dedupe_key": dedupe_key}
     if related is not None:
         fields.update(related_type=related._meta.label_lower, related_id=str(related.pk))
     try:
         with transaction.atomic():
             event = EmailEvent.objects.create(**fields)
     except IntegrityError:
-        return None  # already queued under this dedupe_key
-    job_enqueue("hotlead.notifications.tasks.email_deliver", event.pk)
+        if dedupe_key and EmailEvent.objects.filter(dedupe_key=dedupe_key).exists():
+            return None  # already queued under this dedupe_key
+        raise
+    job_enqueue(DELIVER, event.pk, task_name=f"email {template}")
+    return event
+
+
+@transaction.atomic
+def email_resend(*, event_id: int, actor, request=None) -> EmailEvent:
+    """Queue a failed e-mail again (staff, from the console)."""
+    event = EmailEvent.objects.select_for_update().filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("No such e-mail.")
+    if event.status != EmailStatus.FAILED:
+        raise Conflict("Only a failed e-mail can be sent again.")
+    event.status = EmailStatus.QUEUED
+    event.save(update_fields=["status", "updated_at"])
+    audit_record(action="email.resent", actor=actor, obj=event, request=request,
+                 changes={"status": [EmailStatus.FAILED, EmailStatus.QUEUED], "template": event.template})
+    job_enqueue(DELIVER, event.pk, task_name=f"email {event.template}")
+    # The delivery job that gave up is in the dead-letter queue: this resend settles it.
+    for dead_letter in DeadLetter.objects.filter(func=DELIVER, args=[event.pk], status=DeadLetterStatus.OPEN):
+        dead_letter_resolve(dead_letter_id=dead_letter.pk, actor=actor, request=request,
+                            note=f"E-mail {event.pk} was queued again from the e-mail events page.")
     return event
