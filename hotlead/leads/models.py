@@ -81,7 +81,7 @@ class Lead(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category_id}:{self.postal_code} ({self.public_id})"
+        return f"Lead {str(self.public_id)[:8]} · {self.postal_code}"
 
 
 class LeadVerification(models.Model):
