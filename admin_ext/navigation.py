@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 # (group title, [(item title, material icon, url name)])
 SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
@@ -41,34 +42,20 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
 ]
 
 
-# A count shown beside a link: url name → dotted path of a callback(request) -> int | str
+# A count shown beside a link while there is work waiting: url name → dotted path of a callable() -> int
 BADGES: dict[str, str] = {
-    "admin:leads_lead_changelist": "admin_ext.navigation.badge_pending_leads",
-    "admin:refunds_badleadreport_changelist": "admin_ext.navigation.badge_pending_bad_leads",
-    "admin:ops_deadletter_changelist": "admin_ext.navigation.badge_open_dead_letters",
+    "admin:leads_lead_changelist": "admin_ext.dashboard.leads_awaiting_review_count",
+    "admin:refunds_badleadreport_changelist": "admin_ext.dashboard.bad_lead_reports_pending_count",
+    "admin:ops_deadletter_changelist": "admin_ext.dashboard.dead_letters_open_count",
 }
 
 
-def _badge(count: int) -> str:
-    return str(count) if count else ""
-
-
-def badge_pending_leads(request) -> str:
-    from admin_ext.dashboard import leads_awaiting_review_count
-
-    return _badge(leads_awaiting_review_count())
-
-
-def badge_pending_bad_leads(request) -> str:
-    from admin_ext.dashboard import bad_lead_reports_pending_count
-
-    return _badge(bad_lead_reports_pending_count())
-
-
-def badge_open_dead_letters(request) -> str:
-    from admin_ext.dashboard import dead_letters_open_count
-
-    return _badge(dead_letters_open_count())
+def _badge(url_name: str) -> str | None:
+    """The count as text, or None when nothing waits (unfold would draw an empty badge for "")."""
+    if url_name not in BADGES:
+        return None
+    count = import_string(BADGES[url_name])()
+    return str(count) if count else None
 
 
 def sidebar(request) -> list[dict]:
@@ -82,8 +69,8 @@ def sidebar(request) -> list[dict]:
             except NoReverseMatch:
                 continue
             entry = {"title": item_title, "icon": icon, "link": link}
-            if url_name in BADGES:
-                entry["badge"] = BADGES[url_name]
+            if badge := _badge(url_name):
+                entry["badge"] = badge  # not a dotted path: unfold shows the text as it is
             entries.append(entry)
         if entries:
             groups.append({"title": title, "separator": True, "collapsible": False, "items": entries})

@@ -122,3 +122,14 @@ def test_reports_index_lists_only_what_exists(staff_console):
             assert staff_console.get(report["console_url"]).status_code == 200
     html = response.content.decode()
     assert "lorem" not in html.lower()
+
+
+def test_sidebar_badges_count_waiting_work_and_vanish_at_zero(staff_console):
+    def badges():
+        groups = staff_console.get("/admin/").context["sidebar_navigation"]
+        return {item["title"]: item.get("badge") for group in groups for item in group["items"]}
+
+    assert badges().get("Bad-lead reports") is None
+    sold = make_assignment()
+    BadLeadReport.objects.create(assignment=sold, provider=sold.provider, reason="other", details="no answer")
+    assert badges().get("Bad-lead reports") == "1"
