@@ -8,6 +8,7 @@ Views use `hotlead.portal.decorators.portal_login_required` and templates extend
 """
 from django.urls import path
 
+from hotlead.portal import views_refunds
 from hotlead.portal.views import account, auth
 
 app_name = "portal"
@@ -31,4 +32,7 @@ urlpatterns = [
     path("security/mfa/setup/", account.mfa_setup, name="mfa_setup"),
     path("security/mfa/confirm/", account.mfa_confirm, name="mfa_confirm"),
     path("security/password/", account.password_change, name="password_change"),
+    # bad-lead reports
+    path("leads/<int:assignment_id>/report/", views_refunds.lead_report, name="lead_report"),
+    path("reports/<int:report_id>/", views_refunds.report_sent, name="report_sent"),
 ]
