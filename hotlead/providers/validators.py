@@ -13,7 +13,7 @@ from hotlead.core.exceptions import ValidationFailed
 
 MAX_AREAS = 2000
 # Postal codes are stored upper-case without spaces (SPEC §3): letters, digits and an inner hyphen (ZIP+4).
-_CODE = re.compile(r"^[A-Z0-9](?:[A-Z0-9-]{1,10}[A-Z0-9])?$")
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,10}[A-Z0-9]$")
 _PREFIX = re.compile(r"^[A-Z0-9]{1,11}$")
 
 

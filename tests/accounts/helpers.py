@@ -24,6 +24,8 @@ class Api:
     def call(self, method: str, path: str, data=None, token: str | None = None, **extra):
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
         headers.update(extra)
+        if method == "get":
+            return self.client.get(f"{API}{path}", data=data, **headers)
         body = json.dumps(data) if data is not None else None
         return getattr(self.client, method)(f"{API}{path}", data=body, content_type="application/json", **headers)
 
