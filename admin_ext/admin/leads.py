@@ -183,7 +183,7 @@ class LeadAdmin(ModelAdmin):
     ordering = ("-created_at", "-id")
     actions = ["approve_selected", "reject_selected"]
     actions_row = ["approve_row", "reject_row"]
-    actions_detail = ["approve_detail", "reject_detail"]
+    actions_detail = ["approve_detail", "reject_detail", "mark_fraud_detail"]
     fieldsets = (
         ("Request", {"fields": ("public_id", "status_badge", "category", "postal_code", "description", "budget",
                                 "timeline", "created_at")}),
@@ -403,6 +403,15 @@ class LeadAdmin(ModelAdmin):
     def reject_detail(self, request, object_id):
         return self._review(request, [self._lead_pk(object_id)], approve=False,
                             back_url=self._detail_url(object_id))
+
+    @action(description="Mark fraudulent…", permissions=["review"], icon="gpp_bad", url_path="mark-fraud")
+    def mark_fraud_detail(self, request, object_id):
+        """The confirmation page and the refunds live with the bad-lead console (admin_ext/admin/refunds.py)."""
+        lead = Lead.objects.filter(pk=self._lead_pk(object_id)).only("public_id").first()
+        if lead is None:
+            raise Http404("No such lead.")
+        url = reverse("admin:refunds_lead_mark_fraud", args=[lead.public_id])
+        return HttpResponseRedirect(f"{url}?next={self._detail_url(object_id)}")
 
     @action(description="Approve the selected leads", permissions=["review"])
     def approve_selected(self, request, queryset):

@@ -209,3 +209,17 @@ def test_console_refuses_anonymous_users(client, rules):
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     report.refresh_from_db()
     assert report.status == "pending"
+
+
+def test_the_lead_page_action_leads_to_the_fraud_page_and_back(staff_console, rules):
+    lead = LeadFactory(status="distributed")
+    response = staff_console.get(reverse("admin:leads_lead_mark_fraud_detail", args=[lead.pk]))
+    assert response.status_code == 302
+    fraud_url = reverse("admin:refunds_lead_mark_fraud", args=[lead.public_id])
+    lead_url = reverse("admin:leads_lead_change", args=[lead.pk])
+    assert response["Location"] == f"{fraud_url}?next={lead_url}"
+    assert "Mark fraudulent" in staff_console.get(lead_url).content.decode()
+    done = staff_console.post(fraud_url, {"confirm": "yes", "next": lead_url})
+    assert done.status_code == 302 and done["Location"] == lead_url
+    lead.refresh_from_db()
+    assert lead.is_fraud is True
