@@ -1,0 +1,102 @@
+"""SPEC §4.3 under real concurrency on PostgreSQL: exactly once, no overdraft, hard caps."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from hotlead.billing.enums import EntryKind
+from hotlead.billing.models import LedgerEntry
+from hotlead.billing.selectors import balance_cents, ledger_sum
+from hotlead.distribution.models import Assignment, DistributionRun
+from hotlead.distribution.services.engine import lead_distribute
+from hotlead.leads.enums import LeadStatus
+from hotlead.leads.models import Lead
+from tests.distribution.conftest import approved_lead, make_level, seller
+from tests.factories.leads import CategoryFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _in_threads(calls: list[Callable[[], object]]) -> list[object]:
+    """Start every call at the same moment, each on its own connection; return results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = calls[i]()
+        except Exception as exc:  # noqa: BLE001 - surfaced by the assertions
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    return results
+
+
+def _distribute(lead_id: int) -> Callable[[], object]:
+    return lambda: lead_distribute(lead_id=lead_id, trigger="approval")
+
+
+def test_the_same_lead_on_two_workers_sells_once():
+    # given a lead three providers can buy at a level of three
+    CategoryFactory(slug="roofing", name="Roofing")
+    level = make_level("semi-exclusive", rank=1, price_cents=6_000, max_recipients=3)
+    buyers = [seller(level, balance=6_000) for _ in range(3)]
+    lead = approved_lead()
+    # when two workers run it at once
+    results = _in_threads([_distribute(lead.pk), _distribute(lead.pk)])
+    # then one run sold it, the other found nothing to do
+    assert sorted(r is None for r in results) == [False, True]
+    assert Assignment.objects.filter(lead=lead).count() == 3
+    assert LedgerEntry.objects.filter(kind=EntryKind.CHARGE).count() == 3
+    assert DistributionRun.objects.filter(lead=lead).count() == 1
+    lead.refresh_from_db()
+    assert (lead.status, lead.buyers_count) == (LeadStatus.DISTRIBUTED, 3)
+    for sub in buyers:
+        assert balance_cents(provider_id=sub.provider_id) == ledger_sum(provider_id=sub.provider_id) == 0
+
+
+def test_many_leads_against_a_balance_that_covers_two_charge_exactly_twice():
+    # given one provider whose balance covers two exclusive leads, and six leads
+    CategoryFactory(slug="roofing", name="Roofing")
+    level = make_level("exclusive", rank=1, price_cents=12_000, max_recipients=1)
+    only = seller(level, balance=24_000)
+    leads = [approved_lead() for _ in range(6)]
+    # when all six are distributed at once
+    _in_threads([_distribute(lead.pk) for lead in leads])
+    # then exactly two were sold and charged; the balance is zero, never negative; the others are unsold
+    assert Assignment.objects.count() == 2
+    assert LedgerEntry.objects.filter(kind=EntryKind.CHARGE).count() == 2
+    assert balance_cents(provider_id=only.provider_id) == ledger_sum(provider_id=only.provider_id) == 0
+    statuses = sorted(Lead.objects.values_list("status", flat=True))
+    assert statuses == [LeadStatus.DISTRIBUTED] * 2 + [LeadStatus.UNSOLD] * 4
+
+
+@pytest.mark.parametrize("cap", [{"daily_cap": 2}, {"weekly_cap": 2}, {"monthly_cap": 2},
+                                 {"monthly_budget_cents": 5_000}])
+def test_caps_hold_under_concurrency(cap):
+    # given a well-funded provider whose subscription allows two leads (2,500 each)
+    CategoryFactory(slug="roofing", name="Roofing")
+    level = make_level("shared", rank=1, price_cents=2_500, max_recipients=5)
+    capped = seller(level, balance=1_000_000, **cap)
+    leads = [approved_lead() for _ in range(6)]
+    # when six leads are distributed at once
+    _in_threads([_distribute(lead.pk) for lead in leads])
+    # then the cap was never crossed
+    assert Assignment.objects.filter(subscription=capped).count() == 2
+    assert LedgerEntry.objects.filter(kind=EntryKind.CHARGE).count() == 2
+    assert balance_cents(provider_id=capped.provider_id) == 1_000_000 - 5_000
+    runs = DistributionRun.objects.filter(outcome=LeadStatus.UNSOLD)
+    assert runs.count() == 4
+    assert all(run.trace["levels"][0]["skipped"] == {"cap": 1} for run in runs)
