@@ -237,3 +237,18 @@ def test_a_refund_reactivates_subscriptions_the_balance_now_covers(client, staff
     assert balance_cents(provider_id=provider.pk) == 3000
     assert EmailEvent.objects.filter(template="subscription_reactivated", to=provider.user.email).count() == 1
     assert_books_balance(provider)
+
+
+def test_list_query_count_does_not_grow_with_rows(client, staff_headers, rules, django_assert_max_num_queries):
+    for _ in range(6):
+        _report()
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/v1/admin/bad-leads?limit=5", **staff_headers)
+    assert response.status_code == 200 and len(response.json()["items"]) == 5
+
+
+def test_the_endpoints_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert {"/api/v1/provider/leads/{assignment_id}/bad-lead", "/api/v1/admin/bad-leads",
+            "/api/v1/admin/bad-leads/{report_id}", "/api/v1/admin/bad-leads/{report_id}/approve",
+            "/api/v1/admin/bad-leads/{report_id}/reject", "/api/v1/admin/leads/{lead_id}/mark-fraud"} <= set(paths)
