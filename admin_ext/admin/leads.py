@@ -259,22 +259,24 @@ class LeadAdmin(ModelAdmin):
                                 ((reverse("admin:leads_lead_change", args=[d.pk]), str(d.public_id)[:8])
                                  for d in later))
 
-    @display(description="Fraud")
+    @display(description="Marked fraudulent")
     def fraud_link(self, obj):
-        if obj.is_fraud:
-            return f"Marked fraudulent {obj.fraud_marked_at:%Y-%m-%d %H:%M} UTC" if obj.fraud_marked_at else "Fraud"
-        link = _admin_link("admin:refunds_lead_mark_fraud", obj.public_id)
-        return format_html('<a href="{}">Mark fraudulent and refund every buyer…</a>', link) if link else "—"
+        if not obj.is_fraud:
+            return "no (use “Mark fraudulent…” above to refund every buyer)"
+        return f"yes, {obj.fraud_marked_at:%Y-%m-%d %H:%M} UTC" if obj.fraud_marked_at else "yes"
 
     @display(description="History")
     def history_table(self, obj):
+        events = list(selectors.lead_history(lead_id=obj.pk))
+        if not events:
+            return "No events yet."
         return _table(
             ("When (UTC)", "What", "Status", "Who", "Note"),
             ((f"{e.created_at:%Y-%m-%d %H:%M:%S}", e.action,
               f"{e.from_status or '—'} → {e.to_status}" if e.to_status else "—",
               e.actor.email if e.actor else "system",
               e.note or ", ".join(f"{k}: {v}" for k, v in e.data.items()))
-             for e in selectors.lead_history(lead_id=obj.pk)),
+             for e in events),
         )
 
     @display(description="Assignments")
