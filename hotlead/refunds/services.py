@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from hotlead.billing.models import LedgerEntry
 from hotlead.billing.services import refund_post
-from hotlead.core.exceptions import Conflict, DomainRuleViolation, NotFound, ValidationFailed
+from hotlead.core.exceptions import ApplicationError, Conflict, DomainRuleViolation, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
@@ -286,7 +286,7 @@ def reports_decide(*, report_ids: list[int], approve: bool, actor, note: str = "
                 report_approve(report_id=report_id, actor=actor, note=note, request=request)
             else:
                 report_reject(report_id=report_id, actor=actor, note=note, request=request)
-        except (Conflict, NotFound, ValidationFailed) as exc:
+        except ApplicationError as exc:
             outcome.refused[report_id] = exc.message
         else:
             outcome.done.append(report_id)
