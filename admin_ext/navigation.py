@@ -13,6 +13,7 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ]),
     ("Marketplace", [
         ("Providers", "engineering", "admin:providers_provider_changelist"),
+        ("Service areas", "map", "admin:providers_servicearea_changelist"),
         ("Categories", "category", "admin:leads_category_changelist"),
         ("Competition levels", "leaderboard", "admin:levels_competitionlevel_changelist"),
         ("Subscriptions", "subscriptions", "admin:levels_subscription_changelist"),

@@ -5,3 +5,5 @@ from admin_ext.admin import refunds  # noqa: F401
 from admin_ext.admin import leads  # noqa: F401
 from admin_ext.admin import ops  # noqa: F401
 from admin_ext.admin import notifications  # noqa: F401
+from admin_ext.admin import providers  # noqa: F401
+from admin_ext.admin import accounts  # noqa: F401
