@@ -38,6 +38,10 @@ SCHEDULES: list[dict] = [
     # --- leads ---
     {"name": "leads.expire_unverified", "func": "hotlead.leads.tasks.leads_expire_unverified_job",
      "every": "hourly", "at": "05"},
+    # --- levels and billing (money) ---
+    {"name": "levels.funds_sweep", "func": "hotlead.levels.tasks.subscriptions_funds_sweep", "minutes": 5},
+    {"name": "billing.reconcile", "func": "hotlead.billing.tasks.balances_reconcile_nightly",
+     "every": "daily", "at": "03:00"},
 ]
 
 _KNOWN_KEYS = {"name", "func", "kwargs", "minutes", "every", "at", "weekday", "retry"}
