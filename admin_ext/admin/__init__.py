@@ -7,3 +7,4 @@ from admin_ext.admin import ops  # noqa: F401
 from admin_ext.admin import notifications  # noqa: F401
 from admin_ext.admin import providers  # noqa: F401
 from admin_ext.admin import accounts  # noqa: F401
+from admin_ext.admin import distribution  # noqa: F401

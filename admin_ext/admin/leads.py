@@ -183,7 +183,7 @@ class LeadAdmin(ModelAdmin):
     ordering = ("-created_at", "-id")
     actions = ["approve_selected", "reject_selected"]
     actions_row = ["approve_row", "reject_row"]
-    actions_detail = ["approve_detail", "reject_detail", "mark_fraud_detail"]
+    actions_detail = ["approve_detail", "reject_detail", "distribute_detail", "mark_fraud_detail"]
     fieldsets = (
         ("Request", {"fields": ("public_id", "status_badge", "category", "postal_code", "description", "budget",
                                 "timeline", "created_at")}),
@@ -405,6 +405,15 @@ class LeadAdmin(ModelAdmin):
     def reject_detail(self, request, object_id):
         return self._review(request, [self._lead_pk(object_id)], approve=False,
                             back_url=self._detail_url(object_id))
+
+    @action(description="Distribute now…", permissions=["review"], icon="send", url_path="distribute")
+    def distribute_detail(self, request, object_id):
+        """The confirmation page and the run live with the distribution console (admin_ext/admin/distribution.py)."""
+        lead = Lead.objects.filter(pk=self._lead_pk(object_id)).only("public_id").first()
+        if lead is None:
+            raise Http404("No such lead.")
+        url = reverse("admin:distribution_lead_distribute", args=[lead.public_id])
+        return HttpResponseRedirect(f"{url}?next={self._detail_url(object_id)}")
 
     @action(description="Mark fraudulent…", permissions=["review"], icon="gpp_bad", url_path="mark-fraud")
     def mark_fraud_detail(self, request, object_id):

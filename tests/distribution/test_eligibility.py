@@ -12,8 +12,8 @@ from hotlead.billing.models import LedgerEntry
 from hotlead.billing.selectors import balance_cents
 from hotlead.distribution.enums import SkipReason
 from hotlead.distribution.models import Assignment
-from hotlead.distribution.services.eligibility import LevelFacts, subscriptions_recheck
-from hotlead.distribution.services.engine import _lead_facts, lead_distribute
+from hotlead.distribution.services.eligibility import LevelFacts, lead_facts_of, subscriptions_recheck
+from hotlead.distribution.services.engine import lead_distribute
 from hotlead.leads.enums import LeadStatus, Timeline
 from hotlead.leads.models import Lead
 from hotlead.levels.enums import SubscriptionStatus
@@ -285,7 +285,7 @@ def test_the_sql_filter_agrees_with_the_reference_semantics(roofing, plumbing, e
                                            source=source, category=CategoryFactory(slug=category))
     lead.refresh_from_db()
     # when
-    reasons = subscriptions_recheck(lead=_lead_facts(lead), level=_level_facts(exclusive), now=MONDAY_NOON_LA,
+    reasons = subscriptions_recheck(lead=lead_facts_of(lead), level=_level_facts(exclusive), now=MONDAY_NOON_LA,
                                     subscription_ids=[subscription.pk])
     # then
     expected = None if filters_match(normalised, lead_filter_values(lead)) else SkipReason.FILTER
@@ -309,7 +309,7 @@ def test_the_sql_schedule_agrees_with_the_reference_semantics(roofing, exclusive
     subscription.provider.__class__.objects.filter(pk=subscription.provider_id).update(timezone=tz)
     lead = Lead.objects.filter(status=LeadStatus.APPROVED).first() or approved_lead()
     now = datetime(2026, 11, 30, tzinfo=UTC) + timedelta(minutes=minutes)
-    reasons = subscriptions_recheck(lead=_lead_facts(lead), level=_level_facts(exclusive), now=now,
+    reasons = subscriptions_recheck(lead=lead_facts_of(lead), level=_level_facts(exclusive), now=now,
                                     subscription_ids=[subscription.pk])
     expected = None if schedule_allows(schedule, local=now.astimezone(ZoneInfo(tz))) else SkipReason.SCHEDULE
     assert reasons == {subscription.pk: expected}

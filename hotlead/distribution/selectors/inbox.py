@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 
 from hotlead.core.exceptions import NotFound, ValidationFailed
@@ -99,12 +99,18 @@ def _buyers_count_subquery() -> Subquery:
         Assignment.objects.filter(lead_id=OuterRef("lead_id"))
         .order_by()
         .values("lead_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values("n")
     )
 
 
-def inbox_for_provider(
+INBOX_COLUMNS = (
+    "id", "lead__public_id", "status", "level__slug", "level__name", "price_cents", "category__slug",
+    "category__name", "lead__postal_code", "assigned_at", "buyers_count", "level__max_recipients",
+)
+
+
+def inbox_keys_queryset(
     *,
     provider_id: int,
     status: str | None = None,
@@ -113,8 +119,12 @@ def inbox_for_provider(
     assigned_before: datetime | None = None,
     cursor: Cursor | None = None,
     limit: int = INBOX_DEFAULT_LIMIT,
-) -> InboxPage:
-    """One page of the provider's assignments, newest first, in one query whatever the page size."""
+) -> QuerySet:
+    """(id, assigned_at) of one page plus one row, to know whether another page follows.
+
+    Only columns of the (provider[, status | category], -assigned_at, -id) indexes are read, so the page
+    is an index-only range scan in index order: no heap, no sort, whatever the page's depth.
+    """
     limit = max(1, min(limit, INBOX_MAX_LIMIT))
     qs = Assignment.objects.filter(provider_id=provider_id)
     if status:
@@ -128,19 +138,43 @@ def inbox_for_provider(
     if cursor is not None:
         # A row comparison, not "a < x OR (a = x AND b < y)": PostgreSQL turns it into an index bound.
         qs = qs.filter(TupleLessThan(Tuple(F("assigned_at"), F("id")), (cursor.assigned_at, cursor.id)))
-    rows = list(
-        qs.annotate(buyers_count=_buyers_count_subquery())
-        .order_by("-assigned_at", "-id")
-        .values_list(
-            "id", "lead__public_id", "status", "level__slug", "level__name", "price_cents", "category__slug",
-            "category__name", "lead__postal_code", "assigned_at", "buyers_count", "level__max_recipients",
-        )[: limit + 1]
-    )
-    items = [InboxRow(*row) for row in rows[:limit]]
+    return qs.order_by("-assigned_at", "-id").values_list("id", "assigned_at")[: limit + 1]
+
+
+def inbox_rows_queryset(*, ids: list[int]) -> QuerySet:
+    """The inbox columns of the given assignments (primary-key lookups, in no particular order)."""
+    return Assignment.objects.filter(pk__in=ids).annotate(buyers_count=_buyers_count_subquery()).order_by() \
+        .values_list(*INBOX_COLUMNS)
+
+
+def inbox_for_provider(
+    *,
+    provider_id: int,
+    status: str | None = None,
+    category_id: int | None = None,
+    assigned_from: datetime | None = None,
+    assigned_before: datetime | None = None,
+    cursor: Cursor | None = None,
+    limit: int = INBOX_DEFAULT_LIMIT,
+) -> InboxPage:
+    """One page of the provider's assignments, newest first: two queries whatever the page size or depth.
+
+    First the page's keys off the index, then its rows by primary key. In one query PostgreSQL may prefer
+    the plain assigned_at index (rows arrive in time order, so it looks cheap) and filter and re-sort;
+    split, the key query has only one sensible plan.
+    """
+    limit = max(1, min(limit, INBOX_MAX_LIMIT))
+    keys = list(inbox_keys_queryset(
+        provider_id=provider_id, status=status, category_id=category_id, assigned_from=assigned_from,
+        assigned_before=assigned_before, cursor=cursor, limit=limit,
+    ))
+    page_keys = keys[:limit]
+    by_id = {row[0]: row for row in inbox_rows_queryset(ids=[pk for pk, _ in page_keys])} if page_keys else {}
+    items = [InboxRow(*by_id[pk]) for pk, _ in page_keys if pk in by_id]
     next_cursor = None
-    if len(rows) > limit:
-        last = items[-1]
-        next_cursor = Cursor(assigned_at=last.assigned_at, id=last.assignment_id).encode()
+    if len(keys) > limit:
+        last_id, last_assigned_at = page_keys[-1]
+        next_cursor = Cursor(assigned_at=last_assigned_at, id=last_id).encode()
     return InboxPage(items=items, next_cursor=next_cursor)
 
 

@@ -79,6 +79,21 @@ class LevelEligibility:
     skipped_providers: dict[str, list[int]] = field(default_factory=dict)
 
 
+def lead_facts_of(lead) -> LeadFacts:
+    return LeadFacts(
+        id=lead.pk, category_id=lead.category_id, category=lead.category.slug,
+        postal_code="".join((lead.postal_code or "").split()).upper(), budget_cents=lead.budget_cents,
+        timeline=lead.timeline or None, source=lead.source or None,
+    )
+
+
+def levels_to_walk() -> list[LevelFacts]:
+    """The live, active levels by rank (SPEC §4.2)."""
+    rows = (CompetitionLevel.objects.filter(active=True, archived_at__isnull=True).order_by("rank", "id")
+            .values_list("id", "slug", "name", "price_cents", "max_recipients"))
+    return [LevelFacts(*row) for row in rows]
+
+
 def _tables() -> dict[str, str]:
     return {
         "sub": Subscription._meta.db_table,

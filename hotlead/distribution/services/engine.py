@@ -33,13 +33,15 @@ from hotlead.distribution.services.eligibility import (
     Candidate,
     LeadFacts,
     LevelFacts,
+    lead_facts_of,
     level_eligibility,
+    levels_to_walk,
     subscriptions_recheck,
 )
 from hotlead.distribution.services.lead_status import lead_outcome_set
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead
-from hotlead.levels.models import CompetitionLevel, Subscription
+from hotlead.levels.models import Subscription
 from hotlead.levels.services import subscriptions_sync_funds
 from hotlead.ops.jobs import job_enqueue
 
@@ -76,19 +78,6 @@ def _is_retryable(exc: OperationalError) -> bool:
     if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
     return connection.vendor == "sqlite" and "locked" in str(exc)
-
-
-def _lead_facts(lead: Lead) -> LeadFacts:
-    return LeadFacts(
-        id=lead.pk, category_id=lead.category_id, category=lead.category.slug, postal_code=lead.postal_code,
-        budget_cents=lead.budget_cents, timeline=lead.timeline or None, source=lead.source or None,
-    )
-
-
-def _active_levels() -> list[LevelFacts]:
-    rows = (CompetitionLevel.objects.filter(active=True, archived_at__isnull=True).order_by("rank", "id")
-            .values_list("id", "slug", "name", "price_cents", "max_recipients"))
-    return [LevelFacts(*row) for row in rows]
 
 
 def _lock_and_recheck(*, facts: LeadFacts, level: LevelFacts, now: datetime,
@@ -239,10 +228,10 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
         now = now or timezone.now()
         if not _may_run(lead, trigger=trigger, strict=strict, now=now):
             return None
-        facts = _lead_facts(lead)
+        facts = lead_facts_of(lead)
         levels_trace: list[dict] = []
         sold_level, sales = None, []
-        for level in _active_levels():
+        for level in levels_to_walk():
             outcome = _sell_at_level(lead=lead, facts=facts, level=level, now=now)
             levels_trace.append(outcome.trace)
             if outcome.sales:
