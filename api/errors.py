@@ -76,11 +76,16 @@ def _is_json(content_type: str) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
 class JsonOnlyParser(Parser):
     """ninja calls this for operations that take a JSON body, when the request has one."""
 
     def parse_body(self, request: HttpRequest):
         if not _is_json(request.content_type):
+            if request.content_type in _FORM_TYPES and not request.POST and not request.FILES:
+                return None  # a form with no fields carries nothing: the same as no body
             raise UnsupportedMediaType(request.content_type or "")
         return super().parse_body(request)
 
