@@ -1,9 +1,12 @@
 """Test settings: PostgreSQL (DATABASE_URL), jobs inline, fast hashing, mail in memory."""
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("HOTLEAD_ALLOW_DEV_SECRET", "1")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hotlead")
+# Metrics files of this test run only (never mixed into the demo's var/prometheus, nor another run's).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hotlead-metrics-"))
 
 from .base import *  # noqa: E402,F401,F403
 from .base import Q_CLUSTER  # noqa: E402
