@@ -42,6 +42,10 @@ SCHEDULES: list[dict] = [
     {"name": "levels.funds_sweep", "func": "hotlead.levels.tasks.subscriptions_funds_sweep", "minutes": 5},
     {"name": "billing.reconcile", "func": "hotlead.billing.tasks.balances_reconcile_nightly",
      "every": "daily", "at": "03:00"},
+    # --- distribution ---
+    {"name": "distribution.unsold_retry", "func": "hotlead.distribution.tasks.unsold_redistribute_job", "minutes": 15},
+    {"name": "distribution.assignment_digest", "func": "hotlead.distribution.tasks.assignment_digest_job",
+     "every": "daily", "at": "07:00"},
 ]
 
 _KNOWN_KEYS = {"name", "func", "kwargs", "minutes", "every", "at", "weekday", "retry"}
