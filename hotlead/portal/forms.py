@@ -1,6 +1,8 @@
 """Portal forms. They only collect input: the services validate it and their field errors are shown here."""
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from hotlead.core.exceptions import ApplicationError, ValidationFailed
@@ -81,16 +83,17 @@ class ProfileForm(forms.Form):
 class ServiceAreasForm(forms.Form):
     postal_codes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Exact postal codes, separated by commas, spaces or new lines, e.g. 94110, 94103.",
+        help_text="Exact postal codes, one per line or separated by commas, e.g. 94110, 94103.",
     )
     prefixes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Prefixes",
-        help_text="Every postal code starting with these, e.g. 941 covers 94100-94199.",
+        help_text="One per line or separated by commas. Every postal code starting with these: 941 covers 94100-94199.",
     )
 
     @staticmethod
     def split(value: str) -> list[str]:
-        return [v for v in value.replace(",", " ").replace(";", " ").split() if v]
+        """One entry per line or comma; spaces inside an entry are part of it (K1A 0B1 is one code)."""
+        return [v.strip() for v in re.split(r"[,;\n]", value or "") if v.strip()]
 
 
 class PreferencesForm(forms.Form):
