@@ -10,13 +10,13 @@ from ninja import Query, Router
 
 from api.auth import provider_auth
 from api.schemas.provider_leads import (
+    AssignmentRejectIn,
     AssignmentStatusOut,
     InboxOut,
     InboxQuery,
-    KpiOut,
-    KpiQuery,
-    LeadDetailOut,
-    RejectIn,
+    ProviderKpiOut,
+    ProviderKpiQuery,
+    ProviderLeadDetailOut,
 )
 
 router = Router(auth=provider_auth)
@@ -40,7 +40,7 @@ def inbox(request: HttpRequest, filters: Query[InboxQuery]):
         )
 
 
-@router.get("/leads/{assignment_id}", response=LeadDetailOut, summary="A bought lead with its contact data")
+@router.get("/leads/{assignment_id}", response=ProviderLeadDetailOut, summary="A bought lead with its contact data")
 def lead_detail(request: HttpRequest, assignment_id: int):
     from hotlead.distribution.selectors.inbox import assignment_get_for_provider
 
@@ -83,7 +83,7 @@ def lead_accept(request: HttpRequest, assignment_id: int):
 
 @router.post("/leads/{assignment_id}/reject", response=AssignmentStatusOut,
              summary="Reject a new lead with a reason (no refund: report a bad lead for that)")
-def lead_reject(request: HttpRequest, assignment_id: int, payload: RejectIn):
+def lead_reject(request: HttpRequest, assignment_id: int, payload: AssignmentRejectIn):
     from hotlead.distribution.services.assignments import assignment_reject
 
     assignment = assignment_reject(
@@ -92,8 +92,8 @@ def lead_reject(request: HttpRequest, assignment_id: int, payload: RejectIn):
     return {"assignment_id": assignment.pk, "status": assignment.status}
 
 
-@router.get("/reports/kpis", response=KpiOut, summary="The provider's own KPIs by day, week or month")
-def kpis(request: HttpRequest, filters: Query[KpiQuery]):
+@router.get("/reports/kpis", response=ProviderKpiOut, summary="The provider's own KPIs by day, week or month")
+def kpis(request: HttpRequest, filters: Query[ProviderKpiQuery]):
     from hotlead.distribution.selectors.kpis import provider_kpis
 
     provider = request.auth

@@ -53,7 +53,7 @@ class InboxOut(Schema):
     next_cursor: str | None
 
 
-class LeadContactOut(Schema):
+class ProviderLeadContactOut(Schema):
     name: str
     email: str
     phone: str
@@ -65,14 +65,14 @@ class LeadContactOut(Schema):
     created_at: datetime
 
 
-class BadLeadReportSummaryOut(Schema):
+class ProviderLeadReportOut(Schema):
     id: int
     reason: str
     status: str
     created_at: datetime
 
 
-class LeadDetailOut(Schema):
+class ProviderLeadDetailOut(Schema):
     assignment_id: int
     lead_id: uuid.UUID
     status: AssignmentStatus
@@ -84,11 +84,11 @@ class LeadDetailOut(Schema):
     accepted_at: datetime | None
     rejected_at: datetime | None
     reject_reason: str | None
-    bad_lead_report: BadLeadReportSummaryOut | None
-    lead: LeadContactOut
+    bad_lead_report: ProviderLeadReportOut | None
+    lead: ProviderLeadContactOut
 
 
-class RejectIn(Schema):
+class AssignmentRejectIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(..., min_length=1, max_length=REJECT_REASON_MAX_LENGTH)
@@ -99,11 +99,11 @@ class AssignmentStatusOut(Schema):
     status: AssignmentStatus
 
 
-class KpiQuery(_DateRange):
+class ProviderKpiQuery(_DateRange):
     period: Literal["day", "week", "month"] = "day"
 
 
-class KpiFiguresOut(Schema):
+class ProviderKpiFiguresOut(Schema):
     received: int
     accepted: int
     rejected: int
@@ -115,14 +115,14 @@ class KpiFiguresOut(Schema):
     average_price_cents: int
 
 
-class KpiBucketOut(KpiFiguresOut):
+class ProviderKpiBucketOut(ProviderKpiFiguresOut):
     period_start: date
 
 
-class KpiOut(Schema):
+class ProviderKpiOut(Schema):
     period: Literal["day", "week", "month"]
     date_from: date
     date_to: date
     timezone: str
-    totals: KpiFiguresOut
-    series: list[KpiBucketOut]
+    totals: ProviderKpiFiguresOut
+    series: list[ProviderKpiBucketOut]
