@@ -56,7 +56,8 @@ class FilterRowForm(forms.Form):
                               choices=[("", "— no filter —"), *FIELD_LABELS.items()])
     op = forms.ChoiceField(required=False, label="Condition", choices=list(OP_LABELS.items()))
     value = forms.CharField(required=False, max_length=2000, label="Value",
-                            help_text="Several values: separate with commas. Between: “low, high”.")
+                            help_text="Several values: separate with commas. Between: “low, high”. "
+                                      "Budgets in dollars, without thousands separators.")
 
     def clean(self):
         data = super().clean()

@@ -8,13 +8,13 @@ Views use `hotlead.portal.decorators.portal_login_required` and templates extend
 """
 from django.urls import path
 
-from hotlead.portal import views_refunds
+from hotlead.portal import views_leads, views_money, views_refunds
 from hotlead.portal.views import account, auth
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", account.home, name="home"),
+    path("", views_leads.home, name="home"),
     # signing in and out, registration, e-mail verification, password reset
     path("login/", auth.PortalLoginView.as_view(), name="login"),
     path("logout/", auth.logout_view, name="logout"),
@@ -32,6 +32,20 @@ urlpatterns = [
     path("security/mfa/setup/", account.mfa_setup, name="mfa_setup"),
     path("security/mfa/confirm/", account.mfa_confirm, name="mfa_confirm"),
     path("security/password/", account.password_change, name="password_change"),
+    # leads, billing and subscriptions (issue 7)
+    path("inbox/", views_leads.inbox, name="inbox"),
+    path("leads/<int:assignment_id>/", views_leads.lead, name="lead"),
+    path("leads/<int:assignment_id>/accept/", views_leads.lead_accept, name="lead_accept"),
+    path("leads/<int:assignment_id>/reject/", views_leads.lead_reject, name="lead_reject"),
+    path("billing/", views_money.billing, name="billing"),
+    path("subscriptions/", views_money.subscriptions, name="subscriptions"),
+    path("subscriptions/new/", views_money.subscription_new, name="subscription_new"),
+    path("subscriptions/<int:subscription_id>/", views_money.subscription_edit, name="subscription_edit"),
+    path("subscriptions/<int:subscription_id>/pause/", views_money.subscription_pause_view, name="subscription_pause"),
+    path("subscriptions/<int:subscription_id>/resume/", views_money.subscription_resume_view,
+         name="subscription_resume"),
+    path("subscriptions/<int:subscription_id>/cancel/", views_money.subscription_cancel_view,
+         name="subscription_cancel"),
     # bad-lead reports
     path("leads/<int:assignment_id>/report/", views_refunds.lead_report, name="lead_report"),
     path("reports/<int:report_id>/", views_refunds.report_sent, name="report_sent"),
