@@ -70,7 +70,7 @@ def test_the_dashboard_shows_the_cards(staff_console, busy_day):
     response = staff_console.get("/admin/")
     assert response.status_code == 200
     html = response.content.decode()
-    cards = dict(re.findall(r'data-kpi="(\w+)">.*?data-kpi-value>([^<]+)<', html, flags=re.S))
+    cards = dict(re.findall(r'data-kpi="(\w+)".*?data-kpi-value>([^<]+)<', html, flags=re.S))
     assert cards["submitted"] == "6"
     assert cards["awaiting_review"] == "3"
     assert cards["approved"] == "1"
@@ -78,6 +78,8 @@ def test_the_dashboard_shows_the_cards(staff_console, busy_day):
     assert cards["dead_letters"] == "1"
     assert cards["bad_leads"] == "1"
     assert cards["flagged"] == "1"
+    assert 'data-kpi="dead_letters" data-tone="attention"' in html  # work waiting stands out
+    assert 'data-kpi="revenue" data-tone="normal"' in html
 
 
 def test_money_formats_integer_cents():
