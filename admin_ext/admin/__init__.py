@@ -8,3 +8,5 @@ from admin_ext.admin import notifications  # noqa: F401
 from admin_ext.admin import providers  # noqa: F401
 from admin_ext.admin import accounts  # noqa: F401
 from admin_ext.admin import distribution  # noqa: F401
+from admin_ext.admin import levels  # noqa: F401
+from admin_ext.admin import billing  # noqa: F401

@@ -45,8 +45,9 @@ def _live_levels_lock() -> list[CompetitionLevel]:
     return sorted(levels, key=lambda level: (level.rank, level.id))
 
 
-def _level_errors(*, name: Any, slug: Any, rank: Any, price_cents: Any, max_recipients: Any,
+def level_errors(*, name: Any, slug: Any, rank: Any, price_cents: Any, max_recipients: Any,
                   active: Any, exclude_id: int | None = None) -> list[dict[str, str]]:
+    """Every problem with a level's settings, as SPEC §8 field errors (the API and the console share it)."""
     errors = []
 
     def integer(value: Any, field_name: str, lo: int, hi: int) -> None:
@@ -84,7 +85,7 @@ def _level_snapshot(level: CompetitionLevel) -> dict[str, Any]:
 def level_create(*, name: str, slug: str, rank: int, price_cents: int, max_recipients: int, active: bool = True,
                  actor=None, request=None) -> CompetitionLevel:
     """Create a level at `rank`; a level already there (and those after it) move one rank down."""
-    if errors := _level_errors(name=name, slug=slug, rank=rank, price_cents=price_cents,
+    if errors := level_errors(name=name, slug=slug, rank=rank, price_cents=price_cents,
                                max_recipients=max_recipients, active=active):
         raise ValidationFailed(details={"fields": errors})
     _live_levels_lock()
@@ -109,7 +110,7 @@ def level_update(*, level_id: int, name: str, slug: str, rank: int, price_cents:
     level = CompetitionLevel.objects.filter(pk=level_id, archived_at__isnull=True).first()
     if level is None:
         raise NotFound("No such competition level.")
-    if errors := _level_errors(name=name, slug=slug, rank=rank, price_cents=price_cents,
+    if errors := level_errors(name=name, slug=slug, rank=rank, price_cents=price_cents,
                                max_recipients=max_recipients, active=active, exclude_id=level.pk):
         raise ValidationFailed(details={"fields": errors})
     before = _level_snapshot(level)
@@ -203,7 +204,7 @@ def level_move(*, level_id: int, steps: int, actor=None, request=None) -> list[C
 _CAPS = ("daily_cap", "weekly_cap", "monthly_cap")
 
 
-def _subscription_errors(*, level: CompetitionLevel, values: dict[str, Any]) -> tuple[list[dict], dict[str, Any]]:
+def subscription_errors(*, level: CompetitionLevel, values: dict[str, Any]) -> tuple[list[dict], dict[str, Any]]:
     """Validate caps, budget, schedule and filters together; return (errors, normalised values)."""
     errors: list[dict[str, Any]] = []
     clean: dict[str, Any] = {}
@@ -256,7 +257,7 @@ def subscription_create(*, provider, level: str, filters: list | None = None, da
         if isinstance(level, str) else None
     if level_obj is None:
         raise ValidationFailed.for_field("level", "No active competition level has this slug.")
-    errors, clean = _subscription_errors(level=level_obj, values={
+    errors, clean = subscription_errors(level=level_obj, values={
         "filters": filters, "daily_cap": daily_cap, "weekly_cap": weekly_cap, "monthly_cap": monthly_cap,
         "monthly_budget_cents": monthly_budget_cents, "schedule": schedule,
     })
@@ -316,7 +317,7 @@ def subscription_update(*, subscription_id: int, changes: dict[str, Any], provid
     if "status" in changes and status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED):
         raise ValidationFailed.for_field("status", "Use \"paused\" or \"active\".")
     merged = {name: changes.get(name, getattr(subscription, name)) for name in _EDITABLE}
-    errors, clean = _subscription_errors(level=subscription.level, values=merged)
+    errors, clean = subscription_errors(level=subscription.level, values=merged)
     if errors:
         raise ValidationFailed(details={"fields": errors})
     before = {name: getattr(subscription, name) for name in _EDITABLE}
