@@ -171,3 +171,19 @@ def test_logout_needs_post_and_ends_the_session():
     response = client.post("/portal/logout/")
     assert response.status_code == 302 and response["Location"] == "/portal/login/"
     assert client.get("/portal/").status_code == 302
+
+
+def test_any_confirmed_authenticator_triggers_the_code_step_whatever_its_name():
+    # given: a device not named "default" (two-factor's own lookup would miss it)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    provider = ProviderFactory()
+    device = TOTPDevice.objects.create(user=provider.user, name="My phone", confirmed=True)
+    client = Client()
+    # when
+    response = _password_step(client, provider.user.email)
+    # then
+    assert response.status_code == 200 and b"token-otp_token" in response.content
+    assert client.get("/portal/").status_code == 302
+    assert _token_step(client, _code(device)).status_code == 302
+    assert client.get("/portal/").status_code == 200

@@ -37,7 +37,8 @@ def totp_setup_start(*, user, request=None) -> TOTPDevice:
     if totp_confirmed_device_exists(user=user):
         raise Conflict("Two-factor authentication is already enabled on this account.", code="mfa_already_enabled")
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    # two-factor finds the login device by this name
+    device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
     audit_record(action="mfa.setup_started", actor=user, obj=device, request=request)
     return device
 

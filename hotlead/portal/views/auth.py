@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.forms import BackupTokenForm
 from two_factor.views.core import LoginView
 
@@ -39,6 +40,22 @@ class PortalLoginView(LoginView):
         (LoginView.TOKEN_STEP, PortalTokenForm),
         (LoginView.BACKUP_STEP, BackupTokenForm),
     )
+
+    def _portal_has_token_step(self):
+        # Any confirmed authenticator counts, whatever its name (two-factor only looks for one named "default").
+        return self.get_user() and self.get_device() is not None
+
+    def _portal_has_backup_step(self):
+        return False  # the portal issues no backup codes
+
+    condition_dict = {LoginView.TOKEN_STEP: _portal_has_token_step, LoginView.BACKUP_STEP: _portal_has_backup_step}
+
+    def get_device(self, step=None):
+        if not self.device_cache and self.get_user():
+            self.device_cache = (
+                TOTPDevice.objects.filter(user=self.get_user(), confirmed=True).order_by("id").first()
+            )
+        return self.device_cache
 
     def get_form(self, step=None, **kwargs):
         if (step or self.steps.current) == self.TOKEN_STEP:
