@@ -1,0 +1,97 @@
+"""Liveness and readiness: 503 with a JSON body naming what failed."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from hotlead.ops.models import WorkerHeartbeat
+from hotlead.ops.services import worker_heartbeat_beat
+
+pytestmark = pytest.mark.django_db
+
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+    }
+}
+
+
+def test_live_answers_without_checking_dependencies(client, settings):
+    settings.CACHES = UNREACHABLE_REDIS
+    response = client.get("/health/live")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_ready_when_database_migrations_cache_and_a_worker_are_fine(client):
+    # given: a job worker wrote its heartbeat
+    worker_heartbeat_beat()
+    # when
+    response = client.get("/health/ready")
+    # then
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["failed"] == []
+    assert set(body["checks"]) == {"database", "migrations", "cache", "worker"}
+    assert body["checks"]["migrations"] == {"ok": True, "pending": 0}
+    assert body["checks"]["worker"]["ok"] is True and body["checks"]["worker"]["last_seen_seconds"] <= 5
+
+
+def test_not_ready_when_no_worker_was_ever_seen(client):
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable" and body["failed"] == ["worker"]
+    assert body["checks"]["worker"]["ok"] is False and body["checks"]["worker"]["last_seen_seconds"] is None
+    assert body["checks"]["database"] == {"ok": True} and body["checks"]["cache"] == {"ok": True}
+
+
+def test_not_ready_when_the_worker_heartbeat_is_stale(client, settings):
+    # given: the newest heartbeat is older than the allowed age
+    settings.HOTLEAD = {**settings.HOTLEAD, "WORKER_HEARTBEAT_MAX_AGE_SECONDS": 180}
+    WorkerHeartbeat.objects.create(name="old-host:hotlead", seen_at=timezone.now() - timedelta(seconds=181))
+    # when
+    response = client.get("/health/ready")
+    # then
+    assert response.status_code == 503 and response.json()["failed"] == ["worker"]
+    assert response.json()["checks"]["worker"]["last_seen_seconds"] >= 181
+    # and a fresh heartbeat from any host makes it ready again
+    worker_heartbeat_beat()
+    assert client.get("/health/ready").status_code == 200
+
+
+def test_not_ready_when_the_cache_is_down(client, settings):
+    # given
+    worker_heartbeat_beat()
+    settings.CACHES = UNREACHABLE_REDIS
+    # when
+    response = client.get("/health/ready")
+    # then
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failed"] == ["cache"]
+    assert body["checks"]["cache"] == {"ok": False, "error": "ConnectionError"}
+
+
+def test_a_worker_process_start_writes_a_heartbeat():
+    # given: what django-q2 sends when it spawns a worker process
+    from django_q.signals import post_spawn
+
+    # when
+    post_spawn.send(sender="django_q", proc_name="Process-1")
+    # then
+    beat = WorkerHeartbeat.objects.get()
+    assert (timezone.now() - beat.seen_at).total_seconds() < 5 and beat.name.endswith(":hotlead")
+
+
+def test_the_heartbeat_is_one_row_per_host_and_cluster():
+    worker_heartbeat_beat()
+    first = WorkerHeartbeat.objects.get().seen_at
+    worker_heartbeat_beat()
+    assert WorkerHeartbeat.objects.count() == 1 and WorkerHeartbeat.objects.get().seen_at >= first
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_health_endpoints_answer_get_only(client, method):
+    assert getattr(client, method)("/health/ready").status_code == 405
