@@ -47,6 +47,23 @@ class KpiCard:
     tone: str = "normal"  # "normal" | "attention"
 
 
+def worker_alive(kpis: TodayKpis) -> bool:
+    from hotlead.ops.selectors import worker_heartbeat_max_age_seconds
+
+    seen = kpis.worker_seen_seconds
+    return seen is not None and seen <= worker_heartbeat_max_age_seconds()
+
+
+def worker_footer(kpis: TodayKpis) -> str:
+    if kpis.queue_depth is None:
+        return "job broker not reachable"
+    seen = kpis.worker_seen_seconds
+    if seen is None:
+        return "no job worker has ever reported: is qcluster running?"
+    age = f"{int(seen)} s" if seen < 120 else f"{int(seen // 60)} min"
+    return f"job worker seen {age} ago" if worker_alive(kpis) else f"job worker silent for {age}"
+
+
 def dashboard_cards(kpis: TodayKpis) -> list[KpiCard]:
     since = kpis.since.date().isoformat()
     queue = "—" if kpis.queue_depth is None else f"{kpis.queue_depth:,}"
@@ -74,10 +91,9 @@ def dashboard_cards(kpis: TodayKpis) -> list[KpiCard]:
             link=admin_link("admin:billing_ledgerentry_changelist", kind__exact="charge"),
         ),
         KpiCard(
-            key="queue_depth", title="Jobs waiting", value=queue,
-            footer="in the job broker" if kpis.queue_depth is not None else "broker not reachable",
+            key="queue_depth", title="Jobs waiting", value=queue, footer=worker_footer(kpis),
             link=admin_link("admin:django_q_ormq_changelist"),
-            tone="attention" if kpis.queue_depth is None else "normal",
+            tone="attention" if kpis.queue_depth is None or not worker_alive(kpis) else "normal",
         ),
         KpiCard(
             key="dead_letters", title="Failed jobs (open)", value=f"{kpis.dead_letters_open:,}",

@@ -16,7 +16,6 @@ from hotlead.billing.enums import EntryKind
 from hotlead.billing.models import LedgerEntry
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead
-from hotlead.ops.models import DeadLetter, DeadLetterStatus
 from hotlead.providers.models import Provider
 from hotlead.refunds.enums import ReportStatus
 from hotlead.refunds.models import BadLeadReport
@@ -61,17 +60,26 @@ def revenue_cents(*, since: datetime) -> dict[str, int]:
 
 def job_queue_depth() -> int | None:
     """Jobs waiting in the broker (ORM or Redis); None when the broker cannot be asked."""
-    try:
-        from django_q.brokers import get_broker
+    from hotlead.ops.selectors import queue_depth
 
-        return get_broker().queue_size()
+    try:
+        return queue_depth()
     except Exception:  # noqa: BLE001 - a broker outage must not take the dashboard down
         logger.warning("queue depth unavailable", exc_info=True)
         return None
 
 
+def job_worker_seen_seconds() -> float | None:
+    """Seconds since a job worker's last heartbeat; None if none was ever seen."""
+    from hotlead.ops.selectors import worker_last_seen_seconds
+
+    return worker_last_seen_seconds()
+
+
 def dead_letters_open_count() -> int:
-    return DeadLetter.objects.filter(status=DeadLetterStatus.OPEN).count()
+    from hotlead.ops.selectors import dead_letter_open_count
+
+    return dead_letter_open_count()
 
 
 def bad_lead_reports_pending_count() -> int:
@@ -107,6 +115,7 @@ class TodayKpis:
     awaiting_review: int
     revenue: dict[str, int]
     queue_depth: int | None
+    worker_seen_seconds: float | None
     dead_letters_open: int
     bad_leads_pending: int
     providers_flagged: int
@@ -126,6 +135,7 @@ def kpis_today(*, now: datetime | None = None) -> TodayKpis:
         awaiting_review=leads_awaiting_review_count(),
         revenue=revenue_cents(since=since),
         queue_depth=job_queue_depth(),
+        worker_seen_seconds=job_worker_seen_seconds(),
         dead_letters_open=dead_letters_open_count(),
         bad_leads_pending=bad_lead_reports_pending_count(),
         providers_flagged=providers_flagged_count(),

@@ -135,3 +135,17 @@ def test_sidebar_badges_count_waiting_work_and_vanish_at_zero(staff_console):
     sold = make_assignment()
     BadLeadReport.objects.create(assignment=sold, provider=sold.provider, reason="other", details="no answer")
     assert badges().get("Bad-lead reports") == "1"
+
+
+def test_the_jobs_card_says_whether_a_worker_is_alive():
+    from admin_ext.components import dashboard_cards
+    from hotlead.ops.models import WorkerHeartbeat
+
+    def jobs_card():
+        return next(card for card in dashboard_cards(kpis_today()) if card.key == "queue_depth")
+
+    assert jobs_card().tone == "attention" and "no job worker has ever reported" in jobs_card().footer
+    WorkerHeartbeat.objects.create(name="host:cluster", pid=1, seen_at=timezone.now() - timedelta(seconds=20))
+    assert jobs_card().tone == "normal" and jobs_card().footer == "job worker seen 20 s ago"
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(hours=2))
+    assert jobs_card().tone == "attention" and jobs_card().footer == "job worker silent for 120 min"
