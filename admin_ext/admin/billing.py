@@ -14,7 +14,9 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from import_export.admin import ExportMixin
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
@@ -22,7 +24,9 @@ from hotlead.billing import services
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
 from hotlead.billing.formatting import money_format
 from hotlead.billing.models import Account, LedgerEntry, Payment
+from hotlead.billing.resources import LedgerEntryResource, PaymentResource
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.services import audit_record
 
 MONEY_TEMPLATE = "admin/billing/money_action.html"
 _MAX_AMOUNT = Decimal(services.MAX_MOVEMENT_CENTS) / 100
@@ -34,6 +38,19 @@ def _money(cents: int | None, currency: str | None = None) -> str:
 
 def _signed(cents: int) -> str:
     return f"+{_money(cents)}" if cents > 0 else _money(cents)
+
+
+class AuditedExportMixin(ExportMixin):
+    """Spreadsheet export (no import), audit-logged with the number of rows."""
+
+    export_form_class = ExportForm
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        opts = self.model._meta
+        audit_record(action=f"{opts.model_name}.export", actor=request.user, object_type=opts.label_lower,
+                     request=request, changes={"rows": queryset.count(), "format": type(file_format).__name__})
+        return data
 
 
 class DepositForm(forms.Form):
@@ -223,7 +240,7 @@ class AccountAdmin(ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ModelAdmin):
+class LedgerEntryAdmin(AuditedExportMixin, ModelAdmin):
     """The ledger, read-only: the database refuses changes anyway."""
 
     list_display = ("id", "created_at", "provider_link", "kind_badge", "amount", "balance_after", "memo", "reference",
@@ -234,6 +251,7 @@ class LedgerEntryAdmin(ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+    resource_classes = [LedgerEntryResource]
 
     def has_add_permission(self, request):
         return False
@@ -264,7 +282,7 @@ class LedgerEntryAdmin(ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ModelAdmin):
+class PaymentAdmin(AuditedExportMixin, ModelAdmin):
     """Deposits, read-only (record one from the provider's account page)."""
 
     list_display = ("id", "created_at", "provider_link", "amount", "method", "status_badge", "reference",
@@ -275,6 +293,7 @@ class PaymentAdmin(ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     readonly_fields = [f.name for f in Payment._meta.fields]
+    resource_classes = [PaymentResource]
 
     def has_add_permission(self, request):
         return False

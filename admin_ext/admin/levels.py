@@ -16,11 +16,13 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldBooleanWidget
 
+from admin_ext.admin.billing import AuditedExportMixin
 from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
 from hotlead.levels import services
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
+from hotlead.levels.resources import CompetitionLevelResource
 from hotlead.levels.selectors import subscription_status_reason
 
 CONFIRM_TEMPLATE = "admin/levels/confirm.html"
@@ -114,8 +116,9 @@ class LiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(CompetitionLevel)
-class CompetitionLevelAdmin(ModelAdmin):
+class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
     form = LevelForm
+    resource_classes = [CompetitionLevelResource]
     list_display = ("rank", "name", "slug", "price", "max_recipients", "active_badge", "subscribers", "archived_at")
     list_display_links = ("name",)
     list_filter = (LiveFilter, "active")

@@ -93,3 +93,14 @@ def test_an_adjustment_below_zero_is_refused_at_review(staff_console):
 
 def test_unknown_account_is_404(staff_console):
     assert staff_console.get("/admin/billing/account/999999/deposit/").status_code == 404
+
+
+def test_ledger_export_is_audited(staff_console, staff_user):
+    ProviderFactory(balance_cents=700)
+    response = staff_console.post("/admin/billing/ledgerentry/export/", {"format": "0", "resource": "0",
+                                                                         "export_items": []})
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"700" in response.content
+    audit = AuditLog.objects.get(action="ledgerentry.export")
+    assert (audit.actor_id, audit.changes["rows"]) == (staff_user.pk, 1)

@@ -108,3 +108,17 @@ def test_a_price_rise_is_picked_up_by_the_sweep(levels):
     CompetitionLevel.objects.filter(pk=shared.pk).update(price_cents=3_001)
     subscriptions_funds_sweep()
     assert _statuses(subscription) == [SubscriptionStatus.INACTIVE_FUNDS]
+
+
+def test_the_sweep_and_the_reconciliation_are_scheduled():
+    from django.utils import timezone
+
+    from hotlead.ops.schedules import SCHEDULES, schedule_fields
+
+    entries = {entry["name"]: entry for entry in SCHEDULES}
+    sweep, reconcile = entries["levels.funds_sweep"], entries["billing.reconcile"]
+    assert (sweep["func"], sweep["minutes"]) == ("hotlead.levels.tasks.subscriptions_funds_sweep", 5)
+    assert (reconcile["func"], reconcile["every"], reconcile["at"]) == \
+        ("hotlead.billing.tasks.balances_reconcile_nightly", "daily", "03:00")
+    assert schedule_fields(sweep, now=timezone.now())["minutes"] == 5
+    assert schedule_fields(reconcile, now=timezone.now())["next_run"].strftime("%H:%M") == "03:00"
