@@ -5,3 +5,8 @@ class AccountsConfig(AppConfig):
     name = "hotlead.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from hotlead.accounts.two_factor import two_factor_install
+
+        two_factor_install()

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from two_factor.forms import AuthenticationTokenForm
 
+from hotlead.accounts.forms import LockingTOTPTokenForm
 from hotlead.accounts.models import Role
 from hotlead.accounts.services import login_allowed_check, login_failure_record, login_throttle, password_check
 from hotlead.core.exceptions import ApplicationError, RateLimited
@@ -52,8 +51,8 @@ class PortalAuthenticationForm(AuthenticationForm):
         return self.cleaned_data
 
 
-class PortalTokenForm(AuthenticationTokenForm):
-    """Step 2: the TOTP code, verified on a row-locked device so a code is accepted only once."""
+class PortalTokenForm(LockingTOTPTokenForm):
+    """Step 2: the TOTP code, verified on a row-locked device so a code is accepted only once; failures audited."""
 
     def __init__(self, user, initial_device, request=None, **kwargs):
         super().__init__(user, initial_device, **kwargs)
@@ -61,13 +60,6 @@ class PortalTokenForm(AuthenticationTokenForm):
         self.fields["otp_token"].label = "Authentication code"
         self.fields["otp_token"].help_text = "The 6-digit code shown by your authenticator app."
         self.fields["otp_token"].widget.attrs.update({"inputmode": "numeric"})
-
-    def _chosen_device(self, user):
-        device = super()._chosen_device(user)
-        if isinstance(device, TOTPDevice):
-            # clean_otp runs inside transaction.atomic(): the lock serialises concurrent uses of one code.
-            device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user).first()
-        return device
 
     def clean(self):
         try:
