@@ -5,6 +5,7 @@ Each case runs Django in a fresh process with exactly the environment it names, 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,15 @@ def test_scripts_run_help_names_the_port_flag(tmp_path):
                             timeout=30)
     assert result.returncode == 0
     assert "--port N" in result.stdout and "PORT" in result.stdout
+
+
+ENV_READ = re.compile(r"(?:env_bool|env_int|env_list|os\.environ\.get|os\.environ\.setdefault)\(\s*\"([A-Z0-9_]+)\"")
+
+
+def test_the_readme_documents_every_environment_variable_the_settings_read():
+    settings_source = (ROOT / "hotlead" / "settings" / "base.py").read_text()
+    readme = (ROOT / "README.md").read_text()
+    names = set(ENV_READ.findall(settings_source))
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST"} <= names
+    undocumented = sorted(name for name in names if f"| `{name}` |" not in readme)
+    assert undocumented == []
