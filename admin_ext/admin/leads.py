@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 from import_export import resources
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin, ImportExportModelAdmin
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
@@ -146,6 +146,18 @@ class RejectForm(forms.Form):
     note = forms.CharField(required=False, max_length=services.REVIEW_NOTE_MAX, widget=forms.Textarea)
 
 
+class LeadExportResource(resources.ModelResource):
+    """Leads out to a spreadsheet (the review queue's filters apply); never in — leads come from the form."""
+
+    class Meta:
+        model = Lead
+        fields = ("public_id", "created_at", "status", "category__slug", "postal_code", "name", "email", "phone",
+                  "phone_valid", "description", "budget_cents", "timeline", "source", "utm_source", "utm_medium",
+                  "utm_campaign", "possible_duplicate", "duplicate_of__public_id", "verified_at", "confirmed_at",
+                  "reviewed_at", "reject_reason", "approved_at", "distributed_at", "buyers_count")
+        export_order = fields
+
+
 class CreatedDateFilter(RangeDateFilter):
     """Whole days, both ends included (unfold's filter compares a datetime with a naive midnight)."""
 
@@ -164,8 +176,14 @@ class CreatedDateFilter(RangeDateFilter):
         return queryset.filter(**filters)
 
 
+class ExportModelAdmin(ExportMixin, admin.ModelAdmin):
+    """Export only (import-export ships import+export and export-as-action bases, not this one)."""
+
+
 @admin.register(Lead)
-class LeadAdmin(ModelAdmin):
+class LeadAdmin(ModelAdmin, ExportModelAdmin):
+    resource_classes = [LeadExportResource]
+    export_form_class = ExportForm
     list_display = ("short_id", "created_at", "status_badge", "category", "postal_code", "name", "email",
                     "duplicate_badge", "source")
     list_display_links = ("short_id",)
@@ -218,6 +236,14 @@ class LeadAdmin(ModelAdmin):
 
     def has_review_permission(self, request, obj=None):
         return bool(request.user.is_active and request.user.is_staff)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        """Contact data leaving the console is audit-logged (SPEC §11: exports)."""
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        audit_record(action="lead.export", actor=request.user, object_type="leads.lead", request=request,
+                     changes={"rows": queryset.count(), "format": file_format.get_title(),
+                              "filters": {k: v for k, v in request.GET.items() if k != "_changelist_filters"}})
+        return data
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():

@@ -268,3 +268,18 @@ def test_category_export_as_csv(staff_console):
     lines = response.content.decode().replace("\r\n", "\n").strip().splitlines()
     assert lines[0] == "slug,name,active"
     assert sorted(lines[1:]) == ["asbestos,Asbestos,0", "roofing,Roofing,1"]
+
+
+def test_lead_export_follows_the_filters_and_is_audited(staff_console, staff_user):
+    LeadFactory(status="pending_review", email="keep@example.org")
+    LeadFactory(status="rejected", email="skip@example.org")
+
+    response = staff_console.post("/admin/leads/lead/export/?status__exact=pending_review",
+                                  {"format": "0", "resource": "0"})
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert text.splitlines()[0].startswith("public_id,created_at,status,category__slug")
+    assert "keep@example.org" in text and "skip@example.org" not in text
+    audit = AuditLog.objects.get(action="lead.export")
+    assert (audit.actor, audit.changes["rows"]) == (staff_user, 1)
