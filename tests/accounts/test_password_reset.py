@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from hotlead.accounts.models import OneTimeToken, OneTimeTokenPurpose
@@ -140,3 +142,17 @@ def test_forgot_password_is_throttled_per_ip(api, django_capture_on_commit_callb
     # then
     assert response.status_code == 429 and int(response["Retry-After"]) >= 1
     assert response.json()["error"]["code"] == "rate_limited"
+
+
+def test_forgot_password_does_the_same_work_for_known_and_unknown_emails(api):
+    # given: the reset itself is sent by a job (run after commit); the request's own work is what an attacker times
+    provider = ProviderFactory()
+    # when
+    with CaptureQueriesContext(connection) as known_queries:
+        known = api.post("/auth/forgot-password", {"email": provider.user.email})
+    with CaptureQueriesContext(connection) as unknown_queries:
+        unknown = api.post("/auth/forgot-password", {"email": "nobody-at-all@example.com"})
+    # then
+    assert known.status_code == unknown.status_code == 202
+    assert len(known_queries) == len(unknown_queries)
+    assert not OneTimeToken.objects.exists()  # nothing is written in the request itself
