@@ -407,8 +407,10 @@ def subscriptions_sync_funds(*, provider_id: int) -> FundsSync:
         .values_list("balance_cents", flat=True).first()
     if balance is None:
         return result
+    # SKIP LOCKED: a subscription another transaction holds (the engine checking its caps) is left for the next
+    # sync or the sweep, instead of waiting on it while we hold the account lock (a deadlock waiting to happen).
     candidates = list(
-        Subscription.objects.select_for_update(of=("self",))
+        Subscription.objects.select_for_update(of=("self",), skip_locked=True)
         .filter(provider_id=provider_id)
         .filter(Q(status=SubscriptionStatus.ACTIVE, level__price_cents__gt=balance)
                 | Q(status=SubscriptionStatus.INACTIVE_FUNDS, level__price_cents__lte=balance))

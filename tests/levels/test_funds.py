@@ -122,3 +122,38 @@ def test_the_sweep_and_the_reconciliation_are_scheduled():
         ("hotlead.billing.tasks.balances_reconcile_nightly", "daily", "03:00")
     assert schedule_fields(sweep, now=timezone.now())["minutes"] == 5
     assert schedule_fields(reconcile, now=timezone.now())["next_run"].strftime("%H:%M") == "03:00"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_does_not_wait_for_a_subscription_another_transaction_holds():
+    import threading
+
+    from django.db import connection, transaction
+
+    level = LevelFactory(slug="held", rank=1, price_cents=5_000)
+    provider = ProviderFactory(balance_cents=1_000)
+    held = SubscriptionFactory(provider=provider, level=level, status="inactive_funds")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                list(type(held).objects.select_for_update().filter(pk=held.pk))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        # when a deposit covers the level while the engine holds the row: the deposit completes at once
+        deposit_post(provider_id=provider.pk, amount_cents=4_000, key="d")
+        assert _statuses(held) == ["inactive_funds"]
+    finally:
+        release.set()
+        holder.join()
+    # then the backstop sweep catches it
+    subscriptions_funds_sweep()
+    assert _statuses(held) == ["active"]
