@@ -42,7 +42,7 @@ from hotlead.portal.forms_money import (
 from hotlead.portal.templatetags.portal_tags import money
 
 BILLING_PAGE = 50
-BLANK_FILTER_ROWS = 2
+BLANK_FILTER_ROWS = 3
 
 
 # ---- billing ---------------------------------------------------------------------------------------------
@@ -122,7 +122,10 @@ def subscriptions(request):
 
 
 def _level_choices() -> list[tuple[str, str]]:
-    return [(level.slug, f"{level.name} — {money(level.price_cents)} a lead, shared by up to {level.max_recipients}")
+    def sharing(level) -> str:
+        return "exclusive" if level.max_recipients == 1 else f"shared by up to {level.max_recipients} providers"
+
+    return [(level.slug, f"{level.name} — {money(level.price_cents)} a lead, {sharing(level)}")
             for level in levels_list().filter(active=True)]
 
 
