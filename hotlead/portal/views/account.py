@@ -1,4 +1,4 @@
-"""The provider's own pages: home, profile, service areas, preferences, security (TOTP and password)."""
+"""The provider's own pages: profile, service areas, preferences, security (TOTP and password)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -31,18 +31,12 @@ from hotlead.portal.forms import (
     TotpConfirmForm,
     form_errors_apply,
 )
-from hotlead.providers.selectors import provider_home_summary
 from hotlead.providers.services import (
     provider_notification_preferences_update,
     provider_profile_update,
     provider_service_areas_set,
     service_areas_of,
 )
-
-
-@portal_login_required
-def home(request):
-    return render(request, "portal/home.html", {"summary": provider_home_summary(provider_id=request.provider.pk)})
 
 
 @portal_login_required
