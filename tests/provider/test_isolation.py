@@ -161,11 +161,19 @@ def test_an_id_that_cannot_exist_is_404_not_500(client, provider_headers, openap
 
 
 @pytest.mark.django_db
-def test_another_providers_assignments_are_never_listed_or_counted(client, provider_headers, other_provider):
-    make_assignment(provider=other_provider)
+def test_another_providers_objects_are_never_listed_or_counted(client, provider_headers, other_provider):
+    # given: another provider's sale (a deposit, a charge, a subscription, an assignment)
+    theirs = make_assignment(provider=other_provider)
 
+    # when
     inbox = client.get(f"{PREFIX}/provider/inbox", **provider_headers).json()
     kpis = client.get(f"{PREFIX}/provider/reports/kpis", **provider_headers).json()
+    subscriptions = client.get(f"{PREFIX}/provider/subscriptions", **provider_headers).json()
+    history = client.get(f"{PREFIX}/provider/billing/history", **provider_headers).json()
 
+    # then
     assert inbox == {"items": [], "next_cursor": None}
     assert kpis["totals"]["received"] == 0 and kpis["totals"]["spend_cents"] == 0
+    assert theirs.subscription_id not in {item["id"] for item in subscriptions["items"]}
+    assert theirs.charge_entry_id not in {item["id"] for item in history["items"]}
+    assert history["items"] == []
