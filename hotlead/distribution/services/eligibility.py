@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import psycopg
 from django.db import connection
 
 from hotlead.billing.models import Account
@@ -87,11 +88,41 @@ def lead_facts_of(lead) -> LeadFacts:
     )
 
 
+@dataclass(frozen=True)
+class Market:
+    levels: list[LevelFacts]  # the live, active levels by rank: the walk (SPEC §4.2)
+    max_live_price_cents: int  # the dearest live level, active or not
+
+
+def _market_of(rows) -> Market:
+    rows = list(rows)
+    return Market(levels=[LevelFacts(*row[:5]) for row in rows if row[5]],
+                  max_live_price_cents=max((row[3] for row in rows), default=0))
+
+
 def levels_to_walk() -> list[LevelFacts]:
     """The live, active levels by rank (SPEC §4.2)."""
-    rows = (CompetitionLevel.objects.filter(active=True, archived_at__isnull=True).order_by("rank", "id")
-            .values_list("id", "slug", "name", "price_cents", "max_recipients"))
-    return [LevelFacts(*row) for row in rows]
+    return market_read().levels
+
+
+def market_read() -> Market:
+    rows = (CompetitionLevel.objects.filter(archived_at__isnull=True).order_by("rank", "id")
+            .values_list("id", "slug", "name", "price_cents", "max_recipients", "active"))
+    return _market_of(rows)
+
+
+def market_sql() -> str:
+    """A scalar subquery (JSON text) of the live levels, so the engine reads them with the lead's lock."""
+    table = CompetitionLevel._meta.db_table
+    if connection.vendor == "postgresql":
+        return (f"SELECT COALESCE(json_agg(json_build_array(id, slug, name, price_cents, max_recipients, active) "
+                f"ORDER BY rank, id), '[]')::text FROM {table} WHERE archived_at IS NULL")
+    return (f"SELECT json_group_array(json_array(id, slug, name, price_cents, max_recipients, active)) "
+            f"FROM (SELECT * FROM {table} WHERE archived_at IS NULL ORDER BY rank, id)")
+
+
+def market_parse(text: str) -> Market:
+    return _market_of(json.loads(text))
 
 
 def _tables() -> dict[str, str]:
@@ -302,6 +333,28 @@ LEFT JOIN {t['account']} acc ON acc.provider_id = s.provider_id
     return from_clause, reason, capped
 
 
+class _PreparingCursor(psycopg.Cursor):
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+def _prepared_cursor():
+    """On PostgreSQL, a cursor that binds server-side and prepares: the eligibility statement is large
+    (planning it costs about as much as running it), and its text is the same for every lead."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = _PreparingCursor(connection.connection)
+    # Django's wrappers keep error translation and query logging (assertNumQueries, debug toolbar)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def _fetch(sql: str, params: dict) -> list[tuple]:
+    with _prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _params(*, lead: LeadFacts, level: LevelFacts, now: datetime, vendor: str, timezones_sql: str) -> dict:
     params = {
         "lead_id": lead.id, "category_id": lead.category_id, "postal_code": lead.postal_code,
@@ -355,9 +408,7 @@ SELECT 1, NULL, NULL, NULL, subscription_id, provider_id, last_served_at, capped
     params["limit"] = limit
     result = LevelEligibility()
     candidates = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = _fetch(sql, params)
     for kind, reason_value, n, ids, subscription_id, provider_id, last_served_at, is_capped, pos in rows:
         if kind == 0:
             result.considered += n
@@ -393,8 +444,6 @@ def subscriptions_recheck(*, lead: LeadFacts, level: LevelFacts, now: datetime,
     timezones_sql = (f"SELECT DISTINCT p.timezone FROM {t['sub']} s JOIN {t['provider']} p ON p.id = s.provider_id "
                      f"WHERE s.level_id = %(level_id)s")
     params = {**_params(lead=lead, level=level, now=now, vendor=vendor, timezones_sql=timezones_sql), **id_params}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = dict(cursor.fetchall())
+    found = dict(_fetch(sql, params))
     # a subscription that vanished (deleted provider) is simply not eligible any more
     return {sid: found.get(sid, SkipReason.INACTIVE.value) for sid in subscription_ids}

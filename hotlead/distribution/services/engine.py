@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from hotlead.billing.models import Account
@@ -35,7 +36,8 @@ from hotlead.distribution.services.eligibility import (
     LevelFacts,
     lead_facts_of,
     level_eligibility,
-    levels_to_walk,
+    market_parse,
+    market_sql,
     subscriptions_recheck,
 )
 from hotlead.distribution.services.lead_status import lead_outcome_set
@@ -222,7 +224,8 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
                      request=None) -> DistributionRun | None:
     started = time.perf_counter()
     with transaction.atomic():
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("category").filter(pk=lead_id).first()
+        lead = (Lead.objects.select_for_update(of=("self",)).select_related("category")
+                .annotate(market=RawSQL(market_sql(), ())).filter(pk=lead_id).first())  # noqa: S611 - constant SQL
         if lead is None:
             raise NotFound("No such lead.")
         now = now or timezone.now()
@@ -231,7 +234,8 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
         facts = lead_facts_of(lead)
         levels_trace: list[dict] = []
         sold_level, sales = None, []
-        for level in levels_to_walk():
+        market = market_parse(lead.market)
+        for level in market.levels:
             outcome = _sell_at_level(lead=lead, facts=facts, level=level, now=now)
             levels_trace.append(outcome.trace)
             if outcome.sales:
@@ -241,8 +245,11 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
         if sales:
             _record_sales(level=sold_level, sales=sales, now=now)
             for sale in sorted(sales, key=lambda s: s.candidate.provider_id):
-                # in the charging transaction, under the account lock already held (money's lock order)
-                subscriptions_sync_funds(provider_id=sale.candidate.provider_id)
+                # A debit can only deactivate subscriptions priced above the new balance: when the balance
+                # still covers the dearest live level there is nothing to sync. Otherwise sync in this
+                # transaction, under the account lock already held (money's lock order).
+                if sale.assignment.charge_entry.balance_after_cents < market.max_live_price_cents:
+                    subscriptions_sync_funds(provider_id=sale.candidate.provider_id)
             to_status = LeadStatus.DISTRIBUTED
         else:
             to_status = LeadStatus.UNSOLD
@@ -302,9 +309,10 @@ def lead_distribute(*, lead_id: int, trigger: str, actor=None, strict: bool = Fa
 
 def lead_distribute_if_pending(*, lead_id: int, trigger: str = RunTrigger.APPROVAL) -> str:
     """The job's entry: distribute if the lead still waits for it; say what happened."""
-    if not Lead.objects.filter(pk=lead_id).exists():
-        return "missing"
-    run = lead_distribute(lead_id=lead_id, trigger=trigger)
+    try:
+        run = lead_distribute(lead_id=lead_id, trigger=trigger)
+    except NotFound:
+        return "missing"  # deleted since it was queued: nothing to retry
     return run.outcome if run is not None else "nothing_to_do"
 
 
