@@ -1,4 +1,5 @@
-"""Two-factor devices in the console's style (unfold), re-registered over django-otp's admins.
+"""Access: two-factor devices and staff groups in the console's style (unfold), replacing the
+plain admins django-otp and django.contrib.auth register.
 
 Staff can see who has enrolled and revoke a device (a lost phone); they cannot add a device
 for someone else or read a device's secret: enrolment is done by each user in the setup wizard.
@@ -7,6 +8,8 @@ django-otp's own admin would show the secret as a QR code to any staff user, so 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -14,7 +17,7 @@ from unfold.admin import ModelAdmin
 
 from hotlead.core.services import audit_record
 
-for _model in (TOTPDevice, StaticDevice):
+for _model in (TOTPDevice, StaticDevice, Group):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
 
@@ -60,3 +63,8 @@ class StaticDeviceAdmin(_DeviceAdmin):
     """Backup-code sets (the codes themselves are not shown)."""
 
     audit_action = "mfa.backup_codes_revoked"
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin, ModelAdmin):
+    """Permission groups for staff who are not superusers."""

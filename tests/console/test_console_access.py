@@ -10,6 +10,7 @@ import re
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver
 from django.utils import timezone
@@ -87,6 +88,7 @@ def world(db):
     someone = StaffFactory()
     totp_device_for(someone)
     StaticDevice.objects.create(user=someone, name="backup")
+    Group.objects.create(name="Reviewers")
     return assignment
 
 
