@@ -32,10 +32,13 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Job results", "task_alt", "admin:django_q_success_changelist"),
         ("Failed job runs", "running_with_errors", "admin:django_q_failure_changelist"),
         ("Schedules", "event_repeat", "admin:django_q_schedule_changelist"),
+        ("Job workers", "monitor_heart", "admin:ops_workerheartbeat_changelist"),
         ("E-mail events", "mail", "admin:notifications_emailevent_changelist"),
         ("Audit log", "policy", "admin:core_auditlog_changelist"),
         ("Staff users", "badge", "admin:accounts_user_changelist"),
+        ("Staff groups", "groups", "admin:auth_group_changelist"),
         ("TOTP devices", "key", "admin:otp_totp_totpdevice_changelist"),
+        ("Backup codes", "password", "admin:otp_static_staticdevice_changelist"),
     ]),
     ("Reports", [
         ("Reports", "monitoring", "admin:reports_index"),
@@ -59,8 +62,18 @@ def _badge(url_name: str) -> str | None:
     return str(count) if count else None
 
 
+def _model_admins() -> dict[str, object]:
+    from django.contrib import admin
+
+    return {
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist": model_admin
+        for model, model_admin in admin.site._registry.items()
+    }
+
+
 def sidebar(request) -> list[dict]:
-    """Only links whose admin page exists (and the user may view) are shown."""
+    """Only links whose admin page exists and the user may view are shown."""
+    model_admins = _model_admins()
     groups = []
     for title, items in SIDEBAR_GROUPS:
         entries = []
@@ -68,6 +81,9 @@ def sidebar(request) -> list[dict]:
             try:
                 link = reverse(url_name)
             except NoReverseMatch:
+                continue
+            model_admin = model_admins.get(url_name)
+            if model_admin is not None and not model_admin.has_view_or_change_permission(request):
                 continue
             entry = {"title": item_title, "icon": icon, "link": link}
             if badge := _badge(url_name):

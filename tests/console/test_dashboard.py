@@ -149,3 +149,39 @@ def test_the_jobs_card_says_whether_a_worker_is_alive():
     assert jobs_card().tone == "normal" and jobs_card().footer == "job worker seen 20 s ago"
     WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(hours=2))
     assert jobs_card().tone == "attention" and jobs_card().footer == "job worker silent for 120 min"
+
+
+def test_every_registered_console_list_is_in_the_sidebar(staff_console):
+    from django.contrib import admin
+
+    groups = staff_console.get("/admin/").context["sidebar_navigation"]
+    links = {item["link"] for group in groups for item in group["items"]}
+    missing = sorted(
+        f"{model._meta.app_label}.{model._meta.model_name}" for model in admin.site._registry
+        if f"/admin/{model._meta.app_label}/{model._meta.model_name}/" not in links
+    )
+    assert missing == []
+
+
+def test_staff_without_a_models_permissions_do_not_see_its_link():
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from tests.factories.accounts import StaffFactory, totp_device_for
+
+    # given: a staff user (not superuser) who may only view categories
+    staff = StaffFactory(is_superuser=False)
+    staff.user_permissions.add(Permission.objects.get(codename="view_category"))
+    device = totp_device_for(staff)
+    client = Client()
+    client.force_login(staff)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    # when
+    groups = client.get("/admin/").context["sidebar_navigation"]
+    # then
+    titles = [item["title"] for group in groups for item in group["items"]]
+    assert "Categories" in titles
+    assert "Ledger" not in titles and "Failed jobs" not in titles and "Staff users" not in titles
