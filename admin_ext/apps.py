@@ -16,3 +16,8 @@ class AdminExtConfig(AppConfig):
     name = "admin_ext"
     label = "admin_ext"
     verbose_name = "Console"
+
+    def ready(self) -> None:
+        from admin_ext import audit
+
+        audit.connect()

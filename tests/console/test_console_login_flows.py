@@ -175,3 +175,21 @@ def test_two_factor_pages_use_only_local_assets_and_the_console_look(page, staff
     assert external == []
     assert "bootstrap" not in html.lower() and "jquery" not in html.lower()
     assert "--color-primary-600" in html  # unfold's theme colours reached the page
+
+
+def test_console_logins_and_failures_are_audit_logged_without_secrets():
+    from hotlead.core.models import AuditLog
+
+    staff = StaffFactory(email="ops.person@hotlead.test")
+    device = totp_device_for(staff)
+    client = Client()
+    password_step(client, staff.email, password="wrong-password-123")
+    password_step(client, staff.email)
+    token_step(client, code_for(device))
+    entries = list(AuditLog.objects.filter(action__startswith="auth.").order_by("id").values("action", "changes"))
+    assert entries == [
+        {"action": "auth.login_failed",
+         "changes": {"email": "o***@hotlead.test", "reason": "invalid_credentials", "channel": "console"}},
+        {"action": "auth.login", "changes": {"mfa": True, "channel": "console"}},
+    ]
+    assert "wrong-password" not in str(AuditLog.objects.values_list("changes", flat=True))
