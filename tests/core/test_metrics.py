@@ -29,7 +29,8 @@ def _count(samples, **labels) -> float:
 def test_http_durations_are_labelled_by_route_template_not_raw_path(client, staff_headers):
     # given
     route = "api/v1/admin/queues/dlq/<dead_letter_id>"
-    before = _count(scrape(client).get("hotlead_http_request_duration_seconds", []), route=route, method="GET")
+    before = _count(scrape(client).get("hotlead_http_request_duration_seconds", []), route=route, method="GET",
+                    status="404")
     # when: two different objects, two different raw paths
     assert client.get("/api/v1/admin/queues/dlq/918273", **staff_headers).status_code == 404
     assert client.get("/api/v1/admin/queues/dlq/564738", **staff_headers).status_code == 404
