@@ -4,6 +4,8 @@ Counters and histograms live in `hotlead/<app>/metrics.py`; each process writes 
 files in the directory, and a scrape adds them up, so gunicorn workers and job workers all count.
 Figures that are a state of the database (queue depth, DLQ size) are not per-process: an app
 registers a collector with `scrape_collector_add` and it is computed at scrape time instead.
+A Gauge that processes do write must name its `multiprocess_mode` ("livesum", "max", "mostrecent"…):
+the default keeps one series per process id.
 """
 from __future__ import annotations
 
