@@ -180,3 +180,10 @@ def test_a_deposit_below_the_threshold_does_not_alert():
     provider = ProviderFactory(low_balance_threshold_cents=5000)
     deposit_post(provider_id=provider.pk, amount_cents=100, key="small")
     assert not EmailEvent.objects.filter(template="low_balance").exists()
+
+
+def test_a_charge_is_a_handful_of_statements(django_assert_max_num_queries):
+    # the engine's hot path: key check, savepoint, conditional UPDATE, INSERT, release
+    provider = ProviderFactory(balance_cents=10_000, low_balance_threshold_cents=0)
+    with django_assert_max_num_queries(5):
+        charge_post(provider_id=provider.pk, amount_cents=100, key="hot")

@@ -116,3 +116,12 @@ def test_deposits_are_staff_only_and_need_a_real_provider(client, staff_headers,
                           **staff_headers)
     assert missing.status_code == 404
     assert not LedgerEntry.objects.exists()
+
+
+def test_history_costs_the_same_queries_for_any_page_size(client, provider, provider_headers,
+                                                          django_assert_max_num_queries):
+    for i in range(60):
+        deposit_post(provider_id=provider.pk, amount_cents=1 + i, key=f"q{i}")
+    with django_assert_max_num_queries(4):
+        body = client.get("/api/v1/provider/billing/history?limit=50", **provider_headers).json()
+    assert len(body["items"]) == 50 and body["next_cursor"]

@@ -157,3 +157,13 @@ def test_sync_does_not_wait_for_a_subscription_another_transaction_holds():
     # then the backstop sweep catches it
     subscriptions_funds_sweep()
     assert _statuses(held) == ["active"]
+
+
+def test_a_sync_that_changes_nothing_costs_two_queries(levels, django_assert_num_queries):
+    exclusive, shared = levels
+    provider = ProviderFactory(balance_cents=50_000)
+    SubscriptionFactory(provider=provider, level=exclusive)
+    SubscriptionFactory(provider=provider, level=shared)
+    with django_assert_num_queries(2):
+        result = subscriptions_sync_funds(provider_id=provider.pk)
+    assert (result.deactivated, result.reactivated) == ([], [])
