@@ -26,10 +26,13 @@ from django.db import connection
 from hotlead.billing.models import Account
 from hotlead.distribution.enums import AssignmentStatus, SkipReason
 from hotlead.distribution.models import Assignment, LevelCursor
+from hotlead.leads.models import Lead
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.providers.enums import AreaKind, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
+
+POSTAL_CODE_MAX = Lead._meta.get_field("postal_code").max_length
 
 
 @dataclass(frozen=True)
@@ -305,20 +308,19 @@ EXISTS (
               "OR s.monthly_budget_cents IS NOT NULL)")
     active, paused = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value
     r = SkipReason
+    prefixes = ", ".join(f"%(prefix{i})s" for i in range(POSTAL_CODE_MAX))
     reason = f"""
 CASE
   WHEN s.status NOT IN ('{active}', '{paused}') OR NOT lv.active OR lv.archived_at IS NOT NULL
        OR p.status <> '{ProviderStatus.ACTIVE.value}' OR p.email_verified_at IS NULL THEN '{r.INACTIVE.value}'
-  WHEN NOT EXISTS (SELECT 1 FROM {t['pcat']} pc
-                   WHERE pc.provider_id = s.provider_id AND pc.category_id = %(category_id)s)
+  WHEN NOT s.provider_id IN (SELECT pc.provider_id FROM {t['pcat']} pc WHERE pc.category_id = %(category_id)s)
        THEN '{r.CATEGORY.value}'
-  WHEN NOT EXISTS (SELECT 1 FROM {t['area']} ar WHERE ar.provider_id = s.provider_id AND (
-                     (ar.kind = '{AreaKind.CODE.value}' AND ar.value = %(postal_code)s)
-                     OR (ar.kind = '{AreaKind.PREFIX.value}'
-                         AND substr(%(postal_code)s, 1, length(ar.value)) = ar.value)))
+  WHEN NOT s.provider_id IN (SELECT ar.provider_id FROM {t['area']} ar
+                             WHERE (ar.kind = '{AreaKind.CODE.value}' AND ar.value = %(postal_code)s)
+                                OR (ar.kind = '{AreaKind.PREFIX.value}' AND ar.value IN ({prefixes})))
        THEN '{r.AREA.value}'
   WHEN {filter_fails} THEN '{r.FILTER.value}'
-  WHEN EXISTS (SELECT 1 FROM {t['asg']} x WHERE x.lead_id = %(lead_id)s AND x.provider_id = s.provider_id)
+  WHEN s.provider_id IN (SELECT x.provider_id FROM {t['asg']} x WHERE x.lead_id = %(lead_id)s)
        THEN '{r.ALREADY_ASSIGNED.value}'
   WHEN s.status = '{paused}' OR {outside_schedule} THEN '{r.SCHEDULE.value}'
   WHEN {capped} AND {cap_reached} THEN '{r.CAP.value}'
@@ -355,10 +357,18 @@ def _fetch(sql: str, params: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _prefixes(postal_code: str) -> list[str]:
+    """Every prefix of the postal code (itself included), padded to a fixed count so the SQL text never varies."""
+    code = postal_code[:POSTAL_CODE_MAX]
+    found = [code[:n] for n in range(1, len(code) + 1)] or [""]
+    return found + [found[-1]] * (POSTAL_CODE_MAX - len(found))
+
+
 def _params(*, lead: LeadFacts, level: LevelFacts, now: datetime, vendor: str, timezones_sql: str) -> dict:
     params = {
         "lead_id": lead.id, "category_id": lead.category_id, "postal_code": lead.postal_code,
         "price": level.price_cents, "level_id": level.id, "now": now,
+        **{f"prefix{i}": prefix for i, prefix in enumerate(_prefixes(lead.postal_code))},
     }
     doc = lead.filter_doc()
     if vendor == "postgresql":
