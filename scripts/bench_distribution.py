@@ -364,9 +364,9 @@ def approval_latency(args, env: dict[str, str]) -> dict:
                 time.sleep(0.002)
             samples.append((time.perf_counter() - t0) * 1000)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
+        worker.terminate()  # the cluster's leader stops its processes (a TERM to all of them at once hangs)
         try:
-            worker.wait(timeout=10)
+            worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
