@@ -171,14 +171,15 @@ jsonb_typeof(s.filters) = 'array' AND EXISTS (
   WHERE NOT ({_PG_FILTER_MATCH})
 )"""
 
-_PG_CLOCK = """
-CROSS JOIN LATERAL (SELECT (%(now)s::timestamptz AT TIME ZONE p.timezone) AS loc) AS clk0
-CROSS JOIN LATERAL (SELECT
-    to_char(clk0.loc, 'HH24:MI') AS hm,
-    (EXTRACT(ISODOW FROM clk0.loc)::int - 1) AS dow,
-    date_trunc('day', clk0.loc) AT TIME ZONE p.timezone AS day_start,
-    date_trunc('week', clk0.loc) AT TIME ZONE p.timezone AS week_start,
-    date_trunc('month', clk0.loc) AT TIME ZONE p.timezone AS month_start) AS clk"""
+# The provider's local clock, as expressions: CASE evaluates them only for the subscriptions that reach
+# the schedule and cap checks (most stop at category or area).
+_PG_LOCAL = "(%(now)s::timestamptz AT TIME ZONE p.timezone)"
+_PG_CLOCK = {
+    "hm": f"to_char({_PG_LOCAL}, 'HH24:MI')",
+    "dow": f"(EXTRACT(ISODOW FROM {_PG_LOCAL})::int - 1)",
+    **{f"{unit}_start": f"(date_trunc('{unit}', {_PG_LOCAL}) AT TIME ZONE p.timezone)"
+       for unit in ("day", "week", "month")},
+}
 
 _SQLITE_FILTER_VALUE = """
 CASE json_extract(f.value, '$.field')
@@ -246,16 +247,14 @@ def _reason_sql(vendor: str) -> tuple[str, str, str]:
     """(the FROM … JOIN clause, the ordered CASE of skip reasons, "has a cap") for one dialect."""
     t = _tables()
     if vendor == "postgresql":
-        clock_join = _PG_CLOCK
         hm, dow, day_start, week_start, month_start = (
-            "clk.hm", "clk.dow", "clk.day_start", "clk.week_start", "clk.month_start")
+            _PG_CLOCK[k] for k in ("hm", "dow", "day_start", "week_start", "month_start"))
         filter_fails = _PG_FILTER_FAILS
         has_days = "s.schedule->'days' IS NOT NULL AND jsonb_typeof(s.schedule->'days') = 'array'"
         day_in = "s.schedule->'days' @> to_jsonb({d})"
         start, end = "s.schedule->>'start'", "s.schedule->>'end'"
         schedule_set = "s.schedule IS NOT NULL AND jsonb_typeof(s.schedule) = 'object'"
     else:
-        clock_join = ""
         hm, dow, day_start, week_start, month_start = (
             _sqlite_clock_field(k) for k in ("hm", "dow", "day_start", "week_start", "month_start"))
         filter_fails = _SQLITE_FILTER_FAILS
@@ -324,14 +323,14 @@ CASE
        THEN '{r.ALREADY_ASSIGNED.value}'
   WHEN s.status = '{paused}' OR {outside_schedule} THEN '{r.SCHEDULE.value}'
   WHEN {capped} AND {cap_reached} THEN '{r.CAP.value}'
-  WHEN COALESCE(acc.balance_cents, 0) < %(price)s THEN '{r.BALANCE.value}'
+  WHEN COALESCE((SELECT acc.balance_cents FROM {t['account']} acc WHERE acc.provider_id = s.provider_id), 0)
+       < %(price)s THEN '{r.BALANCE.value}'
 END"""
     from_clause = f"""
 FROM {t['sub']} s
 JOIN {t['level']} lv ON lv.id = s.level_id
 JOIN {t['provider']} p ON p.id = s.provider_id
-LEFT JOIN {t['account']} acc ON acc.provider_id = s.provider_id
-{clock_join}"""
+"""
     return from_clause, reason, capped
 
 
