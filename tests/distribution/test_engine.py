@@ -19,6 +19,7 @@ from hotlead.distribution.services.engine import lead_distribute, lead_distribut
 from hotlead.distribution.tasks import assignment_digest_job, lead_distribute_job, unsold_redistribute_job
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead, LeadEvent
+from hotlead.leads.services import lead_approve
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import Subscription
 from hotlead.notifications.models import EmailEvent
@@ -328,3 +329,17 @@ def test_metrics_count_sales_skips_unsold_and_durations(roofing, exclusive, semi
     assert sample("hotlead_assignments_skipped_total", reason="balance") == skipped + 1
     assert sample("hotlead_leads_unsold_total", trigger="approval") == unsold + 1
     assert sample("hotlead_distribution_duration_seconds_count", outcome="distributed") == durations + 1
+
+
+def test_approval_queues_the_distribution_job(roofing, exclusive, staff_user, django_capture_on_commit_callbacks):
+    # given a lead in review and a seller
+    buyer = seller(exclusive)
+    lead = approved_lead(status=LeadStatus.PENDING_REVIEW, approved_at=None)
+    # when staff approve it (the job runs after commit, through the job runner)
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_approve(lead_id=lead.pk, actor=staff_user)
+    # then it is sold by the approval run
+    lead.refresh_from_db()
+    assert (lead.status, lead.buyers_count) == (LeadStatus.DISTRIBUTED, 1)
+    assert _sold_to(lead) == [buyer.provider_id]
+    assert list(DistributionRun.objects.filter(lead=lead).values_list("trigger", flat=True)) == [RunTrigger.APPROVAL]
