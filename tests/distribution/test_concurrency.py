@@ -100,3 +100,18 @@ def test_caps_hold_under_concurrency(cap):
     runs = DistributionRun.objects.filter(outcome=LeadStatus.UNSOLD)
     assert runs.count() == 4
     assert all(run.trace["levels"][0]["skipped"] == {"cap": 1} for run in runs)
+
+
+def test_a_provider_lost_to_a_concurrent_sale_is_replaced_by_the_next_eligible():
+    # given the first in line has room for one more lead, and a second provider stands behind it
+    CategoryFactory(slug="roofing", name="Roofing")
+    level = make_level("exclusive", rank=1, price_cents=12_000, max_recipients=1)
+    first = seller(level, balance=1_000_000, daily_cap=1)
+    second = seller(level, balance=1_000_000)
+    leads = [approved_lead(), approved_lead()]
+    # when both leads are distributed at once (both may see the first provider eligible)
+    _in_threads([_distribute(lead.pk) for lead in leads])
+    # then both leads are sold: one to each provider, and the cap held
+    assert sorted(Assignment.objects.values_list("provider_id", flat=True)) == sorted(
+        [first.provider_id, second.provider_id])
+    assert set(Lead.objects.values_list("status", flat=True)) == {LeadStatus.DISTRIBUTED}
