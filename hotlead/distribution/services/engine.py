@@ -2,9 +2,10 @@
 
 One database transaction per lead. Locks, always in this order, so concurrent runs queue instead of
 deadlocking: the lead row (two workers on the same lead serialise; the second sees it is no longer
-waiting) → the subscription rows that carry a cap, in id order (hard caps hold under concurrency) →
-each buyer's account row inside `charge_post`, in provider-id order (no overdraft) → the level's
-rotation cursor, last, just before commit (it is the one row every sale at a level writes).
+waiting) → the chosen providers' account rows, in provider-id order (no overdraft; and hard caps, since
+every sale to a provider holds its account row until commit) → the buyers' subscription rows (last
+served, funds) → the level's rotation cursor, last, just before commit (the one row every sale at a
+level writes).
 
 A chosen subscription that fails the re-check under those locks is passed over (its reason is
 counted in the trace) and the next eligible one takes its place.
@@ -190,7 +191,7 @@ def _sell_at_level(*, lead: Lead, facts: LeadFacts, level: LevelFacts, now: date
     return LevelOutcome(trace=trace, sales=sales)
 
 
-def _record_sales(*, level: LevelFacts, sales: list[Sale], now: datetime) -> None:
+def _record_sales(*, sales: list[Sale], now: datetime) -> None:
     Assignment.objects.bulk_create([sale.assignment for sale in sales])
     Subscription.objects.filter(pk__in=sorted(s.candidate.subscription_id for s in sales)).update(last_served_at=now)
 
@@ -243,7 +244,7 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
                 break
         from_status = lead.status
         if sales:
-            _record_sales(level=sold_level, sales=sales, now=now)
+            _record_sales(sales=sales, now=now)
             for sale in sorted(sales, key=lambda s: s.candidate.provider_id):
                 # A debit can only deactivate subscriptions priced above the new balance: when the balance
                 # still covers the dearest live level there is nothing to sync. Otherwise sync in this
