@@ -178,7 +178,7 @@ class AssignmentOut(Schema):
     assigned_at: datetime
 
 
-class DistributionRunOut(Schema):
+class LeadDistributionRunOut(Schema):
     id: int
     trigger: str
     outcome: str
@@ -192,7 +192,7 @@ class DistributionRunOut(Schema):
 
 
 class DistributionOut(Schema):
-    runs: list[DistributionRunOut]
+    runs: list[LeadDistributionRunOut]
 
 
 class AdminLeadDetailOut(Schema):

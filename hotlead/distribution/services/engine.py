@@ -206,6 +206,10 @@ def _cursor_move(*, level: LevelFacts, sales: list[Sale]) -> None:
 
 def _may_run(lead: Lead, *, trigger: str, strict: bool, now: datetime) -> bool:
     """Jobs (strict=False) quietly do nothing on a lead that is no longer waiting; staff get a 409."""
+    if lead.is_fraud:  # marked fraudulent (SPEC §6): never sold again, by any trigger
+        if strict:
+            raise Conflict("A lead marked fraudulent cannot be distributed.", details={"is_fraud": True})
+        return False
     if strict:
         if lead.status not in DISTRIBUTABLE:
             raise Conflict(
@@ -327,7 +331,7 @@ def unsold_leads_redistribute(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     fresh_since = now - _freshness()
     lead_ids = list(
-        Lead.objects.filter(status=LeadStatus.UNSOLD)
+        Lead.objects.filter(status=LeadStatus.UNSOLD, is_fraud=False)
         .filter(Q(approved_at__gte=fresh_since) | Q(approved_at__isnull=True, created_at__gte=fresh_since))
         .order_by("created_at", "id").values_list("pk", flat=True)
     )
