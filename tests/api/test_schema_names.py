@@ -6,8 +6,9 @@ import importlib
 import inspect
 import pkgutil
 
-import api.schemas
 from ninja import Schema
+
+import api.schemas
 
 
 def test_every_api_schema_class_has_a_unique_name():
