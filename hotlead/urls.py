@@ -2,17 +2,21 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from two_factor.urls import urlpatterns as two_factor_urls
 
-from admin_ext.login import ConsoleLoginView
+from admin_ext.login import ConsoleDisableView, ConsoleLoginView, ConsoleSetupView
 from api import api
 from api.errors import api_not_found
 from hotlead.core import views as core_views
 
 
 def _two_factor_patterns() -> list:
-    """two-factor's URLs, with its login replaced by ours (same URL and name, password step throttled)."""
+    """two-factor's URLs with three views replaced by ours (same URLs and names): login throttled,
+    enrolment and disabling audited."""
     patterns, _namespace = two_factor_urls
-    login = path("account/login/", ConsoleLoginView.as_view(), name="login")
-    return [login if getattr(p, "name", None) == "login" else p for p in patterns]
+    ours = {"login": ConsoleLoginView, "setup": ConsoleSetupView, "disable": ConsoleDisableView}
+    return [
+        path(str(p.pattern), ours[p.name].as_view(), name=p.name) if getattr(p, "name", None) in ours else p
+        for p in patterns
+    ]
 
 
 urlpatterns = [

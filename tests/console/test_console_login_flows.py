@@ -68,6 +68,11 @@ def test_staff_without_a_device_is_led_from_login_to_enrolment_and_into_the_cons
     final = client.get(done["Location"], follow=True)
     assert final.status_code == 200 and final.request["PATH_INFO"] == "/admin/"
     assert list(TOTPDevice.objects.filter(user=staff).values_list("name", "confirmed")) == [("default", True)]
+    # and the enrolment is in the audit log (an MFA change is a critical action)
+    from hotlead.core.models import AuditLog
+
+    assert list(AuditLog.objects.filter(action="mfa.enabled").values_list("actor_id", "changes")) == [
+        (staff.pk, {"channel": "console"})]
 
 
 def test_a_logged_in_staff_user_without_a_device_opening_a_console_page_is_sent_to_enrol_without_a_loop():
@@ -193,3 +198,12 @@ def test_console_logins_and_failures_are_audit_logged_without_secrets():
         {"action": "auth.login", "changes": {"mfa": True, "channel": "console"}},
     ]
     assert "wrong-password" not in str(AuditLog.objects.values_list("changes", flat=True))
+
+
+def test_turning_two_factor_off_is_audit_logged(staff_console, staff_user):
+    from hotlead.core.models import AuditLog
+
+    response = staff_console.post("/account/two_factor/disable/", {"understand": "on"})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=staff_user).exists()
+    assert list(AuditLog.objects.filter(action="mfa.disabled").values_list("actor_id", flat=True)) == [staff_user.pk]
