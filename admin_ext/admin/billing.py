@@ -20,6 +20,7 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
+from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.billing import services
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
 from hotlead.billing.formatting import money_format
@@ -118,7 +119,7 @@ class LedgerInline(TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(ModelAdmin):
+class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("provider_link", "balance", "threshold", "low_balance_alerted_at", "updated_at")
     search_fields = ("provider__company_name", "provider__user__email", "=provider__id")
     list_select_related = ("provider",)
@@ -128,15 +129,6 @@ class AccountAdmin(ModelAdmin):
     readonly_fields = fields
     actions_row = ["deposit_row", "adjust_row"]
     actions_detail = ["deposit_detail", "adjust_detail"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_move_money_permission(self, request, obj=None):
         return bool(request.user.is_active and request.user.is_staff)
@@ -240,7 +232,7 @@ class AccountAdmin(ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(AuditedExportMixin, ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
     """The ledger, read-only: the database refuses changes anyway."""
 
     list_display = ("id", "created_at", "provider_link", "kind_badge", "amount", "balance_after", "memo", "reference",
@@ -252,15 +244,6 @@ class LedgerEntryAdmin(AuditedExportMixin, ModelAdmin):
     ordering = ("-created_at", "-id")
     readonly_fields = [f.name for f in LedgerEntry._meta.fields]
     resource_classes = [LedgerEntryResource]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @display(description="Provider")
     def provider_link(self, obj):
@@ -282,7 +265,7 @@ class LedgerEntryAdmin(AuditedExportMixin, ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(AuditedExportMixin, ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
     """Deposits, read-only (record one from the provider's account page)."""
 
     list_display = ("id", "created_at", "provider_link", "amount", "method", "status_badge", "reference",
@@ -294,15 +277,6 @@ class PaymentAdmin(AuditedExportMixin, ModelAdmin):
     ordering = ("-created_at", "-id")
     readonly_fields = [f.name for f in Payment._meta.fields]
     resource_classes = [PaymentResource]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @display(description="Provider")
     def provider_link(self, obj):

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
+from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
 from hotlead.distribution.enums import AssignmentStatus
@@ -37,17 +38,8 @@ def _link(url_name: str, pk, label) -> str:
     return format_html('<a href="{}">{}</a>', url, label) if url else str(label)
 
 
-class _ReadOnly(ModelAdmin):
+class _ReadOnly(ReadOnlyAdminMixin, ModelAdmin):
     """Rows written by the engine only: nobody adds, edits or deletes them here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Assignment)

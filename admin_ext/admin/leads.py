@@ -21,6 +21,7 @@ from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
+from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
 from hotlead.leads import selectors, services
@@ -181,7 +182,7 @@ class ExportModelAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Lead)
-class LeadAdmin(ModelAdmin, ExportModelAdmin):
+class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
     resource_classes = [LeadExportResource]
     export_form_class = ExportForm
     list_display = ("short_id", "created_at", "status_badge", "category", "postal_code", "name", "email",
@@ -224,15 +225,6 @@ class LeadAdmin(ModelAdmin, ExportModelAdmin):
     )
 
     # --- permissions: leads come from the public form and change only through the review actions ---
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_review_permission(self, request, obj=None):
         return bool(request.user.is_active and request.user.is_staff)

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.core.exceptions import ApplicationError
 from hotlead.notifications import services
 from hotlead.notifications.models import EmailEvent, EmailStatus
@@ -26,7 +27,7 @@ def _context_for_display(context: dict) -> dict:
 
 
 @admin.register(EmailEvent)
-class EmailEventAdmin(ModelAdmin):
+class EmailEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("id", "created_at", "template", "to", "status_badge", "attempts", "sent_at", "error_short")
     list_filter = ("status", "template")
     search_fields = ("to", "template", "related_id")
@@ -38,15 +39,6 @@ class EmailEventAdmin(ModelAdmin):
     actions = ["resend_selected"]
     actions_row = ["resend_row"]
     actions_detail = ["resend_detail"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request, obj=None):
         return request.user.has_perm("notifications.change_emailevent")

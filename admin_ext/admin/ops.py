@@ -16,6 +16,7 @@ from django_q.models import Failure, OrmQ, Schedule, Success
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.core.exceptions import ApplicationError
 from hotlead.ops import services
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
@@ -25,7 +26,7 @@ MAX_DB_ID = 2**63 - 1
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(ModelAdmin):
+class DeadLetterAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("id", "task_name", "status_badge", "attempts", "retry_count", "last_failed_at", "error_summary")
     list_filter = ("status", "task_name")
     search_fields = ("func", "task_id", "error")
@@ -40,15 +41,6 @@ class DeadLetterAdmin(ModelAdmin):
     actions_detail = ["retry_detail", "resolve_detail"]
 
     # Rows change only through the services (audited); cleanup deletes resolved ones.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_decide_permission(self, request, obj=None):
         return request.user.has_perm("ops.change_deadletter")
 

@@ -19,6 +19,7 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
+from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.core.exceptions import ApplicationError
 from hotlead.distribution.models import Assignment
 from hotlead.leads.models import Lead
@@ -76,7 +77,7 @@ class ProviderFilter(TextFilter):
 
 
 @admin.register(BadLeadReport)
-class BadLeadReportAdmin(ModelAdmin):
+class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     # get_list_display adds the provider's return rate after "age"
     list_display = ("id", "created_at", "provider_link", "reason", "status_badge", "price", "age", "rule")
     list_display_links = ("id",)
@@ -102,15 +103,6 @@ class BadLeadReportAdmin(ModelAdmin):
                        "refund")
 
     # --- permissions: reports are filed by providers and decided through actions only ---
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_decide_permission(self, request, obj=None):
         return bool(request.user.is_active and request.user.is_staff)
