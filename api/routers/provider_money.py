@@ -4,6 +4,8 @@ Domain modules are imported inside the views: this module loads while the app re
 """
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -76,7 +78,7 @@ def subscriptions(request: HttpRequest, query: Query[SubscriptionQuery]):
 
     after_id = None
     if query.cursor:
-        if not query.cursor.isdigit():
+        if not re.fullmatch(r"[0-9]{1,19}", query.cursor):
             raise ValidationFailed.for_field("cursor", "The cursor is not valid; start again without it.")
         after_id = int(query.cursor)
     rows, next_id = subscriptions_for_provider(provider_id=request.auth.pk, status=query.status,

@@ -17,6 +17,8 @@ from hotlead.core.exceptions import ApplicationError
 SIGNATURE_HEADER = "X-Hotlead-Signature"
 TOLERANCE_SECONDS = 300
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# ASCII digits only (str.isdigit() also accepts "²" and other digits int() refuses), and a sane length.
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 class InvalidSignature(ApplicationError):
@@ -51,7 +53,7 @@ def signature_verify(*, header: str | None, raw_body: bytes, secret: str, now: f
             timestamps.append(value)
         elif key == "v1":
             signatures.append(value.lower())
-    if len(timestamps) != 1 or not timestamps[0].isdigit() or not signatures:
+    if len(timestamps) != 1 or not _UNIX_SECONDS.fullmatch(timestamps[0]) or not signatures:
         raise InvalidSignature(f"Expected the header {SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256>.")
     timestamp = int(timestamps[0])
     expected = signature_compute(secret=secret, timestamp=timestamp, raw_body=raw_body)

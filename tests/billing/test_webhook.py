@@ -97,6 +97,9 @@ def test_failed_credits_nothing_and_is_final(client):
     (lambda body: _sign(body, secret="another secret"), "invalid_signature"),
     (lambda body: _sign(body + b" "), "invalid_signature"),
     (lambda body: _sign(body).replace("v1=", "v1=0"), "invalid_signature"),
+    (lambda body: _sign(body).replace("t=", "t=²", 1), "invalid_signature"),        # isdigit() but not int()
+    (lambda body: "t=" + "9" * 5000 + ",v1=" + "0" * 64, "invalid_signature"),  # past int()'s digit limit
+    (lambda body: _sign(body).replace("t=", "t=-", 1), "invalid_signature"),
     (lambda body: _sign(body, t=int(time.time()) - 301), "stale_signature"),
     (lambda body: _sign(body, t=int(time.time()) + 301), "stale_signature"),
 ])

@@ -174,7 +174,9 @@ def test_list_paginates_and_hides_cancelled_unless_asked(client, provider, provi
     assert [s["id"] for s in page2["items"]] == [subs[1].pk] and page2["next_cursor"] is None
     cancelled = client.get(f"{URL}?status=cancelled", **provider_headers).json()
     assert [s["id"] for s in cancelled["items"]] == [subs[2].pk]
-    assert client.get(f"{URL}?cursor=abc", **provider_headers).status_code == 422
+    for bad in ("abc", "²", "-1", "9" * 30):  # "²".isdigit() is true, int("²") is not
+        response = client.get(URL, {"cursor": bad}, **provider_headers)
+        assert response.status_code == 422 and response.json()["error"]["details"]["fields"][0]["field"] == "cursor"
 
 
 def test_services_pause_resume_cancel_are_idempotent_and_cancel_is_final(semi):
