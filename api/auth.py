@@ -16,8 +16,10 @@ from hotlead.core.request_context import user_id_var
 
 def _user_from_token(token: str):
     claims = token_decode(token, expected_type="access")
+    if not str(claims["sub"]).isdigit():
+        raise NotAuthenticated("The token is not valid.")
     User = get_user_model()
-    user = User.objects.filter(pk=claims["sub"], is_active=True).first()
+    user = User.objects.filter(pk=int(claims["sub"]), is_active=True).first()
     if user is None or claims.get("ver") != user.token_version:
         raise NotAuthenticated("The token is no longer valid.")
     return user, claims

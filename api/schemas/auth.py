@@ -5,10 +5,27 @@ Schemas load with the API, before the app registry is ready: no model imports he
 from __future__ import annotations
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 
-class _In(Schema):
+def nul_refuse(value):
+    """PostgreSQL text cannot hold NUL: such input is a 422 on its field, never a database error (a 500)."""
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(item, str) and "\x00" in item for item in items):
+        raise ValueError("NUL characters are not allowed.")
+    return value
+
+
+class NulFreeSchema(Schema):
+    """Every string (and list of strings) field refuses NUL characters."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def nul_check(cls, value):
+        return nul_refuse(value)
+
+
+class _In(NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
 

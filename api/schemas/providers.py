@@ -10,12 +10,13 @@ from datetime import datetime
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from api.schemas.auth import NulFreeSchema
 from hotlead.providers.enums import AssignmentNotify, ProviderStatus
 
 MAX_AREAS_IN = 5000
 
 
-class _In(Schema):
+class _In(NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -120,7 +121,7 @@ class AdminProviderOut(AdminProviderRow):
     mfa_enabled: bool
 
 
-class AdminProviderListQuery(Schema):
+class AdminProviderListQuery(NulFreeSchema):
     status: ProviderStatus | None = None
     category: str | None = Field(None, max_length=64, description="Category slug")
     q: str | None = Field(None, max_length=200, description="Search company, contact or e-mail")

@@ -1,7 +1,10 @@
 """Rotating refresh tokens with families; logout; password change revokes everything (SPEC §8)."""
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection
 
 from hotlead.accounts.models import RefreshToken
 from hotlead.accounts.services import auth_login, user_password_change
@@ -9,6 +12,7 @@ from hotlead.accounts.tokens import token_digest
 from hotlead.core.exceptions import InvalidCredentials, ValidationFailed
 from hotlead.core.models import AuditLog
 from hotlead.providers.services import provider_suspend
+from tests.accounts.helpers import Api
 from tests.factories.accounts import PASSWORD, StaffFactory
 from tests.factories.providers import ProviderFactory
 
@@ -54,6 +58,41 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(api):
     assert after.status_code == 401
     # another login's family is untouched
     assert api.post("/auth/refresh", {"refresh_token": other_session.refresh_token}).status_code == 200
+    assert AuditLog.objects.filter(action="auth.refresh_reuse_detected", actor=provider.user).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_refreshes_of_one_token_exactly_one_succeeds_and_the_family_is_revoked():
+    # given: one refresh token presented twice at the same moment (a copied token racing its owner)
+    provider = ProviderFactory()
+    pair = _pair(provider)
+    family = RefreshToken.objects.get(user=provider.user).family
+    barrier = threading.Barrier(2)
+    results: list[tuple[int, dict]] = []
+
+    def attempt():
+        try:
+            barrier.wait(timeout=10)
+            response = Api().post("/auth/refresh", {"refresh_token": pair.refresh_token})
+            results.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # then: one new pair was issued, the other request was treated as reuse
+    assert sorted(status for status, _ in results) == [200, 401]
+    refused = next(body for status, body in results if status == 401)
+    assert refused["error"]["code"] == "token_revoked"
+    assert RefreshToken.objects.filter(family=family).count() == 2
+    # and the whole family is revoked, including the token the winner just received
+    assert not RefreshToken.objects.filter(family=family, revoked_at__isnull=True).exists()
+    winner = next(body for status, body in results if status == 200)
+    assert Api().post("/auth/refresh", {"refresh_token": winner["refresh_token"]}).status_code == 401
     assert AuditLog.objects.filter(action="auth.refresh_reuse_detected", actor=provider.user).count() == 1
 
 
