@@ -181,13 +181,10 @@ def test_the_header_format_is_in_the_openapi_description(client):
     assert operation["requestBody"]["content"]["application/json"]["schema"]["required"][0] == "payment_id"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_same_completed_payment_delivered_concurrently_is_credited_once():
-    provider = ProviderFactory(low_balance_threshold_cents=0)
-    body = _event(provider, payment_id="pay_race")
+def _deliver_concurrently(body: bytes, count: int = 4) -> tuple[list[tuple[int, bool]], list[BaseException]]:
     results: list[tuple[int, bool]] = []
     errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(count)
 
     def deliver() -> None:
         try:
@@ -199,12 +196,33 @@ def test_the_same_completed_payment_delivered_concurrently_is_credited_once():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    threads = [threading.Thread(target=deliver) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_completed_payment_delivered_concurrently_is_credited_once():
+    provider = ProviderFactory(low_balance_threshold_cents=0)
+    results, errors = _deliver_concurrently(_event(provider, payment_id="pay_race"))
     assert errors == []
     assert sorted(results) == [(200, False), (200, False), (200, False), (200, True)]
     assert _money(provider) == (10_000, 10_000, 1)
     assert Payment.objects.filter(external_id="pay_race").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_completed_deliveries_racing_on_a_pending_payment_credit_once():
+    # given: the payment is already known as pending (its row exists, so no unique insert serialises the race)
+    provider = ProviderFactory(low_balance_threshold_cents=0)
+    assert _deliver(Client(), _event(provider, status="pending", payment_id="pay_pending")).status_code == 200
+    # when four "completed" deliveries arrive at once
+    results, errors = _deliver_concurrently(_event(provider, payment_id="pay_pending"))
+    # then exactly one credits; the others answer 200 without money
+    assert errors == []
+    assert sorted(results) == [(200, False), (200, False), (200, False), (200, True)]
+    assert _money(provider) == (10_000, 10_000, 1)
+    assert Payment.objects.get(external_id="pay_pending").status == "completed"
