@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict, model_validator
 
+from api.schemas.auth import NulFreeSchema
 from hotlead.distribution.enums import AssignmentStatus
 
 # SPEC §8 pagination; the model's column length. (Schemas load with the API, before the app registry
@@ -17,7 +18,7 @@ INBOX_MAX_LIMIT = 200
 REJECT_REASON_MAX_LENGTH = 500
 
 
-class _DateRange(Schema):
+class _DateRange(NulFreeSchema):
     date_from: date | None = Field(None, description="First day, inclusive, in the provider's time zone")
     date_to: date | None = Field(None, description="Last day, inclusive, in the provider's time zone")
 
@@ -88,7 +89,7 @@ class ProviderLeadDetailOut(Schema):
     lead: ProviderLeadContactOut
 
 
-class AssignmentRejectIn(Schema):
+class AssignmentRejectIn(NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(..., min_length=1, max_length=REJECT_REASON_MAX_LENGTH)

@@ -130,6 +130,29 @@ def test_bad_query_is_a_422_naming_the_field(client, provider_headers, query, fi
         assert field in {f["field"] for f in body["details"]["fields"]}
 
 
+@pytest.mark.parametrize(("query", "field"), [("category=ro%00of", "category"), ("cursor=%00", "cursor"),
+                                              ("status=%00", "status")])
+def test_a_nul_character_is_a_422_not_a_database_error(client, provider_headers, query, field):
+    response = client.get(f"{INBOX}?{query}", **provider_headers)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["fields"][0]["field"] == field
+
+
+def test_the_calendars_last_day_is_an_open_ended_range_not_a_500(client, provider, provider_headers, shared_level):
+    # given
+    mine = _sell(provider, at=T0, level=shared_level)
+
+    # when: the last day there is (its next day does not exist)
+    until_the_end = client.get(f"{INBOX}?date_to=9999-12-31", **provider_headers)
+    from_the_end = client.get(f"{INBOX}?date_from=9999-12-31&date_to=9999-12-31", **provider_headers)
+
+    # then
+    assert until_the_end.status_code == 200
+    assert [item["assignment_id"] for item in until_the_end.json()["items"]] == [mine.pk]
+    assert from_the_end.status_code == 200 and from_the_end.json()["items"] == []
+
+
 def test_a_forged_cursor_of_another_shape_is_refused(client, provider_headers):
     forged = Cursor(assigned_at=T0, id=2**63).encode()
 

@@ -109,3 +109,22 @@ def test_bad_kpi_queries_are_422(client, provider_headers, query):
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month"])
+def test_the_calendars_last_days_are_answered_not_a_500(client, provider_headers, known_data, period):
+    response = client.get(f"{KPIS}?period={period}&date_from=9999-12-01&date_to=9999-12-31", **provider_headers)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["date_from"], body["date_to"]) == ("9999-12-01", "9999-12-31")
+    assert body["totals"] == _zero()
+    assert body["series"][-1]["period_start"] == {"day": "9999-12-31", "week": "9999-12-27",
+                                                  "month": "9999-12-01"}[period]
+
+
+def test_a_nul_character_in_the_query_is_a_422(client, provider_headers):
+    response = client.get(f"{KPIS}?period=d%00ay", **provider_headers)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "period"

@@ -102,6 +102,31 @@ def test_reject_refuses_unknown_fields(client, provider, provider_headers, share
     assert assignment.status == "assigned"
 
 
+@pytest.mark.parametrize("reason", ["Too\x00far", "\x00"])
+def test_a_nul_character_in_the_reason_is_a_422_and_nothing_changes(client, provider, provider_headers,
+                                                                  shared_level, reason):
+    assignment = make_assignment(provider=provider, level=shared_level)
+
+    response = client.post(lead_url(assignment.pk, "reject"), {"reason": reason}, content_type="application/json",
+                           **provider_headers)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "reason"
+    assignment.refresh_from_db()
+    assert (assignment.status, assignment.reject_reason) == ("assigned", "")
+
+
+def test_the_reject_service_itself_refuses_a_nul_character(provider, shared_level):
+    from hotlead.core.exceptions import ValidationFailed
+
+    assignment = make_assignment(provider=provider, level=shared_level)
+
+    with pytest.raises(ValidationFailed):
+        assignment_reject(provider=provider, assignment_id=assignment.pk, reason="Too\x00far")
+    assignment.refresh_from_db()
+    assert assignment.status == "assigned"
+
+
 @pytest.mark.parametrize(
     ("start", "action", "allowed"),
     [

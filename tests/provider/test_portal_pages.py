@@ -92,6 +92,9 @@ def test_inbox_filters_and_refuses_a_bad_cursor_gracefully(portal, provider, sha
     assert re.findall(r'data-assignment-id="(\d+)"', filtered) == [str(accepted.pk)]
     assert bad_cursor.status_code == 200 and "no longer valid" in bad_cursor.content.decode()
     assert "must not be before" in bad_dates.content.decode()
+    until_the_end = portal.get("/portal/inbox/?date_to=9999-12-31")
+    assert until_the_end.status_code == 200
+    assert len(re.findall(r'data-assignment-id="(\d+)"', until_the_end.content.decode())) == 2
 
 
 def test_lead_page_shows_contact_sold_to_and_the_report_button(portal, provider, shared_level):

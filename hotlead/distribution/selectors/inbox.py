@@ -79,10 +79,14 @@ class InboxPage:
 def day_bounds(
     *, tz_name: str, date_from: date | None, date_to: date | None
 ) -> tuple[datetime | None, datetime | None]:
-    """Whole days in the provider's time zone → [start, end) instants; both dates inclusive."""
+    """Whole days in the provider's time zone → [start, end) instants; both dates inclusive.
+
+    The last day the calendar has (9999-12-31) has no next day: it leaves the range open-ended.
+    """
     tz = ZoneInfo(tz_name)
     start = datetime.combine(date_from, time.min, tzinfo=tz) if date_from else None
-    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz) if date_to else None
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz) if date_to and date_to < date.max \
+        else None
     return start, end
 
 

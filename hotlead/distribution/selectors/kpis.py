@@ -88,7 +88,10 @@ def _period_starts(period: str, date_from: date, date_to: date) -> list[date]:
     starts, current = [], first
     while current <= date_to:
         starts.append(current)
-        current = step(current)
+        try:
+            current = step(current)
+        except (OverflowError, ValueError):  # past the calendar's last day (9999-12-31)
+            break
     return starts
 
 
@@ -101,8 +104,9 @@ def provider_kpis(*, provider_id: int, tz_name: str, period: str = "day", date_f
     start, end = day_bounds(tz_name=tz_name, date_from=date_from, date_to=date_to)
     tz = ZoneInfo(tz_name)
     refunded = Q(status=AssignmentStatus.REFUNDED)
+    in_range = Q(assigned_at__gte=start) & (Q(assigned_at__lt=end) if end is not None else Q())
     rows = (
-        Assignment.objects.filter(provider_id=provider_id, assigned_at__gte=start, assigned_at__lt=end)
+        Assignment.objects.filter(in_range, provider_id=provider_id)
         .annotate(bucket=_TRUNC[period]("assigned_at", tzinfo=tz))
         .values("bucket")
         .order_by("bucket")

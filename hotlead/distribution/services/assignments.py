@@ -59,6 +59,8 @@ def assignment_reject(*, provider, assignment_id: int, reason: str, request=None
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed.for_field("reason", "Say why you reject this lead.")
+    if "\x00" in reason:
+        raise ValidationFailed.for_field("reason", "NUL characters are not allowed.")
     if len(reason) > REJECT_REASON_MAX_LENGTH:
         raise ValidationFailed.for_field("reason", f"At most {REJECT_REASON_MAX_LENGTH} characters.")
     assignment = _assignment_lock(provider_id=provider.pk, assignment_id=assignment_id)
