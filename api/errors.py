@@ -79,15 +79,52 @@ def _is_json(content_type: str) -> bool:
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
+NUL_MESSAGE = "Must not contain the NUL character."
+
+
+def _nul_locations(value, loc: tuple = ()):
+    """Where the NUL character occurs in a parsed JSON value (PostgreSQL text cannot store it)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield loc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                yield (*loc, key)
+            else:
+                yield from _nul_locations(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_locations(item, (*loc, index))
+
+
+def _nul_error(locations) -> NinjaValidationError:
+    return NinjaValidationError([{"loc": loc, "msg": NUL_MESSAGE, "type": "null_character"} for loc in locations])
+
+
 class JsonOnlyParser(Parser):
-    """ninja calls this for operations that take a JSON body, when the request has one."""
+    """ninja calls this for operations that take a JSON body, when the request has one.
+
+    A text value with the NUL character is refused here (422) for the body and the query string alike:
+    PostgreSQL cannot store or even compare it, so it would otherwise surface as a 500.
+    """
 
     def parse_body(self, request: HttpRequest):
         if not _is_json(request.content_type):
             if request.content_type in _FORM_TYPES and not request.POST and not request.FILES:
                 return None  # a form with no fields carries nothing: the same as no body
             raise UnsupportedMediaType(request.content_type or "")
-        return super().parse_body(request)
+        data = super().parse_body(request)
+        if locations := list(_nul_locations(data, ("body",))):
+            raise _nul_error(locations)  # ninja wraps it in HttpError(400); _http_error unwraps it
+        return data
+
+    def parse_querydict(self, data, list_fields, request: HttpRequest):
+        locations = [("query", key) for key, values in data.lists()
+                     if "\x00" in key or any("\x00" in str(v) for v in values)]
+        if locations:
+            raise _nul_error(locations)
+        return super().parse_querydict(data, list_fields, request)
 
 
 # --- validation details ---------------------------------------------------------------------------
@@ -155,6 +192,8 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError):
         cause = exc.__cause__
+        if isinstance(cause, NinjaValidationError):
+            return error_response(422, details=validation_details(cause.errors))
         if isinstance(cause, UnsupportedMediaType):
             return error_response(415, details={"content_type": cause.content_type[:100],
                                                 "expected": "application/json"})
@@ -193,6 +232,8 @@ class ApiErrorBodyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith(API_PREFIX) and "\x00" in request.path:
+            return error_response(404, message="No such endpoint.")  # no id or slug contains NUL
         response = self.get_response(request)
         if not request.path.startswith(API_PREFIX) or response.status_code < 400:
             return response

@@ -143,6 +143,37 @@ def test_422_for_a_json_value_of_the_wrong_shape(client, staff_headers):
     assert_error_body(response, 422, "validation_error")
 
 
+# --- the NUL character: PostgreSQL cannot store or compare it, so it must never reach a query ----
+
+@pytest.mark.parametrize("body, field", [
+    ({"note": "done\u0000"}, "note"),
+    ({"note": "ok", "tags": ["a", "\u0000"]}, "tags.1"),
+    ({"note\u0000": "x"}, "note\u0000"),
+])
+def test_422_for_a_nul_character_in_the_body(client, staff_headers, body, field):
+    dead = DeadLetterFactory()
+    response = client.post(f"{API}/admin/queues/dlq/{dead.pk}/resolve", json.dumps(body),
+                           content_type="application/json", **staff_headers)
+    error = assert_error_body(response, 422, "validation_error")
+    assert error["details"]["fields"] == [
+        {"field": field, "message": "Must not contain the NUL character.", "type": "null_character"}]
+    dead.refresh_from_db()
+    assert dead.status == DeadLetterStatus.OPEN and dead.note == ""
+
+
+@pytest.mark.parametrize("query", ["q=%00", "q=jane%00doe", "category=roofing%00", "status=approved&q%00=1"])
+def test_422_for_a_nul_character_in_the_query_string(client, staff_headers, query):
+    error = assert_error_body(client.get(f"{API}/admin/leads?{query}", **staff_headers), 422, "validation_error")
+    assert [f["type"] for f in error["details"]["fields"]] == ["null_character"]
+
+
+@pytest.mark.parametrize("path", ["/admin/categories/%00", "/admin/categories/roofing%00x", "/no%00such"])
+def test_404_for_a_nul_character_in_the_path(client, staff_headers, path):
+    response = client.put(f"{API}{path}", json.dumps({"name": "Roofing"}), content_type="application/json",
+                          **staff_headers)
+    assert_error_body(response, 404, "not_found")
+
+
 # --- 429 ------------------------------------------------------------------------------------------
 
 def test_429_with_retry_after_when_over_the_limit(client):
