@@ -166,3 +166,26 @@ def test_nav_shows_only_pages_that_exist():
     provider = ProviderFactory()
     body = _logged_in(provider).get("/portal/").content.decode()
     assert 'aria-current="page"' in body and 'href="/portal/profile/"' in body
+
+
+def test_a_password_reset_or_change_ends_every_other_portal_session(django_capture_on_commit_callbacks):
+    # given: the provider is signed in on two devices
+    provider = ProviderFactory()
+    laptop, phone = _logged_in(provider), _logged_in(provider)
+    assert laptop.get("/portal/profile/").status_code == phone.get("/portal/profile/").status_code == 200
+    # when: the password is changed on the laptop
+    changed = laptop.post("/portal/security/password/", {
+        "old_password": PASSWORD, "password": "changed-passphrase-2026", "password_confirm": "changed-passphrase-2026"})
+    # then: the laptop stays, the phone is signed out
+    assert changed.status_code == 302
+    assert laptop.get("/portal/profile/").status_code == 200
+    response = phone.get("/portal/profile/")
+    assert response.status_code == 302 and response["Location"].startswith("/portal/login/")
+    # when: someone resets the password through the e-mailed link
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/api/v1/auth/forgot-password", {"email": provider.user.email}, content_type="application/json")
+    link = _path(re.search(r"https?://\S+/portal/reset-password/\S+/", mail.outbox[-1].body).group(0))
+    Client().post(link, {"password": "reset-passphrase-2027", "password_confirm": "reset-passphrase-2027"})
+    # then: the laptop's session has ended too
+    response = laptop.get("/portal/profile/")
+    assert response.status_code == 302 and response["Location"].startswith("/portal/login/")
