@@ -40,9 +40,14 @@ MAX_CAP = 1_000_000
 
 
 def _live_levels_lock() -> list[CompetitionLevel]:
-    """Lock every live level (in id order, so two lockers never deadlock) and return them by rank."""
-    levels = list(CompetitionLevel.objects.select_for_update().filter(archived_at__isnull=True).order_by("id"))
-    return sorted(levels, key=lambda level: (level.rank, level.id))
+    """Lock every live level (in id order, so two lockers never deadlock) and return them by rank.
+
+    The locking SELECT cannot see a level created by the transaction it queued behind, so the live levels
+    are read again once the locks are held (every writer of ranks takes these locks first, so the new
+    level cannot move meanwhile).
+    """
+    list(CompetitionLevel.objects.select_for_update().filter(archived_at__isnull=True).order_by("id"))
+    return list(CompetitionLevel.objects.filter(archived_at__isnull=True).order_by("rank", "id"))
 
 
 def level_errors(*, name: Any, slug: Any, rank: Any, price_cents: Any, max_recipients: Any,

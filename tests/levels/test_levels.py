@@ -212,3 +212,62 @@ def test_subscription_unique_while_live_is_kept_after_archive():
     subscription = SubscriptionFactory(level=level)
     level_archive(level_id=level.pk)
     assert Subscription.objects.get(pk=subscription.pk).status == SubscriptionStatus.CANCELLED
+
+
+def _wait_until_a_backend_waits_on_a_lock() -> None:
+    """Poll PostgreSQL until another connection is blocked on a row lock (bounded; no fixed sleep)."""
+    import time
+
+    from django.db import connections
+
+    deadline = time.monotonic() + 30
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND datname = current_database()")
+            if cursor.fetchone()[0]:
+                return
+    raise AssertionError("no connection ever waited on a lock")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reorder_queued_behind_a_create_sees_the_new_level_and_refuses_the_stale_list():
+    # given two live levels, and a create at rank 3 that holds its transaction open
+    from django.db import transaction
+
+    from hotlead.core.exceptions import ValidationFailed
+
+    a, b = LevelFactory(slug="a", rank=1), LevelFactory(slug="b", rank=2)
+    created, release = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def create() -> None:
+        try:
+            with transaction.atomic():
+                level_create(name="C", slug="c", rank=3, price_cents=100, max_recipients=1)
+                created.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def reorder() -> None:
+        try:
+            outcome.append(level_reorder(level_ids=[b.pk, a.pk]))  # the client has not seen "c" yet
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    creator = threading.Thread(target=create)
+    creator.start()
+    assert created.wait(timeout=30)
+    reorderer = threading.Thread(target=reorder)
+    reorderer.start()
+    # when the reorder is queued on the live levels' locks and the create commits
+    _wait_until_a_backend_waits_on_a_lock()
+    release.set()
+    creator.join()
+    reorderer.join()
+    # then the reorder refuses the list that misses "c" (a 422, not a NULL rank), and nothing moved
+    assert len(outcome) == 1 and isinstance(outcome[0], ValidationFailed), outcome
+    assert _ranks() == [("a", 1), ("b", 2), ("c", 3)]
