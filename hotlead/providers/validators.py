@@ -1,7 +1,9 @@
 """Normalisation and validation of provider input. Each returns the clean value or raises FieldError."""
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import zoneinfo
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -95,14 +97,38 @@ def areas_clean(*, postal_codes: list[str], prefixes: list[str], errors: FieldEr
 
 
 def webhook_url_validate(value: str) -> str:
-    """An https URL with a host (the secret-signed deliveries must not travel in clear text)."""
+    """An https URL with a public host (the secret-signed deliveries must not travel in clear text).
+
+    Hosts that name this machine or a private network (localhost, 127.0.0.1, 10.x, 169.254.169.254, ::1 …)
+    are refused, so the delivery job cannot be pointed at internal services. A host name is resolved only
+    when delivering; the delivery must check the resolved address too.
+    """
     value = (value or "").strip()
     if not value:
         return ""
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or len(value) > 200:
+    try:
+        parts = urlsplit(value)
+        scheme, host = parts.scheme, (parts.hostname or "").rstrip(".").lower()
+        parts.port  # noqa: B018 — a malformed port raises ValueError here
+    except ValueError:
+        scheme, host = "", ""
+    if scheme != "https" or not host or len(value) > 200:
         raise ValueError("The webhook URL must be an https:// URL (at most 200 characters).")
+    if host == "localhost" or host.endswith(".localhost") or _is_internal_address(host):
+        raise ValueError("The webhook URL must point to a public host, not a local or private address.")
     return value
+
+
+def _is_internal_address(host: str) -> bool:
+    """True for an IP literal that is not a global address, including shorthand forms (127.1, 2130706433)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    return not address.is_global
 
 
 def text_clean(value: str, *, label: str, max_length: int) -> str:

@@ -81,6 +81,31 @@ def test_bad_profile_input_lists_every_field_and_changes_nothing(api, setup):
     assert not AuditLog.objects.filter(action="provider.profile_updated").exists()
 
 
+@pytest.mark.parametrize("url", [
+    "https://localhost/hook", "https://api.localhost/hook", "https://127.0.0.1/hook", "https://127.1/hook",
+    "https://2130706433/hook", "https://10.1.2.3:8443/hook", "https://192.168.0.10/hook",
+    "https://169.254.169.254/latest/meta-data", "https://[::1]/hook", "https://[fd00::1]/hook",
+    "https://0.0.0.0/hook", "https://example.com:99999/hook",
+])
+def test_a_webhook_url_on_this_machine_or_a_private_network_is_refused(api, setup, url):
+    # given: a webhook already set
+    provider, token, *_ = setup
+    Provider.objects.filter(pk=provider.pk).update(webhook_url="https://keep.example.com/h")
+    # when
+    response = api.put("/provider/profile", {**PROFILE, "webhook_url": url}, token=token)
+    # then
+    assert list(_fields(response)) == ["webhook_url"]
+    provider.refresh_from_db()
+    assert provider.webhook_url == "https://keep.example.com/h" and provider.company_name != "New Name LLC"
+
+
+def test_a_webhook_url_on_a_public_host_or_address_is_accepted(api, setup):
+    _, token, *_ = setup
+    for url in ("https://hooks.crm.example.com:8443/in?x=1", "https://8.8.8.8/hook"):
+        response = api.put("/provider/profile", {**PROFILE, "webhook_url": url}, token=token)
+        assert response.status_code == 200 and response.json()["webhook_url"] == url
+
+
 @pytest.mark.parametrize("extra", [{"status": "active"}, {"role": "staff"}, {"balance_cents": 999999},
                                    {"suspended_reason": ""}, {"flagged": False}])
 def test_mass_assignment_on_profile_is_refused(api, setup, extra):
