@@ -2,11 +2,13 @@
 
 Deposits, charges, refunds and adjustments draw their keys from one small shared pool, so retries with
 a repeated key (same movement → same entry, no money), reused keys (other movement → Conflict), overdraws
-(InsufficientBalance) and double refunds all happen often.
+(InsufficientBalance) and double refunds all happen often. Some movements fail after they were written
+(the caller's transaction raises): they must leave nothing behind, not even their key.
 """
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
@@ -19,6 +21,10 @@ from tests.factories.providers import ProviderFactory
 
 KEYS = st.sampled_from([f"k{i}" for i in range(6)])
 AMOUNTS = st.integers(min_value=1, max_value=3000)
+
+
+class _CallerFailed(Exception):
+    """The caller's transaction fails after the movement was written."""
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -80,6 +86,23 @@ class LedgerMachine(RuleBasedStateMachine):
         assert (entry.kind, entry.amount_cents, entry.refund_of_id) == ("refund", -charge.amount_cents, charge_id)
         self.balance += -charge.amount_cents
         self.refunded[charge_id] = entry.pk
+
+    @rule(amount=AMOUNTS, key=KEYS, kind=st.sampled_from(["deposit", "charge", "adjustment", "refund"]),
+          data=st.data())
+    def movement_then_the_callers_transaction_fails(self, amount, key, kind, data):
+        calls = {
+            "deposit": lambda: deposit_post(provider_id=self.provider.pk, amount_cents=amount, key=self.prefix + key),
+            "charge": lambda: charge_post(provider_id=self.provider.pk, amount_cents=amount, key=self.prefix + key),
+            "adjustment": lambda: adjustment_post(provider_id=self.provider.pk, amount_cents=amount,
+                                                  key=self.prefix + key, actor=self.staff, reason="model"),
+            "refund": lambda: refund_post(charge=LedgerEntry.objects.get(pk=data.draw(st.sampled_from(self.charges)))),
+        }
+        if kind == "refund" and not self.charges:
+            return
+        with pytest.raises((_CallerFailed, Conflict, InsufficientBalance)), transaction.atomic():
+            calls[kind]()
+            raise _CallerFailed
+        # the model is unchanged: the invariant proves the balance, the entries and the keys were all undone
 
     @invariant()
     def database_agrees_with_the_model(self):
