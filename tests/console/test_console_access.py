@@ -115,13 +115,15 @@ def test_every_console_page_refuses_staff_without_a_verified_device(world):
     # when / then
     reached = []
     for path, name in paths:
+        if name in ("login", "logout", "signout"):
+            continue  # the way in and the ways out (tested below and in the login-flow tests)
         for client in (no_device, with_device_unverified):
             for method in ("get", "post"):
-                if name == "signout" and method == "post":
-                    continue  # signing out is allowed in any state (tested below)
                 response = getattr(client, method)(path)
-                if response.status_code == 200 or response.status_code >= 500:
-                    reached.append((method, path, response.status_code))
+                # refused before the view runs: the admin site's guard sends the request to its login,
+                # so a custom view or action that forgot the guard (and acted, then redirected) shows up here
+                if response.status_code != 302 or not response["Location"].startswith("/admin/login/?next="):
+                    reached.append((method, path, response.status_code, response.get("Location")))
     assert reached == []
 
 
