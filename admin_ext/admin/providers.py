@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.validators import MaxValueValidator
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -33,6 +34,7 @@ from hotlead.providers.validators import (
 )
 
 STATUS_TEMPLATE = "admin/providers/provider/status_change.html"
+LOW_BALANCE_MAX_CENTS = 100_000_000  # the services' limit
 
 
 def _money(cents: int | None) -> str:
@@ -50,6 +52,17 @@ class ProviderForm(forms.ModelForm):
         model = Provider
         fields = ("company_name", "contact_name", "phone", "timezone", "categories", "notify_assignments",
                   "low_balance_threshold_cents", "webhook_url")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the service accepts active categories only (a retired one the provider still has is dropped on save)
+        from hotlead.leads.models import Category
+
+        self.fields["categories"].queryset = Category.objects.filter(active=True).order_by("name")
+        threshold = self.fields["low_balance_threshold_cents"]
+        threshold.max_value = LOW_BALANCE_MAX_CENTS
+        threshold.validators.append(MaxValueValidator(LOW_BALANCE_MAX_CENTS))
+        threshold.widget.attrs["max"] = LOW_BALANCE_MAX_CENTS
 
     def _clean_with(self, field: str, func):
         try:

@@ -77,6 +77,37 @@ def test_editing_validates_and_saves_through_the_service(staff_console, staff_us
     assert AuditLog.objects.filter(action="provider.service_areas_updated", changes__channel="console").count() == 1
 
 
+@pytest.mark.parametrize("change, field", [
+    ({"categories": "retired"}, "categories"),
+    ({"low_balance_threshold_cents": "100000001"}, "low_balance_threshold_cents"),
+])
+def test_editing_with_a_value_the_service_refuses_shows_the_form_error_not_a_500(staff_console, change, field):
+    # given: a retired category (the services accept active ones only) and the provider still holding it
+    roofing = CategoryFactory(slug="roofing", name="Roofing")
+    retired = CategoryFactory(slug="retired", name="Retired", active=False)
+    provider = ProviderFactory(company_name="Before", categories=[roofing, retired], areas=[])
+    url = f"{CHANGELIST}{provider.pk}/change/"
+    form = {
+        "company_name": "Edited Co", "contact_name": "Ed", "phone": "+1 415 555 0177", "timezone": "UTC",
+        "categories": [roofing.pk], "notify_assignments": "off", "low_balance_threshold_cents": "700",
+        "webhook_url": "", "service_areas-TOTAL_FORMS": "0", "service_areas-INITIAL_FORMS": "0",
+        "service_areas-MIN_NUM_FORMS": "0", "service_areas-MAX_NUM_FORMS": "1000",
+    }
+    if change.get("categories") == "retired":
+        change = {"categories": [roofing.pk, retired.pk]}
+    # when
+    response = staff_console.post(url, {**form, **change})
+    # then
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    provider.refresh_from_db()
+    assert provider.company_name == "Before"
+    # and the retired category is not offered; saving without it drops it
+    assert b'value="%d"' % retired.pk not in staff_console.get(url).content
+    assert staff_console.post(url, form).status_code == 302
+    assert list(provider.categories.values_list("slug", flat=True)) == ["roofing"]
+
+
 def test_suspend_asks_for_a_reason_and_confirmation_then_reinstate(staff_console, staff_user):
     # given
     provider = ProviderFactory(company_name="Risky Co")
