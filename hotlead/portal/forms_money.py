@@ -37,11 +37,19 @@ _HHMM = re.compile(r"^\d{2}:\d{2}")
 _FILTER_ERROR = re.compile(r"^filters\.(\d+)(?:\.value)?$")
 
 
+# The largest amount a person could mean here (and far inside the database's integer columns).
+MAX_DOLLARS = Decimal(10_000_000)
+
+
 def dollars_to_cents(text: str) -> int:
     try:
         amount = Decimal(text.replace("$", "").replace(",", "").strip())
     except InvalidOperation:
         raise forms.ValidationError(f"“{text}” is not an amount in dollars.")
+    if not amount.is_finite():  # "NaN", "Infinity": Decimal parses them, but they compare by raising
+        raise forms.ValidationError(f"“{text}” is not an amount in dollars.")
+    if amount > MAX_DOLLARS:
+        raise forms.ValidationError(f"“{text}” is more than ${MAX_DOLLARS:,}.")
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
         raise forms.ValidationError(f"“{text}” is not an amount in dollars and cents.")
     return int(amount * 100)

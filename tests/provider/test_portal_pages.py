@@ -231,6 +231,24 @@ def test_subscription_form_shows_the_services_errors_on_the_right_row(portal, pr
     assert not Subscription.objects.filter(provider=provider).exists()
 
 
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"monthly_budget": "NaN"}, "is not an amount in dollars."),
+    ({"monthly_budget": "-Infinity"}, "is not an amount in dollars."),
+    ({"monthly_budget": "1e400"}, "is more than $10,000,000."),
+    ({"filters-0-field": "budget_cents", "filters-0-op": "gte", "filters-0-value": "sNaN"},
+     "is not an amount in dollars."),
+    ({"filters-0-field": "budget_cents", "filters-0-op": "between", "filters-0-value": "5, Infinity"},
+     "is not an amount in dollars."),
+])
+def test_amounts_that_are_not_numbers_are_a_form_error_not_a_500(portal, provider, shared_level, fields, message):
+    response = portal.post("/portal/subscriptions/new/", {
+        "level": "semi-exclusive", "filters-TOTAL_FORMS": "1", "filters-INITIAL_FORMS": "0", **fields})
+
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert not Subscription.objects.filter(provider=provider).exists()
+
+
 def test_pause_resume_cancel_and_edit(portal, provider):
     # given: a funded provider's active subscription
     level = LevelFactory(name="Shared", slug="shared", rank=3, price_cents=2500, max_recipients=5)
