@@ -95,7 +95,20 @@ class ServiceAreaForm(forms.ModelForm):
                 self.add_error("value", str(exc))
             else:
                 self.instance.value = data["value"]
+                self._duplicate_check(kind, data["value"])
         return data
+
+    def _duplicate_check(self, kind: str, value: str) -> None:
+        """The unique (provider, kind, value) constraint is not checked by inline forms (their foreign key is
+        excluded from validation), and the row may sit on another page of the inline: ask the database."""
+        provider_id = self.instance.provider_id
+        if provider_id is None or not self.has_changed():
+            return
+        taken = ServiceArea.objects.filter(provider_id=provider_id, kind=kind, value=value)
+        if self.instance.pk is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            self.add_error("value", f"{value} is already one of this provider's areas.")
 
 
 class ServiceAreaInline(TabularInline):

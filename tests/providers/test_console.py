@@ -108,6 +108,30 @@ def test_editing_with_a_value_the_service_refuses_shows_the_form_error_not_a_500
     assert list(provider.categories.values_list("slug", flat=True)) == ["roofing"]
 
 
+def test_an_inline_area_that_duplicates_an_existing_one_is_a_form_error_not_a_500(staff_console):
+    # given: the provider has 94110 (e.g. on another page of the inline); staff add "94 110"
+    provider = ProviderFactory(company_name="Before", areas=["94110"])
+    url = f"{CHANGELIST}{provider.pk}/change/"
+    form = {
+        "company_name": "Edited Co", "contact_name": "Ed", "phone": "+1 415 555 0177", "timezone": "UTC",
+        "categories": [], "notify_assignments": "off", "low_balance_threshold_cents": "700", "webhook_url": "",
+        "service_areas-TOTAL_FORMS": "1", "service_areas-INITIAL_FORMS": "0", "service_areas-MIN_NUM_FORMS": "0",
+        "service_areas-MAX_NUM_FORMS": "1000", "service_areas-0-provider": str(provider.pk),
+        "service_areas-0-kind": "code", "service_areas-0-value": "94 110",
+    }
+    # when
+    response = staff_console.post(url, form)
+    # then
+    assert response.status_code == 200 and b"94110 is already one of this provider" in response.content
+    provider.refresh_from_db()
+    assert provider.company_name == "Before"
+    assert list(provider.service_areas.values_list("kind", "value")) == [("code", "94110")]
+    # and the same value as a prefix is a different area
+    response = staff_console.post(url, {**form, "service_areas-0-kind": "prefix"})
+    assert response.status_code == 302
+    assert sorted(provider.service_areas.values_list("kind", "value")) == [("code", "94110"), ("prefix", "94110")]
+
+
 def test_suspend_asks_for_a_reason_and_confirmation_then_reinstate(staff_console, staff_user):
     # given
     provider = ProviderFactory(company_name="Risky Co")
