@@ -1,10 +1,13 @@
-"""Request id (honour a safe X-Request-ID, else generate; echo it), user id for logs, HTTP metrics."""
+"""Request id (honour a safe X-Request-ID, else generate; echo it), user id for logs, HTTP metrics,
+and a guard against the NUL character in the URL."""
 from __future__ import annotations
 
 import logging
 import re
 import time
 import uuid
+
+from django.http import HttpResponseBadRequest
 
 from hotlead.core.request_context import request_id_var, user_id_var
 
@@ -77,3 +80,26 @@ def route_template(request) -> str:
     if match is None or not match.route:
         return "unmatched"
     return match.route
+
+
+class NulCharacterMiddleware:
+    """A NUL character in the path or the query string is a 400, for every page.
+
+    PostgreSQL cannot store or even compare text holding NUL, so a console filter such as
+    `?status=%00` would otherwise end in a 500. Forms already refuse it field by field (Django's
+    ProhibitNullCharactersValidator). The API answers these requests itself, naming the field in the
+    SPEC body (api/errors.py), so it is left alone here.
+    """
+
+    API_PREFIX = "/api/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(self.API_PREFIX) and (
+            "\x00" in request.path
+            or any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists())
+        ):
+            return HttpResponseBadRequest("The address contains a NUL character.", content_type="text/plain")
+        return self.get_response(request)
