@@ -108,3 +108,32 @@ def test_the_admin_lead_detail_shows_the_trace_of_a_real_run(client, staff_heade
         {"level": "exclusive", "considered": 2, "skipped": {"balance": 1, "category": 1}, "chosen": []},
         {"level": "semi-exclusive", "considered": 2, "skipped": {}, "chosen": [b.provider_id for b in buyers]},
     ]
+
+
+def test_the_unsold_retry_runs_every_15_minutes_through_the_job_runner(roofing, exclusive,
+                                                                     django_capture_on_commit_callbacks):
+    import ast
+    from datetime import UTC, datetime
+
+    from django_q.models import Schedule
+
+    from hotlead.ops.jobs import job_run
+    from hotlead.ops.services import schedules_sync
+
+    # given the registered schedules
+    schedules_sync(now=datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    schedule = Schedule.objects.get(name="hotlead.distribution.unsold_retry")
+    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 15, -1)
+    assert schedule.func == "hotlead.ops.jobs.job_run"
+    func_path, args, kwargs = ast.literal_eval(schedule.args)
+    assert func_path == "hotlead.distribution.tasks.unsold_redistribute_job"
+    # when what is stored runs, with a fresh unsold lead that someone can now buy
+    lead = approved_lead(status=LeadStatus.UNSOLD)
+    buyer = seller(exclusive)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_run(func_path, args, kwargs) == 1
+    # then the lead is sold by a run of the schedule
+    lead.refresh_from_db()
+    assert (lead.status, lead.buyers_count) == (LeadStatus.DISTRIBUTED, 1)
+    assert list(Assignment.objects.filter(lead=lead).values_list("provider_id", flat=True)) == [buyer.provider_id]
+    assert list(lead.distribution_runs.values_list("trigger", flat=True)) == ["schedule"]
