@@ -1,8 +1,8 @@
 """Bad-lead reports, their review, refunds and fraud (SPEC §6).
 
 Money moves only through `billing.services.refund_post` (one refund per charge, by constraint).
-Lock order, everywhere: lead → assignment(s) → report → account (inside refund_post). Every lock is
-`FOR UPDATE OF` the row itself, so a join never locks a row out of that order.
+Lock order, everywhere: (provider, for a new report) → lead → assignment(s) → report → account (inside
+refund_post). Every lock is `FOR UPDATE OF` the row itself, so a join never locks a row out of that order.
 """
 from __future__ import annotations
 
@@ -187,6 +187,10 @@ def report_create(*, provider: Provider, assignment_id: int, reason: str, detail
                   request=None) -> BadLeadReport:
     """File a report within the window; an objective rule approves and refunds it at once (unless capped)."""
     reason, details = _clean_report_input(reason=reason, details=details)
+    # One report at a time per provider: the return rate below must count the reports filed concurrently,
+    # or a burst of reports would each see the rate before the others and all be auto-approved past the cap.
+    # NO KEY UPDATE does not block inserts that merely reference the provider (assignments, ledger entries).
+    Provider.objects.select_for_update(no_key=True, of=("self",)).filter(pk=provider.pk).values_list("pk").first()
     assignment = _lock_assignment(assignment_id=assignment_id, provider_id=provider.pk)
     if assignment.status in (AssignmentStatus.REJECTED, AssignmentStatus.REFUNDED):
         raise Conflict(

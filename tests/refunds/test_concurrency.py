@@ -119,3 +119,25 @@ def test_two_reports_of_one_lead_at_once_make_one_report(rules):
     )
     assert sorted(type(r).__name__ for r in results) == ["BadLeadReport", "Conflict"], results
     assert BadLeadReport.objects.filter(assignment=assignment).count() == 1
+
+
+def test_concurrent_reports_cannot_slip_past_the_return_rate_cap(rules, settings):
+    # given: window 10, cap 20% (2 reports allowed), four bought leads whose e-mail bounced
+    settings.HOTLEAD = {**settings.HOTLEAD, "RETURN_RATE_WINDOW": 10, "RETURN_RATE_MAX_PERCENT": 20}
+    provider = ProviderFactory()
+    level = LevelFactory(price_cents=1000)
+    assignments = [make_assignment(provider=provider, level=level, lead=LeadFactory(status="distributed",
+                                                                                    email_bounced=True))
+                   for _ in range(4)]
+    # when the provider files all four reports at the same moment
+    results = race(*(lambda a=a: report_create(provider=provider, assignment_id=a.pk, reason="wrong_contact")
+                     for a in assignments))
+    # then the reports are counted one after another: two auto-approved, the 3rd and 4th held over the cap
+    assert all(isinstance(r, BadLeadReport) for r in results), results
+    statuses = sorted(BadLeadReport.objects.values_list("status", flat=True))
+    assert statuses == ["approved", "approved", "pending", "pending"]
+    assert LedgerEntry.objects.filter(kind=EntryKind.REFUND).count() == 2
+    assert balance_cents(provider_id=provider.pk) == 2000
+    provider.refresh_from_db()
+    assert provider.flagged is True
+    assert_books_balance(provider)
