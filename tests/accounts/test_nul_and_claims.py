@@ -48,10 +48,10 @@ def test_public_auth_endpoints_refuse_nul_characters_and_change_nothing(api, pat
 
 @pytest.mark.parametrize("path, payload, field", [
     ("/provider/profile", {"company_name": "A", "contact_name": "B", "phone": "+14155550123",
-                           "categories": [f"roofing{NUL}"], "timezone": "UTC"}, "categories"),
+                           "categories": [f"roofing{NUL}"], "timezone": "UTC"}, "categories.0"),
     ("/provider/profile", {"company_name": "A", "contact_name": f"B{NUL}", "phone": "+14155550123",
                            "categories": [], "timezone": "UTC"}, "contact_name"),
-    ("/provider/service-areas", {"postal_codes": ["94110"], "prefixes": [f"94{NUL}"]}, "prefixes"),
+    ("/provider/service-areas", {"postal_codes": ["94110"], "prefixes": [f"94{NUL}"]}, "prefixes.0"),
 ])
 def test_provider_account_endpoints_refuse_nul_characters_and_change_nothing(api, path, payload, field):
     # given
