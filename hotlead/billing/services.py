@@ -234,7 +234,10 @@ def charge_post(*, provider_id: int, amount_cents: int, key: str, memo: str = ""
 def refund_post(*, charge: LedgerEntry, actor=None, memo: str = "", related_type: str = "",
                 related_id: str | int = "") -> LedgerEntry:
     """Return exactly the charged amount, at most once per charge: a repeat returns the first refund."""
-    if charge.pk is None or charge.kind != EntryKind.CHARGE:
+    # The amount and the account come from the stored entry, never from the caller's (possibly stale or
+    # hand-built) instance: a refund can only ever mirror what was really charged.
+    charge = LedgerEntry.objects.filter(pk=charge.pk, kind=EntryKind.CHARGE).first() if charge.pk else None
+    if charge is None:
         raise Conflict("Only a charge can be refunded.")
     with operation_timed("refund"):
         entry, created = _entry_post(provider_id=charge.account_id, kind=EntryKind.REFUND,

@@ -133,6 +133,20 @@ def test_only_a_charge_can_be_refunded():
     assert _state(provider) == (500, 500, 1)
 
 
+def test_a_refund_mirrors_the_stored_charge_not_the_callers_copy_of_it():
+    provider = ProviderFactory(balance_cents=500)
+    charge = charge_post(provider_id=provider.pk, amount_cents=200, key="c")
+    other = ProviderFactory()
+    charge.amount_cents, charge.account_id = -100_000, other.pk   # a tampered or stale instance
+    refund = refund_post(charge=charge)
+    assert (refund.account_id, refund.amount_cents, refund.balance_after_cents) == (provider.pk, 200, 500)
+    assert _state(provider) == (500, 500, 3)
+    assert _state(other) == (0, 0, 0)
+    with pytest.raises(Conflict):
+        refund_post(charge=LedgerEntry(kind=EntryKind.CHARGE, amount_cents=-5, account_id=provider.pk))
+    assert _state(provider) == (500, 500, 3)
+
+
 def test_the_database_refuses_a_second_refund_of_a_charge_under_another_key():
     from hotlead.billing.services import _entry_post
 
