@@ -65,7 +65,7 @@ _BODY_SCHEMA = {
 def payments(request: HttpRequest):
     from pydantic import ValidationError
 
-    from api.errors import validation_details
+    from api.errors import NUL_MESSAGE, _nul_locations, validation_details
     from hotlead.billing.services import PaymentEvent, payment_webhook_apply
     from hotlead.billing.signatures import SIGNATURE_HEADER, signature_verify
     from hotlead.core.exceptions import ApplicationError, ValidationFailed
@@ -79,6 +79,9 @@ def payments(request: HttpRequest):
         raise ApplicationError("The request body is not valid JSON.", code="malformed_json")
     if not isinstance(data, dict):
         raise ValidationFailed.for_field("body", "The body must be a JSON object.")
+    if nul := list(_nul_locations(data)):  # PostgreSQL stores no NUL in text or jsonb: a 422, not a 500
+        raise ValidationFailed(details={"fields": [
+            {"field": ".".join(str(part) for part in loc) or "body", "message": NUL_MESSAGE} for loc in nul]})
     try:
         event = PaymentEventIn.model_validate(data)
     except ValidationError as exc:

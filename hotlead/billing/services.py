@@ -345,8 +345,8 @@ def payment_record(*, provider_id: int, amount_cents: int, method: str, referenc
         reference = (reference or "").strip()
         if len(reference) > 200:
             errors.append({"field": "reference", "message": "At most 200 characters."})
-        if idempotency_key and len(idempotency_key) > 100:
-            errors.append({"field": "idempotency_key", "message": "At most 100 characters."})
+        if idempotency_key and (len(idempotency_key) > 100 or "\x00" in idempotency_key):
+            errors.append({"field": "idempotency_key", "message": "At most 100 characters, no NUL."})
         if errors:
             raise ValidationFailed(details={"fields": errors})
         key = f"deposit:staff:{provider_id}:{idempotency_key}" if idempotency_key else ""

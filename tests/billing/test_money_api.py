@@ -87,6 +87,8 @@ def test_a_deposit_with_the_same_idempotency_key_credits_once(client, staff_head
     other = client.post(url, {**body, "amount_cents": 999}, content_type="application/json",
                         HTTP_IDEMPOTENCY_KEY="form-1", **staff_headers)
     assert other.status_code == 409
+    nul = client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="form\x00", **staff_headers)
+    assert nul.status_code == 422 and nul.json()["error"]["details"]["fields"][0]["field"] == "idempotency_key"
     assert balance_cents(provider_id=provider.pk) == 1000 == ledger_sum(provider_id=provider.pk)
     assert Payment.objects.count() == 1
 

@@ -144,6 +144,20 @@ def test_malformed_bodies_are_4xx_and_move_no_money(client, body, status):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("extra", "field"), [
+    ({"payment_id": "pay\u0000"}, "payment_id"),
+    ({"reference": "r\u0000"}, "reference"),
+    ({"metadata": {"note": "x\u0000"}}, "metadata.note"),   # an extra field: stored in raw_event (jsonb)
+])
+def test_the_nul_character_is_a_422_not_a_500(client, extra, field):
+    provider = ProviderFactory()
+    response = _deliver(client, _event(provider, **extra))
+    assert response.status_code == 422
+    assert [f["field"] for f in response.json()["error"]["details"]["fields"]] == [field]
+    assert _money(provider) == (0, 0, 0) and not Payment.objects.exists()
+
+
+@pytest.mark.django_db
 def test_unknown_provider_or_currency_is_422(client):
     provider = ProviderFactory()
     response = _deliver(client, json.dumps({"payment_id": "p", "status": "completed", "provider_id": 999_999,
