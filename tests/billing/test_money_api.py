@@ -127,3 +127,39 @@ def test_history_costs_the_same_queries_for_any_page_size(client, provider, prov
     with django_assert_max_num_queries(4):
         body = client.get("/api/v1/provider/billing/history?limit=50", **provider_headers).json()
     assert len(body["items"]) == 50 and body["next_cursor"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deposit_submitted_twice_at_once_with_one_key_credits_once():
+    import threading
+
+    from django.db import connection
+
+    from hotlead.billing.services import payment_record
+    from tests.factories.accounts import StaffFactory
+
+    # given: a double-clicked console form (one token) reaching two workers at the same moment
+    provider, staff = ProviderFactory(low_balance_threshold_cents=0), StaffFactory()
+    barrier, results, errors = threading.Barrier(4), [], []
+
+    def submit() -> None:
+        try:
+            barrier.wait()
+            results.append(payment_record(provider_id=provider.pk, amount_cents=2500, method="cheque",
+                                          reference="CHQ-1", actor=staff, idempotency_key="console:token-1").pk)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then one payment, one entry, one audit record; every submission gets the same payment back
+    assert errors == []
+    assert len(results) == 4 and len(set(results)) == 1
+    assert Payment.objects.count() == 1 and LedgerEntry.objects.filter(account_id=provider.pk).count() == 1
+    assert balance_cents(provider_id=provider.pk) == 2500 == ledger_sum(provider_id=provider.pk)
+    assert AuditLog.objects.filter(action="deposit.recorded").count() == 1
