@@ -15,6 +15,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from unfold.admin import ModelAdmin
 
+from hotlead.accounts.services import user_token_version_bump
+from hotlead.core.logging import mask_email
 from hotlead.core.services import audit_record
 
 for _model in (TOTPDevice, StaticDevice, Group):
@@ -49,13 +51,17 @@ class _DeviceAdmin(ModelAdmin):
         super().delete_queryset(request, queryset)
 
     def _audit(self, request, obj) -> None:
+        # API tokens proved with the revoked device (a lost or stolen phone) stop working too
+        user_token_version_bump(user=obj.user)
         audit_record(action=self.audit_action, obj=obj, request=request,
-                     changes={"user": obj.user.email, "device": obj.name, "kind": obj._meta.model_name})
+                     changes={"user": mask_email(obj.user.email), "device": obj.name,
+                              "kind": obj._meta.model_name, "tokens_revoked": True})
 
 
 @admin.register(TOTPDevice)
 class TOTPDeviceAdmin(_DeviceAdmin):
-    """Authenticator apps. Revoking one sends its user through enrolment at the next login."""
+    """Authenticator apps. Revoking one ends its user's API tokens and sends them through enrolment at the
+    next login."""
 
 
 @admin.register(StaticDevice)
