@@ -187,3 +187,16 @@ def test_any_confirmed_authenticator_triggers_the_code_step_whatever_its_name():
     assert client.get("/portal/").status_code == 302
     assert _token_step(client, _code(device)).status_code == 302
     assert client.get("/portal/").status_code == 200
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/steal", "//evil.example/steal", "/portal/profile/"])
+def test_sign_in_never_redirects_off_site_and_a_local_next_is_kept(next_url):
+    # given
+    provider = ProviderFactory()
+    client = Client()
+    # when
+    response = _password_step(client, provider.user.email, next_url=next_url)
+    # then
+    assert response.status_code == 302
+    expected = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/portal/"
+    assert response["Location"] == expected
