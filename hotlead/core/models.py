@@ -1,4 +1,4 @@
-"""Core models: the append-only audit log."""
+"""Core models: the append-only audit log; the rate-limit counters."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -36,3 +36,18 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or 'system'} {self.action}"
+
+
+class RateLimitCounter(models.Model):
+    """Attempts of one (scope, key) in one fixed window; written only by hotlead.core.ratelimit.
+
+    A table rather than the database cache: the cache's `incr` reads then writes, so concurrent
+    requests lose counts and a burst passes a limit many times over. Here one upsert counts atomically.
+    """
+
+    key = models.CharField(max_length=120, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

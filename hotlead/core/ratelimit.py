@@ -1,13 +1,28 @@
-"""Fixed-window rate limits in the shared cache (every process sees the same counters)."""
+"""Fixed-window rate limits that every process shares, counted atomically.
+
+With Redis (REDIS_URL) the counters live in the cache, where INCR is atomic. Without it they live in
+the `core_ratelimitcounter` table, counted by one upsert: the database cache cannot be used for this,
+its `incr` reads then writes, so concurrent requests lose counts and a burst passes the limit many
+times over. The count is written on the caller's connection: called inside a transaction that later
+rolls back, the attempt is not counted — call it before opening one, as the services do.
+"""
 from __future__ import annotations
 
 import hashlib
 import time
+from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
 
 from hotlead.core.exceptions import RateLimited
+
+_UPSERT = (
+    "INSERT INTO core_ratelimitcounter (key, count, expires_at) VALUES (%s, 1, %s) "
+    "ON CONFLICT (key) DO UPDATE SET count = core_ratelimitcounter.count + 1 RETURNING count"
+)
 
 
 def _parse(rule: str) -> tuple[int, int]:
@@ -15,30 +30,60 @@ def _parse(rule: str) -> tuple[int, int]:
     return int(count), int(seconds)
 
 
+def _counter_key(scope: str, key: str, window_start: int) -> str:
+    digest = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()[:32]
+    return f"rl:{scope[:60]}:{digest}:{window_start}"
+
+
+def _count_in_cache(counter_key: str, window: int) -> int:
+    if cache.add(counter_key, 1, timeout=window + 5):
+        return 1
+    try:
+        return cache.incr(counter_key)
+    except ValueError:  # expired between add and incr
+        cache.add(counter_key, 1, timeout=window + 5)
+        return 1
+
+
+def _count_in_table(counter_key: str, expires_at: datetime) -> int:
+    # One statement whatever the outcome: the same work for every caller (no timing differences).
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT, [counter_key, expires_at])
+        return cursor.fetchone()[0]
+
+
+def rate_limit_counters_prune() -> int:
+    """Delete the counters of windows that have ended (an hourly job, see hotlead/ops/schedules.py)."""
+    from django.utils import timezone
+
+    from hotlead.core.models import RateLimitCounter
+
+    deleted, _ = RateLimitCounter.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
+
+
 def rate_limit_hit(*, scope: str, key: str, rule: str | None = None) -> None:
     """Count one attempt for (scope, key); raise RateLimited with Retry-After when over the limit."""
     limit, window = _parse(rule or settings.HOTLEAD["RATE_LIMITS"][scope])
     now = int(time.time())
     window_start = now - now % window
-    digest = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()[:32]
-    cache_key = f"rl:{scope}:{digest}:{window_start}"
-    if cache.add(cache_key, 1, timeout=window + 5):
-        count = 1
+    counter_key = _counter_key(scope, key, window_start)
+    if isinstance(caches["default"], RedisCache):
+        count = _count_in_cache(counter_key, window)
     else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=window + 5)
-            count = 1
+        count = _count_in_table(counter_key, datetime.fromtimestamp(window_start + window, tz=UTC))
     if count > limit:
         raise RateLimited(retry_after=window_start + window - now)
 
 
 def rate_limit_reset(*, scope: str, key: str, rule: str | None = None) -> None:
+    from hotlead.core.models import RateLimitCounter
+
     _limit, window = _parse(rule or settings.HOTLEAD["RATE_LIMITS"][scope])
     now = int(time.time())
-    digest = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()[:32]
-    cache.delete(f"rl:{scope}:{digest}:{now - now % window}")
+    counter_key = _counter_key(scope, key, now - now % window)
+    cache.delete(counter_key)
+    RateLimitCounter.objects.filter(key=counter_key).delete()
 
 
 def client_ip(request) -> str:

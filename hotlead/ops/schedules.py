@@ -35,6 +35,9 @@ SCHEDULES: list[dict] = [
     {"name": "ops.worker_heartbeat", "func": "hotlead.ops.tasks.worker_heartbeat", "minutes": 1, "retry": False},
     {"name": "ops.dead_letter_cleanup", "func": "hotlead.ops.tasks.dead_letter_cleanup",
      "every": "weekly", "at": "04:30", "weekday": 6},
+    # --- core ---
+    {"name": "core.rate_limit_prune", "func": "hotlead.core.ratelimit.rate_limit_counters_prune",
+     "every": "hourly", "at": "35"},
     # --- leads ---
     {"name": "leads.expire_unverified", "func": "hotlead.leads.tasks.leads_expire_unverified_job",
      "every": "hourly", "at": "05"},
