@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -14,6 +16,7 @@ from hotlead.billing.models import Account
 from hotlead.core.models import AuditLog
 from hotlead.providers.enums import ProviderStatus
 from hotlead.providers.models import Provider
+from tests.accounts.helpers import Api
 from tests.factories.providers import ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +158,31 @@ def test_registration_is_throttled_per_ip(api):
     # then
     assert response.status_code == 429 and "Retry-After" in response
     assert not User.objects.filter(email="r9@example.com").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_registrations_of_one_email_create_one_account():
+    # given
+    barrier = threading.Barrier(2)
+    results: list[tuple[int, dict]] = []
+
+    def attempt(company: str):
+        try:
+            barrier.wait(timeout=10)
+            response = Api().post("/auth/register", {**GOOD, "company_name": company})
+            results.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=attempt, args=(name,)) for name in ("First Co", "Second Co")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # then: one account; the other request is the ordinary duplicate-e-mail 422, not a 500
+    assert sorted(status for status, _ in results) == [201, 422]
+    refused = next(body for status, body in results if status == 422)
+    assert [f["field"] for f in refused["error"]["details"]["fields"]] == ["email"]
+    assert User.objects.filter(email="owner@roofers.example").count() == 1
+    assert Provider.objects.count() == 1 and Account.objects.count() == 1
