@@ -74,6 +74,32 @@ def test_not_ready_when_the_cache_is_down(client, settings):
     assert body["checks"]["cache"] == {"ok": False, "error": "ConnectionError"}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_not_ready_when_the_database_is_down(client):
+    # given: a worker was seen, then the database stops answering (nothing listens on port 1)
+    from django.db import connection
+
+    worker_heartbeat_beat()
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT="1")
+    try:
+        # when
+        response = client.get("/health/ready")
+        live = client.get("/health/live")
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+    # then: 503 naming the database (and what needs it), without the server's address; live stays up
+    assert response.status_code == 503
+    body = response.json()
+    assert {"database", "migrations", "worker"} <= set(body["failed"])
+    assert body["checks"]["database"] == {"ok": False, "error": "OperationalError"}
+    assert "127.0.0.1" not in response.content.decode()
+    assert live.status_code == 200
+
+
 def test_a_worker_process_start_writes_a_heartbeat():
     # given: what django-q2 sends when it spawns a worker process
     from django_q.signals import post_spawn
