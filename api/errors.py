@@ -3,6 +3,7 @@
 - `ApplicationError` (raised by services) → its own status, code and details.
 - ninja's request validation → 422 `validation_error`, details {"fields": [{"field", "message", "type"}]}.
 - a body that is not JSON → 400 `malformed_json`; a body in another media type → 415 `unsupported_media_type`.
+- a body over DATA_UPLOAD_MAX_MEMORY_SIZE → 413; other requests Django deems suspicious (too many fields) → 400.
 - a missing or bad token → 401 (with `WWW-Authenticate: Bearer`); a wrong role → 403; 404; 405 (with `Allow`);
   429 with `Retry-After`.
 - anything unexpected → 500 `internal_error`: logged with its traceback and the request id, and the
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
@@ -203,6 +204,18 @@ def install(api: NinjaAPI) -> None:
         if status >= 500:
             return _unexpected(request, exc)
         return error_response(status, message=str(exc) or None)
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_big(request: HttpRequest, exc: RequestDataTooBig):
+        from django.conf import settings
+
+        return error_response(413, details={"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+
+    @api.exception_handler(SuspiciousOperation)
+    def _suspicious(request: HttpRequest, exc: SuspiciousOperation):
+        # e.g. more query or form fields than DATA_UPLOAD_MAX_NUMBER_FIELDS: the client's fault, not ours
+        logger.warning("suspicious request", extra={"route": _route(request), "error": type(exc).__name__})
+        return error_response(400)
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404):

@@ -143,6 +143,24 @@ def test_422_for_a_json_value_of_the_wrong_shape(client, staff_headers):
     assert_error_body(response, 422, "validation_error")
 
 
+# --- 413 and other requests Django refuses while reading them --------------------------------------
+
+def test_413_for_a_body_over_the_upload_limit(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(f"{API}/leads", json.dumps({"description": "x" * 2000}), content_type="application/json")
+    error = assert_error_body(response, 413, "payload_too_large")
+    assert error["details"] == {"max_bytes": 1000}
+    from hotlead.leads.models import Lead
+
+    assert not Lead.objects.exists()
+
+
+def test_400_for_more_query_fields_than_django_reads(client, staff_headers, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    query = "&".join(f"f{i}=1" for i in range(11))
+    assert_error_body(client.get(f"{API}/admin/leads?{query}", **staff_headers), 400, "bad_request")
+
+
 # --- the NUL character: PostgreSQL cannot store or compare it, so it must never reach a query ----
 
 @pytest.mark.parametrize("body, field", [
