@@ -9,6 +9,7 @@ rolls back, the attempt is not counted — call it before opening one, as the se
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from datetime import UTC, datetime
 
@@ -87,8 +88,17 @@ def rate_limit_reset(*, scope: str, key: str, rule: str | None = None) -> None:
 
 
 def client_ip(request) -> str:
-    """The client address; X-Forwarded-For is trusted only from the configured proxy count."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and getattr(settings, "HOTLEAD_TRUST_X_FORWARDED_FOR", False):
-        return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address. Behind HOTLEAD_PROXY_COUNT proxies it is the entry that many places from the
+    right of X-Forwarded-For (the one our own nearest proxy appended); entries further left are whatever
+    the client sent and are never trusted. Without proxies, or without a usable entry, REMOTE_ADDR."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    hops = getattr(settings, "HOTLEAD_PROXY_COUNT", 0)
+    if hops <= 0:
+        return remote
+    entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+    if len(entries) < hops:
+        return remote
+    try:
+        return str(ipaddress.ip_address(entries[-hops]))
+    except ValueError:
+        return remote

@@ -245,6 +245,9 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Proxies in front of gunicorn that append to X-Forwarded-For (0: clients connect directly). Rate limits
+# and the audit log read the client address this many entries from the right of that header.
+HOTLEAD_PROXY_COUNT = env_int("HOTLEAD_PROXY_COUNT", 0)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -92,3 +92,40 @@ def test_a_concurrent_burst_never_passes_more_than_the_limit():
     assert errors == []
     assert sum(allowed) == 20
     assert RateLimitCounter.objects.get().count == 80
+
+
+@pytest.mark.parametrize(("proxies", "forwarded", "expected"), [
+    (0, "198.51.100.7", "10.0.0.2"),                      # no proxy configured: the header is the client's word
+    (1, "198.51.100.7", "198.51.100.7"),                  # our proxy appended the address it saw
+    (1, "6.6.6.6, 198.51.100.7", "198.51.100.7"),         # the client's own entry (left) is not trusted
+    (2, "6.6.6.6, 198.51.100.7, 10.0.0.9", "198.51.100.7"),
+    (1, "", "10.0.0.2"),                                  # no header: the direct peer
+    (2, "198.51.100.7", "10.0.0.2"),                      # fewer entries than proxies: the direct peer
+    (1, "not-an-ip", "10.0.0.2"),
+])
+def test_client_ip_trusts_only_the_entries_our_proxies_added(rf, settings, proxies, forwarded, expected):
+    from hotlead.core.ratelimit import client_ip
+
+    settings.HOTLEAD_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_each_visitor_has_their_own_submission_limit(client, settings):
+    from tests.factories.leads import CategoryFactory
+    from tests.leads.conftest import valid_payload
+
+    # given: one proxy in front; 10 submissions an hour per address (refused ones count too)
+    settings.HOTLEAD_PROXY_COUNT = 1
+    CategoryFactory(slug="roofing")
+
+    def submit(visitor: str):
+        return client.post("/api/v1/leads", valid_payload(consent=False), content_type="application/json",
+                           REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=visitor)
+
+    for _ in range(10):
+        assert submit("198.51.100.7").status_code == 422
+    # when / then: that visitor is limited; another one behind the same proxy is not
+    assert submit("198.51.100.7").status_code == 429
+    assert submit("198.51.100.8").status_code == 422
