@@ -58,3 +58,59 @@ def test_a_correction_resyncs_subscriptions():
     balances_reconcile()
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.ACTIVE
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reconciliation_during_charges_corrects_exactly_the_drift_and_loses_no_charge():
+    import threading
+
+    from hotlead.billing.selectors import balance_cents, ledger_sum
+    from hotlead.billing.services import charge_post
+
+    # given a funded account, eight threads charging it, and one thread that keeps drifting the cached
+    # balance by +500 (raw SQL, relative, so no charge is lost by the drift itself) and reconciling it
+    provider = ProviderFactory(balance_cents=10_000, low_balance_threshold_cents=0)
+    chargers_done, barrier, lock = threading.Event(), threading.Barrier(9), threading.Lock()
+    corrections: list = []
+    errors: list[BaseException] = []
+    finished = [0]
+
+    def charge(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(40):
+                charge_post(provider_id=provider.pk, amount_cents=1, key=f"c:{n}:{i}")
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            connection.close()
+            with lock:
+                finished[0] += 1
+                if finished[0] == 8:
+                    chargers_done.set()
+
+    def drift_and_reconcile() -> None:
+        try:
+            barrier.wait()
+            while not chargers_done.is_set():
+                with connection.cursor() as cursor:
+                    cursor.execute("UPDATE billing_account SET balance_cents = balance_cents + 500 "
+                                   "WHERE provider_id = %s", [provider.pk])
+                corrections.extend(balances_reconcile())
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=charge, args=(n,)) for n in range(8)]
+    threads.append(threading.Thread(target=drift_and_reconcile))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then every correction removed exactly the drift (read under the row lock, no charge half-seen), and the
+    # corrections never overwrote a concurrent charge: the cached balance is the ledger sum, 320 cents lower
+    assert errors == []
+    assert corrections and {c.cached_cents - c.ledger_cents for c in corrections} == {500}
+    assert balance_cents(provider_id=provider.pk) == 10_000 - 320 == ledger_sum(provider_id=provider.pk)
