@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -115,3 +116,20 @@ def test_a_provider_lost_to_a_concurrent_sale_is_replaced_by_the_next_eligible()
     assert sorted(Assignment.objects.values_list("provider_id", flat=True)) == sorted(
         [first.provider_id, second.provider_id])
     assert set(Lead.objects.values_list("status", flat=True)) == {LeadStatus.DISTRIBUTED}
+
+
+@pytest.mark.parametrize(("providers", "max_recipients"), [(2, 1), (4, 1), (6, 2)])
+def test_leads_sold_at_the_same_moment_take_turns_like_leads_sold_one_after_another(providers, max_recipients):
+    # given identical providers at one level, and as many leads at once as it takes to serve each of them once
+    CategoryFactory(slug="roofing", name="Roofing")
+    level = make_level("level", rank=1, price_cents=2_500, max_recipients=max_recipients)
+    subscriptions = [seller(level, balance=1_000_000) for _ in range(providers)]
+    leads = [approved_lead() for _ in range(providers // max_recipients)]
+    # when they are all distributed at once (each run reads the same serving order before any sale commits)
+    _in_threads([_distribute(lead.pk) for lead in leads])
+    # then every provider got exactly one lead (SPEC §4.2: counts differ by at most one), none got two
+    counts = Counter(Assignment.objects.values_list("provider_id", flat=True))
+    assert counts == Counter({s.provider_id: 1 for s in subscriptions})
+    assert set(Lead.objects.values_list("status", flat=True)) == {LeadStatus.DISTRIBUTED}
+    for subscription in subscriptions:
+        assert balance_cents(provider_id=subscription.provider_id) == 1_000_000 - 2_500

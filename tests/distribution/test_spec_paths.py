@@ -118,14 +118,14 @@ def test_the_unsold_retry_runs_every_15_minutes_through_the_job_runner(roofing, 
     from django_q.models import Schedule
 
     from hotlead.ops.jobs import job_run
-    from hotlead.ops.services import schedules_sync
+    from hotlead.ops.schedules import SCHEDULES, schedule_fields
 
-    # given the registered schedules
-    schedules_sync(now=datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
-    schedule = Schedule.objects.get(name="hotlead.distribution.unsold_retry")
-    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 15, -1)
-    assert schedule.func == "hotlead.ops.jobs.job_run"
-    func_path, args, kwargs = ast.literal_eval(schedule.args)
+    # given the schedule as `schedules_sync` registers it (tests/ops prove the sync itself)
+    (entry,) = [e for e in SCHEDULES if e["name"] == "distribution.unsold_retry"]
+    schedule = schedule_fields(entry, now=datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    assert (schedule["schedule_type"], schedule["minutes"], schedule["repeats"]) == (Schedule.MINUTES, 15, -1)
+    assert schedule["func"] == "hotlead.ops.jobs.job_run"
+    func_path, args, kwargs = ast.literal_eval(schedule["args"])
     assert func_path == "hotlead.distribution.tasks.unsold_redistribute_job"
     # when what is stored runs, with a fresh unsold lead that someone can now buy
     lead = approved_lead(status=LeadStatus.UNSOLD)

@@ -70,6 +70,9 @@ class Candidate:
     provider_id: int
     last_served_at: datetime | None
     capped: bool  # has a lead or spend cap: re-checked under a lock on the subscription row
+    # the provider's balance as this read saw it: a different balance under the account lock means a
+    # concurrent transaction moved the account (most often: sold this provider a lead) since the read
+    balance_cents: int | None = None
 
 
 @dataclass
@@ -402,10 +405,11 @@ subs AS (
   WHERE s.level_id = %(level_id)s AND s.status <> '{cancelled}'
 )
 SELECT 0 AS kind, reason, count(*) AS n, {ids} AS ids, NULL AS subscription_id, NULL AS provider_id,
-       NULL AS last_served_at, NULL AS capped, (SELECT c FROM cur) AS pos
+       NULL AS last_served_at, NULL AS capped, (SELECT c FROM cur) AS pos, NULL AS balance
 FROM subs GROUP BY reason
 UNION ALL
-SELECT 1, NULL, NULL, NULL, subscription_id, provider_id, last_served_at, capped, pos FROM (
+SELECT 1, NULL, NULL, NULL, subscription_id, provider_id, last_served_at, capped, pos,
+       (SELECT acc.balance_cents FROM {t['account']} acc WHERE acc.provider_id = chosen.provider_id) FROM (
   SELECT subs.*, row_number() OVER (
       ORDER BY last_served_at IS NOT NULL, last_served_at, provider_id <= (SELECT c FROM cur), provider_id) AS pos
   FROM subs WHERE reason IS NULL
@@ -418,7 +422,7 @@ SELECT 1, NULL, NULL, NULL, subscription_id, provider_id, last_served_at, capped
     result = LevelEligibility()
     candidates = []
     rows = _fetch(sql, params)
-    for kind, reason_value, n, ids, subscription_id, provider_id, last_served_at, is_capped, pos in rows:
+    for kind, reason_value, n, ids, subscription_id, provider_id, last_served_at, is_capped, pos, balance in rows:
         if kind == 0:
             result.considered += n
             result.cursor = int(pos or 0)
@@ -434,7 +438,8 @@ SELECT 1, NULL, NULL, NULL, subscription_id, provider_id, last_served_at, capped
             if isinstance(last_served_at, str):  # SQLite hands back text inside a compound select
                 last_served_at = connection.ops.convert_datetimefield_value(last_served_at, None, connection)
             candidates.append((pos, Candidate(subscription_id=subscription_id, provider_id=provider_id,
-                                              last_served_at=last_served_at, capped=bool(is_capped))))
+                                              last_served_at=last_served_at, capped=bool(is_capped),
+                                              balance_cents=balance)))
     result.candidates = [c for _, c in sorted(candidates, key=lambda item: item[0])]
     return result
 

@@ -8,7 +8,9 @@ served, funds) → the level's rotation cursor, last, just before commit (the on
 level writes).
 
 A chosen subscription that fails the re-check under those locks is passed over (its reason is
-counted in the trace) and the next eligible one takes its place.
+counted in the trace) and the next eligible one takes its place. When a locked account moved since
+the level was read (a concurrent run sold that provider a lead), the serving order read is stale: the
+level is read again, so leads sold at the same moment take turns as they would one after another.
 """
 from __future__ import annotations
 
@@ -56,6 +58,8 @@ CANDIDATE_SLACK = 5
 # A deadlock or serialisation failure aborts the whole transaction: run it again from the start.
 TRANSACTION_ATTEMPTS = 3
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+# How many times one level is read again when a concurrent sale made the serving order stale.
+STALE_REREADS = 3
 NOTIFY_JOB = "hotlead.distribution.tasks.lead_outcome_notify_job"
 
 
@@ -84,8 +88,9 @@ def _is_retryable(exc: OperationalError) -> bool:
 
 
 def _lock_and_recheck(*, facts: LeadFacts, level: LevelFacts, now: datetime,
-                      batch: list[Candidate]) -> dict[int, str | None]:
-    """Lock the batch's accounts (provider-id order) and say which candidates no longer qualify.
+                      batch: list[Candidate]) -> tuple[dict[int, str | None], bool]:
+    """Lock the batch's accounts (provider-id order); say which candidates no longer qualify, and whether
+    any account moved since the level was read (a concurrent sale: the serving order read is stale).
 
     The account row is the mutex of every sale to a provider (each charge updates it), so once it is
     locked: the balance read here holds until commit (charge_post cannot fall short), and the caps of
@@ -103,7 +108,8 @@ def _lock_and_recheck(*, facts: LeadFacts, level: LevelFacts, now: datetime,
     for c in batch:
         if not reasons.get(c.subscription_id) and balances.get(c.provider_id, 0) < level.price_cents:
             reasons[c.subscription_id] = SkipReason.BALANCE.value
-    return reasons
+    moved = any(c.balance_cents is not None and balances.get(c.provider_id) != c.balance_cents for c in batch)
+    return reasons, moved
 
 
 def _charge_and_assign(*, lead: Lead, level: LevelFacts, candidate: Candidate, now: datetime) -> Assignment:
@@ -137,6 +143,7 @@ def _why(*, level: LevelFacts, eligible: int, sales: list[Sale], cursor: int, sk
 
 def _sell_at_level(*, lead: Lead, facts: LeadFacts, level: LevelFacts, now: datetime) -> LevelOutcome:
     limit = level.max_recipients + CANDIDATE_SLACK
+    rereads = 0
     found = level_eligibility(lead=facts, level=level, now=now, limit=limit)
     skipped = Counter(found.skipped)
     skipped_providers = {reason: list(ids) for reason, ids in found.skipped_providers.items()}
@@ -157,7 +164,19 @@ def _sell_at_level(*, lead: Lead, facts: LeadFacts, level: LevelFacts, now: date
                 break
             continue
         tried.update(c.subscription_id for c in batch)
-        reasons = _lock_and_recheck(facts=facts, level=level, now=now, batch=batch)
+        reasons, moved = _lock_and_recheck(facts=facts, level=level, now=now, batch=batch)
+        if moved and not sales and rereads < STALE_REREADS:
+            # A concurrent run sold to (or otherwise moved the account of) someone in the batch after the level
+            # was read: its serving order is stale. Read the level again — the locks held keep those accounts
+            # still — so two leads sold at the same moment go to the first two in line, not both to the first.
+            rereads += 1
+            found = level_eligibility(lead=facts, level=level, now=now, limit=limit)
+            skipped = Counter(found.skipped)
+            skipped_providers = {reason: list(ids) for reason, ids in found.skipped_providers.items()}
+            pending = list(found.candidates)
+            positions = {c.subscription_id: i for i, c in enumerate(pending)}
+            tried, lost_on_recheck = set(), 0
+            continue
         for candidate in sorted(batch, key=lambda c: c.provider_id):
             if reason := reasons.get(candidate.subscription_id):
                 skipped[reason] += 1
