@@ -119,3 +119,15 @@ def test_deposits_and_charges_interleaved_lose_nothing():
     charges = LedgerEntry.objects.filter(account_id=provider.pk, kind="charge").count()
     assert deposits == 80
     assert balance_cents(provider_id=provider.pk) == deposits * 5 - charges * 3
+
+
+def test_concurrent_charges_crossing_the_low_balance_threshold_alert_once():
+    from hotlead.notifications.models import EmailEvent
+
+    # given 100.00 and an alert below 50.00
+    provider = ProviderFactory(balance_cents=10_000, low_balance_threshold_cents=5_000)
+    # when eight threads each charge 10.00 at once (the 6th, 7th and 8th charges are all below 50.00)
+    assert _threads(8, lambda n: charge_post(provider_id=provider.pk, amount_cents=1_000, key=f"c{n}")) == []
+    # then exactly one low-balance e-mail is queued for the crossing
+    assert EmailEvent.objects.filter(template="low_balance").count() == 1
+    assert balance_cents(provider_id=provider.pk) == 2_000 == ledger_sum(provider_id=provider.pk)
