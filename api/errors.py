@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -207,8 +208,6 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(RequestDataTooBig)
     def _too_big(request: HttpRequest, exc: RequestDataTooBig):
-        from django.conf import settings
-
         return error_response(413, details={"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
 
     @api.exception_handler(SuspiciousOperation)
