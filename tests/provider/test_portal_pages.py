@@ -204,6 +204,9 @@ def test_subscription_create_with_filters_caps_and_schedule(portal, provider, sh
     # unfunded: the status says why it receives nothing
     assert subscription.status == "inactive_funds"
     assert "Inactive: balance below $60.00" in response.content.decode()
+    listed = portal.get("/portal/subscriptions/").content.decode()  # on the list itself, not only a flash message
+    assert re.search(r'data-testid="subscription-reason">Inactive: balance below \$60\.00, the price of a lead at '
+                     r'Semi-exclusive\.<', listed)
 
 
 def test_subscription_form_shows_the_services_errors_on_the_right_row(portal, provider, shared_level):
