@@ -133,3 +133,10 @@ def test_leads_sold_at_the_same_moment_take_turns_like_leads_sold_one_after_anot
     assert set(Lead.objects.values_list("status", flat=True)) == {LeadStatus.DISTRIBUTED}
     for subscription in subscriptions:
         assert balance_cents(provider_id=subscription.provider_id) == 1_000_000 - 2_500
+    # and each run's trace still adds up and names its own buyers
+    for run in DistributionRun.objects.all():
+        (level_trace,) = run.trace["levels"]
+        assert level_trace["considered"] == providers
+        assert level_trace["eligible"] + sum(level_trace["skipped"].values()) == providers
+        assert sorted(level_trace["chosen"]) == sorted(
+            Assignment.objects.filter(lead_id=run.lead_id).values_list("provider_id", flat=True))
