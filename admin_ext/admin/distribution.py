@@ -10,11 +10,10 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from admin_ext.mixins import ReadOnlyAdminMixin
+from admin_ext.mixins import ReadOnlyAdminMixin, safe_back_url
 from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
 from hotlead.distribution.enums import AssignmentStatus
@@ -135,11 +134,8 @@ class DistributionRunAdmin(_ReadOnly):
         lead = Lead.objects.select_related("category").filter(public_id=lead_id).first()
         if lead is None:
             raise Http404("No such lead.")
-        back_url = request.POST.get("next") or request.GET.get("next") or ""
-        if not url_has_allowed_host_and_scheme(back_url, allowed_hosts={request.get_host()}):
-            back_url = ""
-        back_url = back_url or _admin_link("admin:leads_lead_change", lead.pk) or reverse(
-            "admin:distribution_distributionrun_changelist")
+        back_url = safe_back_url(request, _admin_link("admin:leads_lead_change", lead.pk) or reverse(
+            "admin:distribution_distributionrun_changelist"))
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
                 run = lead_distribute_manual(lead=lead, actor=request.user, request=request)

@@ -13,13 +13,12 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
-from admin_ext.mixins import ReadOnlyAdminMixin
+from admin_ext.mixins import ReadOnlyAdminMixin, safe_back_url
 from hotlead.core.exceptions import ApplicationError
 from hotlead.distribution.models import Assignment
 from hotlead.leads.models import Lead
@@ -316,10 +315,8 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
         lead = Lead.objects.select_related("category").filter(public_id=lead_id).first()
         if lead is None:
             raise Http404("No such lead.")
-        back_url = request.POST.get("next") or request.GET.get("next") or ""
-        if not url_has_allowed_host_and_scheme(back_url, allowed_hosts={request.get_host()}):
-            back_url = ""
-        back_url = back_url or _admin_link("admin:leads_lead_change", lead.pk) or self._changelist_url()
+        back_url = safe_back_url(
+            request, _admin_link("admin:leads_lead_change", lead.pk) or self._changelist_url())
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
                 outcome = services.lead_mark_fraud(lead_public_id=lead.public_id, actor=request.user,
