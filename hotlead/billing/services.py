@@ -159,23 +159,31 @@ def _low_balance_track(*, provider_id: int, amount_cents: int, moved: _Moved) ->
     if amount_cents < 0 and not moved.low_balance_alerted and moved.balance_cents < moved.threshold_cents:
         now = timezone.now()
         Account.objects.filter(pk=provider_id).update(low_balance_alerted_at=now)
-        provider = Provider.objects.select_related("user", "account").get(pk=provider_id)
-        currency = provider.account.currency
-        email_queue(
-            template="low_balance",
-            to=provider.user.email,
-            related=provider,
-            dedupe_key=f"low_balance:{provider_id}:{now.isoformat()}",
-            context={
-                "company_name": provider.company_name,
-                "balance": money_format(moved.balance_cents, currency),
-                "threshold": money_format(moved.threshold_cents, currency),
-                "balance_cents": moved.balance_cents,
-                "threshold_cents": moved.threshold_cents,
-            },
-        )
+        low_balance_email(provider_id=provider_id, alerted_at=now)
     elif amount_cents > 0 and moved.low_balance_alerted and moved.balance_cents >= moved.threshold_cents:
         Account.objects.filter(pk=provider_id).update(low_balance_alerted_at=None)
+
+
+def low_balance_email(*, provider_id: int, alerted_at=None) -> None:
+    """The once-per-dip "low balance" e-mail, for an account whose alert was just armed (by `_entry_post`, or by
+    the engine's one-round-trip sale, which arms it under the account lock)."""
+    provider = Provider.objects.select_related("user", "account").get(pk=provider_id)
+    account = provider.account
+    alerted_at = alerted_at or account.low_balance_alerted_at or timezone.now()
+    currency = account.currency
+    email_queue(
+        template="low_balance",
+        to=provider.user.email,
+        related=provider,
+        dedupe_key=f"low_balance:{provider_id}:{alerted_at.isoformat()}",
+        context={
+            "company_name": provider.company_name,
+            "balance": money_format(account.balance_cents, currency),
+            "threshold": money_format(provider.low_balance_threshold_cents, currency),
+            "balance_cents": account.balance_cents,
+            "threshold_cents": provider.low_balance_threshold_cents,
+        },
+    )
 
 
 def _funds_changed(*, provider_id: int) -> None:

@@ -89,11 +89,28 @@ def job_submit(func_path: str, args: list, kwargs: dict, *, task_name: str | Non
     return meta["job_id"]
 
 
+_brokers: dict[int, Any] = {}
+
+
+def _broker():
+    """This process's django-q2 broker, made once: `async_task` would build one per call — for Redis a new
+    connection (and a package-metadata lookup) per queued job. Keyed by pid: a forked worker makes its own."""
+    import os
+
+    from django_q.brokers import get_broker
+
+    pid = os.getpid()
+    if pid not in _brokers:
+        _brokers.clear()
+        _brokers[pid] = get_broker()
+    return _brokers[pid]
+
+
 def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: str | None = None) -> None:
     from django_q.tasks import async_task
 
     try:
-        async_task(RUNNER, func_path, args, kwargs, meta,
+        async_task(RUNNER, func_path, args, kwargs, meta, broker=_broker(),
                    task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}")
     except Exception as exc:
         # The change it belongs to is committed; a job that cannot be queued must not vanish.

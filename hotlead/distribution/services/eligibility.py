@@ -246,8 +246,14 @@ def _sqlite_clock(*, now: datetime, timezones: list[str]) -> str:
     return json.dumps(clock)
 
 
-def _reason_sql(vendor: str) -> tuple[str, str, str]:
-    """(the FROM … JOIN clause, the ordered CASE of skip reasons, "has a cap") for one dialect."""
+def _reason_sql(vendor: str) -> tuple[str, str, str, str]:
+    """The ordered skip reasons of SPEC §4.1 for one dialect, in two stages.
+
+    Stage 1 (`inactive`, `category`, `area`) is cheap — column tests and hashed look-ups — and decides
+    the bulk of the subscriptions of a level; stage 2 (filters, already assigned, schedule, caps,
+    balance) needs the provider's time zone and the subscription's sales, so it runs only for the few
+    that pass stage 1. Returns (stage 1 CASE, stage 2 CASE, "has a cap", the provider join of stage 2).
+    """
     t = _tables()
     if vendor == "postgresql":
         hm, dow, day_start, week_start, month_start = (
@@ -257,6 +263,10 @@ def _reason_sql(vendor: str) -> tuple[str, str, str]:
         day_in = "s.schedule->'days' @> to_jsonb({d})"
         start, end = "s.schedule->>'start'", "s.schedule->>'end'"
         schedule_set = "s.schedule IS NOT NULL AND jsonb_typeof(s.schedule) = 'object'"
+        # LATERAL with the stage-1 verdict as its condition: a primary-key look-up for the few that reach
+        # stage 2, nothing for the rest (a plain join would read every provider of the level)
+        provider_join = (f"LEFT JOIN LATERAL (SELECT pz.timezone FROM {t['provider']} pz "
+                         f"WHERE pz.id = s.provider_id AND s.reason0 IS NULL OFFSET 0) p ON true")
     else:
         hm, dow, day_start, week_start, month_start = (
             _sqlite_clock_field(k) for k in ("hm", "dow", "day_start", "week_start", "month_start"))
@@ -265,6 +275,7 @@ def _reason_sql(vendor: str) -> tuple[str, str, str]:
         day_in = "EXISTS (SELECT 1 FROM json_each(s.schedule, '$.days') d WHERE d.value = {d})"
         start, end = "json_extract(s.schedule, '$.start')", "json_extract(s.schedule, '$.end')"
         schedule_set = "s.schedule IS NOT NULL AND json_type(s.schedule) = 'object'"
+        provider_join = f"LEFT JOIN {t['provider']} p ON p.id = s.provider_id"
 
     def listed(day: str) -> str:
         return f"(NOT ({has_days}) OR {day_in.format(d=day)})"
@@ -311,16 +322,23 @@ EXISTS (
     active, paused = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value
     r = SkipReason
     prefixes = ", ".join(f"%(prefix{i})s" for i in range(POSTAL_CODE_MAX))
-    reason = f"""
+    # the providers that cannot buy (suspended, e-mail not verified): few, read from a partial index
+    not_live = (f"SELECT pn.id FROM {t['provider']} pn "
+                f"WHERE pn.status <> '{ProviderStatus.ACTIVE.value}' OR pn.email_verified_at IS NULL")
+    stage1 = f"""
 CASE
   WHEN s.status NOT IN ('{active}', '{paused}') OR NOT lv.active OR lv.archived_at IS NOT NULL
-       OR p.status <> '{ProviderStatus.ACTIVE.value}' OR p.email_verified_at IS NULL THEN '{r.INACTIVE.value}'
+       OR s.provider_id IN ({not_live}) THEN '{r.INACTIVE.value}'
   WHEN NOT s.provider_id IN (SELECT pc.provider_id FROM {t['pcat']} pc WHERE pc.category_id = %(category_id)s)
        THEN '{r.CATEGORY.value}'
   WHEN NOT s.provider_id IN (SELECT ar.provider_id FROM {t['area']} ar
                              WHERE (ar.kind = '{AreaKind.CODE.value}' AND ar.value = %(postal_code)s)
                                 OR (ar.kind = '{AreaKind.PREFIX.value}' AND ar.value IN ({prefixes})))
        THEN '{r.AREA.value}'
+END"""
+    stage2 = f"""
+CASE
+  WHEN p.timezone IS NULL THEN '{r.INACTIVE.value}'
   WHEN {filter_fails} THEN '{r.FILTER.value}'
   WHEN s.provider_id IN (SELECT x.provider_id FROM {t['asg']} x WHERE x.lead_id = %(lead_id)s)
        THEN '{r.ALREADY_ASSIGNED.value}'
@@ -329,12 +347,26 @@ CASE
   WHEN COALESCE((SELECT acc.balance_cents FROM {t['account']} acc WHERE acc.provider_id = s.provider_id), 0)
        < %(price)s THEN '{r.BALANCE.value}'
 END"""
-    from_clause = f"""
-FROM {t['sub']} s
-JOIN {t['level']} lv ON lv.id = s.level_id
-JOIN {t['provider']} p ON p.id = s.provider_id
-"""
-    return from_clause, reason, capped
+    return stage1, stage2, capped, provider_join
+
+
+def subs_sql(vendor: str, where: str) -> str:
+    """`subs(subscription_id, provider_id, last_served_at, capped, reason)`: every subscription matching
+    `where` (on `s`) with its first failing reason, NULL when eligible (SPEC §4.1)."""
+    t = _tables()
+    stage1, stage2, capped, provider_join = _reason_sql(vendor)
+    return f"""
+pre AS {"MATERIALIZED " if vendor == "postgresql" else ""}(
+  SELECT s.id, s.provider_id, s.status, s.filters, s.schedule, s.daily_cap, s.weekly_cap, s.monthly_cap,
+         s.monthly_budget_cents, s.last_served_at, {stage1} AS reason0
+  FROM {t['sub']} s JOIN {t['level']} lv ON lv.id = s.level_id
+  WHERE {where}
+),
+subs AS (
+  SELECT s.id AS subscription_id, s.provider_id, s.last_served_at, {capped} AS capped,
+         COALESCE(s.reason0, {stage2}) AS reason
+  FROM pre s {provider_join}
+)"""
 
 
 class _PreparingCursor(psycopg.Cursor):
@@ -388,7 +420,6 @@ def level_eligibility(*, lead: LeadFacts, level: LevelFacts, now: datetime, limi
     """Reason counts for every live subscription of the level, and up to `limit` eligible ones in serving order."""
     vendor = connection.vendor
     t = _tables()
-    from_clause, reason, capped = _reason_sql(vendor)
     cancelled = SubscriptionStatus.CANCELLED.value
     # Provider ids are kept for the reasons a provider can act on and for the eligible, so the trace can
     # answer "why didn't I get this lead?"; category and area skips are the bulk and follow from the profile.
@@ -399,11 +430,7 @@ def level_eligibility(*, lead: LeadFacts, level: LevelFacts, now: datetime, limi
     ids = f"{agg}({id_text}, ','{order}) FILTER (WHERE reason IS NULL OR reason NOT IN ({bulk}))"
     sql = f"""
 WITH cur AS (SELECT COALESCE((SELECT last_provider_id FROM {t['cursor']} WHERE level_id = %(level_id)s), 0) AS c),
-subs AS (
-  SELECT s.id AS subscription_id, s.provider_id, s.last_served_at, {capped} AS capped, {reason} AS reason
-  {from_clause}
-  WHERE s.level_id = %(level_id)s AND s.status <> '{cancelled}'
-)
+{subs_sql(vendor, f"s.level_id = %(level_id)s AND s.status <> '{cancelled}'")}
 SELECT 0 AS kind, reason, count(*) AS n, {ids} AS ids, NULL AS subscription_id, NULL AS provider_id,
        NULL AS last_served_at, NULL AS capped, (SELECT c FROM cur) AS pos, NULL AS balance
 FROM subs GROUP BY reason
@@ -451,10 +478,9 @@ def subscriptions_recheck(*, lead: LeadFacts, level: LevelFacts, now: datetime,
         return {}
     vendor = connection.vendor
     t = _tables()
-    from_clause, reason, _capped = _reason_sql(vendor)
     id_params = {f"sid{i}": sid for i, sid in enumerate(subscription_ids)}
     id_list = ", ".join(f"%({name})s" for name in id_params)
-    sql = f"SELECT s.id, {reason} {from_clause} WHERE s.id IN ({id_list})"
+    sql = f"WITH {subs_sql(vendor, f's.id IN ({id_list})')} SELECT subscription_id, reason FROM subs"
     timezones_sql = (f"SELECT DISTINCT p.timezone FROM {t['sub']} s JOIN {t['provider']} p ON p.id = s.provider_id "
                      f"WHERE s.level_id = %(level_id)s")
     params = {**_params(lead=lead, level=level, now=now, vendor=vendor, timezones_sql=timezones_sql), **id_params}

@@ -27,7 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from hotlead.billing.models import Account
-from hotlead.billing.services import charge_post
+from hotlead.billing.services import charge_post, low_balance_email
 from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
 from hotlead.distribution import metrics
@@ -44,7 +44,8 @@ from hotlead.distribution.services.eligibility import (
     subscriptions_recheck,
 )
 from hotlead.distribution.services.lead_status import lead_outcome_set
-from hotlead.leads.enums import LeadStatus
+from hotlead.distribution.services.sale_sql import lead_sell
+from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
 from hotlead.leads.models import Lead
 from hotlead.levels.models import Subscription
 from hotlead.levels.services import subscriptions_sync_funds
@@ -137,7 +138,7 @@ def _why(*, level: LevelFacts, eligible: int, sales: list[Sale], cursor: int, sk
                 "(a cap or the balance was reached by a concurrent sale).")
     if not skipped:
         return "No live subscription at this level."
-    reasons = ", ".join(f"{n} {reason}" for reason, n in skipped.most_common())
+    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
     return f"No eligible subscription ({reasons})."
 
 
@@ -256,9 +257,12 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
         if not _may_run(lead, trigger=trigger, strict=strict, now=now):
             return None
         facts = lead_facts_of(lead)
+        market = market_parse(lead.market)
+        if sale_in_database():
+            return _sell_in_database(lead=lead, facts=facts, market=market, trigger=trigger, actor=actor,
+                                     strict=strict, now=now, request=request, started=started)
         levels_trace: list[dict] = []
         sold_level, sales = None, []
-        market = market_parse(lead.market)
         for level in market.levels:
             outcome = _sell_at_level(lead=lead, facts=facts, level=level, now=now)
             levels_trace.append(outcome.trace)
@@ -299,6 +303,46 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
         if sales:
             _cursor_move(level=sold_level, sales=sales)
         transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=sold_level, started=started))
+    return run
+
+
+def sale_in_database() -> bool:
+    """On PostgreSQL the sale is one round trip (`sale_sql.hl_lead_sell`); elsewhere the Python engine above.
+
+    HOTLEAD["DISTRIBUTION_IN_DATABASE"] = False runs the Python engine on PostgreSQL too (the tests that
+    hold the two to the same results use it)."""
+    return connection.vendor == "postgresql" and settings.HOTLEAD.get("DISTRIBUTION_IN_DATABASE", True)
+
+
+def _sell_in_database(*, lead: Lead, facts: LeadFacts, market, trigger: str, actor, strict: bool, now: datetime,
+                      request, started: float) -> DistributionRun:
+    """The same run as the Python path above, with the sale done by `hl_lead_sell` (caller holds the lead lock)."""
+    from_status = lead.status
+    for outcome in (LeadStatus.DISTRIBUTED, LeadStatus.UNSOLD):  # the lifecycle table allows both outcomes
+        if outcome not in ALLOWED_TRANSITIONS.get(from_status, set()):
+            raise Conflict(f"A lead that is {LeadStatus(from_status).label.lower()} cannot be distributed.",
+                           details={"status": from_status})
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    result = lead_sell(lead=lead, facts=facts, levels=market.levels, now=now, trigger=trigger, actor_id=actor_id,
+                       slack=CANDIDATE_SLACK, max_rereads=STALE_REREADS)
+    for sold in result.sales:  # provider-id order, under the account locks the function took
+        if sold.low_balance_alert:
+            low_balance_email(provider_id=sold.provider_id)
+        if sold.balance_after_cents < market.max_live_price_cents:
+            subscriptions_sync_funds(provider_id=sold.provider_id)
+    run = DistributionRun(
+        pk=result.run_id, lead=lead, trigger=trigger, actor_id=actor_id, outcome=result.outcome, buyers=result.buyers,
+        trace=result.trace, started_at=result.started_at, finished_at=result.finished_at,
+        duration_ms=result.duration_ms,
+    )
+    lead.status, lead.buyers_count = result.outcome, result.buyers
+    if strict:
+        audit_record(action="lead.distribute", actor=actor, obj=lead, request=request,
+                     changes={"status": [from_status, result.outcome], "buyers": result.buyers, "run": run.pk,
+                              "public_id": str(lead.public_id)})
+    job_enqueue(NOTIFY_JOB, lead.pk, run.pk)
+    sold_level = next((lv for lv in market.levels if lv.slug == result.level), None)
+    transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=sold_level, started=started))
     return run
 
 
