@@ -63,6 +63,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--latency-leads", type=int, default=50, help="leads approved with a worker running")
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--broker", choices=["redis", "orm"], default=None,
+                        help="django-q2's broker: redis (production's, default when Redis answers at "
+                             "$BENCH_REDIS_URL, redis://127.0.0.1:6379/15) or orm (the database)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args()
     if args.providers < 10 or args.leads < 1 or args.clients < 1:
@@ -90,10 +93,28 @@ def database_drop(server: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def redis_url_if_answering(args) -> str | None:
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    if args.broker == "orm":
+        return None
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        if args.broker == "redis":
+            raise SystemExit(f"--broker redis: Redis does not answer at {url}: {exc}") from exc
+        return None
+    return url
+
+
 def bench_environment(args, metrics_dir: str) -> dict[str, str]:
     """The environment of this process, of the client processes and of the job worker."""
+    redis_url = redis_url_if_answering(args)
+    args.broker = "redis" if redis_url else "orm"
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+        **({"REDIS_URL": redis_url} if redis_url else {}),
         "DATABASE_URL": url_for(args.database_url, args.db_name),
         "DJANGO_SETTINGS_MODULE": "hotlead.settings",
         "DEBUG": "0",
@@ -329,6 +350,10 @@ def approval_latency(args, env: dict[str, str]) -> dict:
 
     # the throughput phase queued its follow-up e-mail jobs: they are not part of this measurement
     OrmQ.objects.all().delete()
+    if args.broker == "redis":
+        from django_q.brokers import get_broker
+
+        get_broker().purge_queue()
     staff = User.objects.create(email="staff@bench.hotlead.test", role=Role.STAFF, is_staff=True)
     rng = random.Random(args.seed + 1)
     # leads that will sell at once: the region and category of a funded exclusive buyer with no cap or schedule
@@ -378,9 +403,10 @@ def main() -> int:
     args = parse_args()
     metrics_dir = tempfile.mkdtemp(prefix="hotlead-bench-metrics-")
     env = bench_environment(args, metrics_dir)
+    os.environ.clear()
     os.environ.update(env)
     print(f"Distribution benchmark: {args.providers} providers, {args.leads} leads, {args.clients} client(s), "
-          f"database {args.db_name}")
+          f"database {args.db_name}, job broker {args.broker}")
     step = Step()
     database_recreate(args.database_url, args.db_name)
     import django

@@ -57,7 +57,14 @@ class Subscription(TimeStampedModel):
                 name="subscription_unique_live",
             )
         ]
-        indexes = [models.Index(fields=["level", "status", "last_served_at"])]
+        indexes = [
+            models.Index(fields=["level", "status", "last_served_at"]),
+            # the engine counts a level's live and idle subscriptions from these (index-only scans)
+            models.Index(fields=["level", "provider"], name="subscription_live_idx",
+                         condition=models.Q(status__in=["active", "paused"])),
+            models.Index(fields=["level", "provider"], name="subscription_idle_idx",
+                         condition=~models.Q(status__in=["active", "paused", "cancelled"])),
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} @ {self.level}"

@@ -436,6 +436,18 @@ def subscriptions_sync_funds(*, provider_id: int) -> FundsSync:
     return result
 
 
+def funds_deactivated_email(*, provider_id: int, balance_cents: int, subscription_ids: list[int]) -> None:
+    """E-mail the provider about subscriptions a debit just made inactive_funds (the engine's one-round-trip
+    sale deactivates them in SQL, under the account lock, like `subscriptions_sync_funds`)."""
+    candidates = list(
+        Subscription.objects.filter(pk__in=subscription_ids).order_by("level__rank", "pk")
+        .values_list("pk", "level__name", "level__price_cents")
+    )
+    if candidates:
+        _funds_emails(provider_id=provider_id, balance_cents=balance_cents, now=timezone.now(),
+                      candidates=[(pk, SubscriptionStatus.ACTIVE, name, price) for pk, name, price in candidates])
+
+
 def _funds_emails(*, provider_id: int, balance_cents: int, candidates: list[tuple], now) -> None:
     from hotlead.providers.models import Provider
 

@@ -36,6 +36,11 @@ class Provider(TimeStampedModel):
 
     class Meta:
         ordering = ["company_name", "id"]
+        indexes = [
+            # the few providers that cannot buy (SPEC §4.1 rule 1), read by every eligibility query
+            models.Index(fields=["id"], name="provider_not_live_idx",
+                         condition=~models.Q(status="active") | models.Q(email_verified_at__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return self.company_name

@@ -350,11 +350,113 @@ END"""
     return stage1, stage2, capped, provider_join
 
 
-def subs_sql(vendor: str, where: str) -> str:
+def _stage1_probes() -> str:
+    """Stage 1 as index probes per subscription (PostgreSQL): for a handful of rows (the re-check under
+    locks), cheaper than building the hashed sets the level-wide query uses."""
+    t = _tables()
+    active, paused = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value
+    r = SkipReason
+    return f"""
+CASE
+  WHEN s.status NOT IN ('{active}', '{paused}') OR NOT lv.active OR lv.archived_at IS NOT NULL
+       OR EXISTS (SELECT 1 FROM {t['provider']} pn WHERE pn.id = s.provider_id
+                  AND (pn.status <> '{ProviderStatus.ACTIVE.value}' OR pn.email_verified_at IS NULL))
+       THEN '{r.INACTIVE.value}'
+  WHEN NOT EXISTS (SELECT 1 FROM {t['pcat']} pc WHERE pc.provider_id = s.provider_id
+                   AND pc.category_id = %(category_id)s) THEN '{r.CATEGORY.value}'
+  WHEN NOT EXISTS (SELECT 1 FROM {t['area']} ar WHERE ar.provider_id = s.provider_id
+                   AND ((ar.kind = '{AreaKind.CODE.value}' AND ar.value = %(postal_code)s)
+                        OR (ar.kind = '{AreaKind.PREFIX.value}' AND ar.value = ANY (%(prefixes)s))))
+       THEN '{r.AREA.value}'
+END"""
+
+
+def level_read_fast_sql() -> str:
+    """The level read of `level_eligibility`, driven by indexes (PostgreSQL; used by `sale_sql`).
+
+    Only the subscriptions that pass stage 1 — live, in the category and in the area, a handful — are
+    evaluated in full; the stage-1 reasons are counted from partial indexes (live and idle subscriptions
+    of the level, the category's providers, the providers that cannot buy), so a level costs the same
+    whether it has a hundred subscriptions or ten thousand. Same rows as the query of `level_eligibility`
+    (kind 0: a reason, its count, the provider ids kept for it; kind 1: the first `limit` eligible
+    subscriptions in serving order), as tests/distribution/test_sale_sql.py checks against it.
+    Parameters: those of `level_eligibility`, with `prefixes` as one text array.
+    """
+    t = _tables()
+    active, paused, cancelled = (SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value,
+                                 SubscriptionStatus.CANCELLED.value)
+    r = SkipReason
+    _stage1, stage2, capped, provider_join = _reason_sql("postgresql")
+    live = f"s.level_id = %(level_id)s AND s.status IN ('{active}', '{paused}')"
+    idle = f"s.level_id = %(level_id)s AND s.status NOT IN ('{active}', '{paused}', '{cancelled}')"
+    not_live = (f"SELECT pn.id FROM {t['provider']} pn "
+                f"WHERE pn.status <> '{ProviderStatus.ACTIVE.value}' OR pn.email_verified_at IS NULL")
+    in_category = f"SELECT pc.provider_id FROM {t['pcat']} pc WHERE pc.category_id = %(category_id)s"
+    in_area = (f"SELECT ar.provider_id FROM {t['area']} ar "
+               f"WHERE (ar.kind = '{AreaKind.CODE.value}' AND ar.value = %(postal_code)s) "
+               f"OR (ar.kind = '{AreaKind.PREFIX.value}' AND ar.value = ANY (%(prefixes)s))")
+    return f"""
+WITH cur AS (SELECT COALESCE((SELECT last_provider_id FROM {t['cursor']} WHERE level_id = %(level_id)s), 0) AS c),
+nl AS MATERIALIZED ({not_live}),
+stage1 AS (
+  SELECT
+    (SELECT count(*) FROM {t['sub']} s WHERE {live}) AS n_live,
+    (SELECT count(*) FROM {t['sub']} s JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id
+     WHERE {live} AND pc.category_id = %(category_id)s) AS n_category,
+    (SELECT count(*) FROM {t['sub']} s JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id
+     WHERE {live} AND pc.category_id = %(category_id)s AND s.provider_id IN (SELECT id FROM nl)) AS n_category_nl,
+    (SELECT jsonb_agg(x.provider_id ORDER BY x.provider_id) FROM (
+       SELECT s.provider_id FROM {t['sub']} s WHERE {idle}
+       UNION ALL
+       SELECT s.provider_id FROM {t['sub']} s WHERE {live} AND s.provider_id IN (SELECT id FROM nl)) x) AS inactive_ids
+),
+pre AS MATERIALIZED (
+  SELECT s.id, s.provider_id, s.status, s.filters, s.schedule, s.daily_cap, s.weekly_cap, s.monthly_cap,
+         s.monthly_budget_cents, s.last_served_at, NULL::text AS reason0
+  FROM {t['sub']} s
+  WHERE {live} AND s.provider_id IN ({in_category}) AND s.provider_id IN ({in_area})
+    AND s.provider_id NOT IN (SELECT id FROM nl)
+),
+subs AS (
+  SELECT s.id AS subscription_id, s.provider_id, s.last_served_at, {capped} AS capped, {stage2} AS reason
+  FROM pre s {provider_join}
+),
+counts AS (
+  SELECT '{r.INACTIVE.value}' AS reason, jsonb_array_length(COALESCE(inactive_ids, '[]')) AS n,
+         COALESCE(inactive_ids, '[]') AS ids FROM stage1
+  UNION ALL
+  SELECT '{r.CATEGORY.value}', n_live - jsonb_array_length(COALESCE(inactive_ids, '[]'))
+         + (SELECT count(*) FROM {t['sub']} s WHERE {idle}) - (n_category - n_category_nl), '[]' FROM stage1
+  UNION ALL
+  SELECT '{r.AREA.value}', (n_category - n_category_nl) - (SELECT count(*) FROM pre), '[]' FROM stage1
+  UNION ALL
+  SELECT subs.reason, count(*), COALESCE(jsonb_agg(subs.provider_id ORDER BY subs.provider_id), '[]')
+  FROM subs GROUP BY subs.reason
+)
+SELECT 0 AS kind, counts.reason, counts.n, counts.ids, NULL::bigint AS subscription_id, NULL::bigint AS provider_id,
+       NULL::timestamptz AS last_served_at, NULL::boolean AS capped, (SELECT c FROM cur) AS pos, NULL::bigint AS balance
+FROM counts WHERE counts.n > 0
+UNION ALL
+SELECT 1, NULL, NULL, NULL, chosen.subscription_id, chosen.provider_id, chosen.last_served_at, chosen.capped,
+       chosen.pos, (SELECT acc.balance_cents FROM {t['account']} acc WHERE acc.provider_id = chosen.provider_id)
+FROM (
+  SELECT subs.*, row_number() OVER (
+      ORDER BY subs.last_served_at IS NOT NULL, subs.last_served_at, subs.provider_id <= (SELECT c FROM cur),
+               subs.provider_id) AS pos
+  FROM subs WHERE subs.reason IS NULL
+  ORDER BY pos LIMIT %(limit)s
+) AS chosen
+ORDER BY 1, 9"""
+
+
+def subs_sql(vendor: str, where: str, *, probes: bool = False) -> str:
     """`subs(subscription_id, provider_id, last_served_at, capped, reason)`: every subscription matching
-    `where` (on `s`) with its first failing reason, NULL when eligible (SPEC §4.1)."""
+    `where` (on `s`) with its first failing reason, NULL when eligible (SPEC §4.1). `probes`: stage 1 as
+    index probes (PostgreSQL, for a few rows; takes `prefixes` as one array parameter)."""
     t = _tables()
     stage1, stage2, capped, provider_join = _reason_sql(vendor)
+    if probes:
+        stage1 = _stage1_probes()
     return f"""
 pre AS {"MATERIALIZED " if vendor == "postgresql" else ""}(
   SELECT s.id, s.provider_id, s.status, s.filters, s.schedule, s.daily_cap, s.weekly_cap, s.monthly_cap,

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from hotlead.billing.models import Account
@@ -46,9 +45,9 @@ from hotlead.distribution.services.eligibility import (
 from hotlead.distribution.services.lead_status import lead_outcome_set
 from hotlead.distribution.services.sale_sql import lead_sell
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
-from hotlead.leads.models import Lead
+from hotlead.leads.models import Category, Lead
 from hotlead.levels.models import Subscription
-from hotlead.levels.services import subscriptions_sync_funds
+from hotlead.levels.services import funds_deactivated_email, subscriptions_sync_funds
 from hotlead.ops.jobs import job_enqueue
 
 logger = logging.getLogger("hotlead.distribution")
@@ -245,12 +244,38 @@ def _may_run(lead: Lead, *, trigger: str, strict: bool, now: datetime) -> bool:
     return lead.status in DISTRIBUTABLE
 
 
+# what a run reads of the lead, in the model's field order (Model.from_db maps values in that order)
+_LOCK_FIELDS = tuple(f.attname for f in Lead._meta.concrete_fields if f.attname in {
+    "id", "public_id", "status", "is_fraud", "approved_at", "created_at", "category_id", "postal_code",
+    "budget_cents", "timeline", "source", "buyers_count"})
+
+
+def _lead_lock(lead_id: int) -> Lead | None:
+    """Lock the lead row and read what a run needs — the lead, its category and the live levels — in one
+    statement (the ORM's query building costs more than the query on the hot path)."""
+    lead_table, category_table = Lead._meta.db_table, Category._meta.db_table
+    columns = ", ".join(f"l.{name}" for name in _LOCK_FIELDS)
+    sql = (f"SELECT {columns}, c.slug, c.name, ({market_sql()}) FROM {lead_table} l "  # noqa: S608 - constants
+           f"JOIN {category_table} c ON c.id = l.category_id WHERE l.id = %s")
+    if connection.features.has_select_for_update_of:  # SQLite (the demo) locks the whole database instead
+        sql += " FOR UPDATE OF l"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [lead_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    lead = Lead.from_db(connection.alias, list(_LOCK_FIELDS), row[: len(_LOCK_FIELDS)])
+    slug, name, market = row[len(_LOCK_FIELDS):]
+    lead.category = Category(id=lead.category_id, slug=slug, name=name)
+    lead.market = market
+    return lead
+
+
 def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime | None,
                      request=None) -> DistributionRun | None:
     started = time.perf_counter()
     with transaction.atomic():
-        lead = (Lead.objects.select_for_update(of=("self",)).select_related("category")
-                .annotate(market=RawSQL(market_sql(), ())).filter(pk=lead_id).first())  # noqa: S611 - constant SQL
+        lead = _lead_lock(lead_id)
         if lead is None:
             raise NotFound("No such lead.")
         now = now or timezone.now()
@@ -325,11 +350,12 @@ def _sell_in_database(*, lead: Lead, facts: LeadFacts, market, trigger: str, act
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     result = lead_sell(lead=lead, facts=facts, levels=market.levels, now=now, trigger=trigger, actor_id=actor_id,
                        slack=CANDIDATE_SLACK, max_rereads=STALE_REREADS)
-    for sold in result.sales:  # provider-id order, under the account locks the function took
+    for sold in result.sales:  # the function armed the alert and deactivated unfunded subscriptions: tell them
         if sold.low_balance_alert:
             low_balance_email(provider_id=sold.provider_id)
-        if sold.balance_after_cents < market.max_live_price_cents:
-            subscriptions_sync_funds(provider_id=sold.provider_id)
+        if sold.deactivated:
+            funds_deactivated_email(provider_id=sold.provider_id, balance_cents=sold.balance_after_cents,
+                                    subscription_ids=sold.deactivated)
     run = DistributionRun(
         pk=result.run_id, lead=lead, trigger=trigger, actor_id=actor_id, outcome=result.outcome, buyers=result.buyers,
         trace=result.trace, started_at=result.started_at, finished_at=result.finished_at,

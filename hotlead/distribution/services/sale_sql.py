@@ -33,11 +33,11 @@ from django.db import connection
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.distribution.enums import AssignmentStatus, SkipReason
 from hotlead.distribution.models import DistributionRun, LevelCursor
-from hotlead.distribution.services.eligibility import POSTAL_CODE_MAX, LeadFacts, _prefixes, _tables, subs_sql
+from hotlead.distribution.services.eligibility import LeadFacts, _prefixes, _tables, level_read_fast_sql, subs_sql
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead, LeadEvent
 from hotlead.levels.enums import SubscriptionStatus
-from hotlead.levels.models import Subscription
+from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.providers.models import Provider
 
 logger = logging.getLogger("hotlead.distribution")
@@ -45,61 +45,32 @@ logger = logging.getLogger("hotlead.distribution")
 PREFIX = "hl_sale_"
 
 
-def _eligibility_params() -> dict[str, str]:
-    """The eligibility query's named parameters → the PL/pgSQL arguments that replace them."""
-    return {
-        "lead_id": "p_lead_id", "category_id": "p_category_id", "postal_code": "p_postal",
-        "price": "p_price", "level_id": "p_level_id", "now": "p_now", "doc": "p_doc", "limit": "p_limit",
-        **{f"prefix{i}": f"p_prefixes[{i + 1}]" for i in range(POSTAL_CODE_MAX)},
+def _inline(sql: str) -> str:
+    """An eligibility query with its named parameters replaced by the function's variables."""
+    return sql % {
+        "lead_id": "p_lead_id", "category_id": "p_category_id", "postal_code": "p_postal", "price": "v_price",
+        "level_id": "v_level_id", "now": "p_now", "doc": "p_doc", "limit": "v_limit", "prefixes": "p_prefixes",
+        "ids": "v_recheck_ids",
     }
 
 
-def _level_read_sql() -> str:
-    """Reason counts (kind 0) and the first `p_limit` eligible subscriptions in serving order (kind 1)."""
-    t = _tables()
-    cancelled = SubscriptionStatus.CANCELLED.value
-    bulk = f"'{SkipReason.CATEGORY.value}', '{SkipReason.AREA.value}'"
-    return f"""
-WITH cur AS (SELECT COALESCE((SELECT last_provider_id FROM {t['cursor']} WHERE level_id = %(level_id)s), 0) AS c),
-{subs_sql("postgresql", f"s.level_id = %(level_id)s AND s.status <> '{cancelled}'")}
-SELECT 0 AS kind, g.reason, g.n, g.ids, NULL::bigint, NULL::bigint, NULL::timestamptz, NULL::boolean,
-       (SELECT c FROM cur), NULL::bigint
-FROM (SELECT subs.reason, count(*) AS n,
-             COALESCE(jsonb_agg(subs.provider_id ORDER BY subs.provider_id)
-                      FILTER (WHERE subs.reason IS NULL OR subs.reason NOT IN ({bulk})), '[]'::jsonb) AS ids
-      FROM subs GROUP BY subs.reason) g
-UNION ALL
-SELECT 1, NULL, NULL, NULL, chosen.subscription_id, chosen.provider_id, chosen.last_served_at, chosen.capped,
-       chosen.pos, (SELECT acc.balance_cents FROM {t['account']} acc WHERE acc.provider_id = chosen.provider_id)
-FROM (
-  SELECT subs.*, row_number() OVER (
-      ORDER BY subs.last_served_at IS NOT NULL, subs.last_served_at, subs.provider_id <= (SELECT c FROM cur),
-               subs.provider_id) AS pos
-  FROM subs WHERE subs.reason IS NULL
-  ORDER BY pos LIMIT %(limit)s
-) AS chosen
-ORDER BY 1, 9"""
-
-
 def _recheck_sql() -> str:
-    return f"WITH {subs_sql('postgresql', 's.id = ANY(p_ids)')} SELECT subs.subscription_id, subs.reason FROM subs"
-
-
-_ARGS = ("p_lead_id bigint, p_level_id bigint, p_price bigint, p_now timestamptz, p_doc jsonb, "
-         "p_category_id bigint, p_postal text, p_prefixes text[]")
+    return (f"WITH {subs_sql('postgresql', 's.id = ANY (%(ids)s)', probes=True)} "
+            f"SELECT subs.subscription_id, subs.reason FROM subs")
 
 
 def _functions_sql(names: dict[str, str]) -> str:
     t = _tables()
-    sub = {**_eligibility_params()}
-    level_read = _level_read_sql() % sub
-    recheck = _recheck_sql() % sub
+    level_read = _inline(level_read_fast_sql())
+    recheck = _inline(_recheck_sql())
     assigned = AssignmentStatus.ASSIGNED.value
     r = SkipReason
     asg, ledger, account = t["asg"], LedgerEntry._meta.db_table, Account._meta.db_table
     run, event, lead = DistributionRun._meta.db_table, LeadEvent._meta.db_table, Lead._meta.db_table
     cursor, subscription, provider = LevelCursor._meta.db_table, Subscription._meta.db_table, Provider._meta.db_table
     distributed, unsold = LeadStatus.DISTRIBUTED.value, LeadStatus.UNSOLD.value
+    active, inactive_funds = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.INACTIVE_FUNDS.value
+    level = CompetitionLevel._meta.db_table
     return f"""
 CREATE OR REPLACE FUNCTION {names['iso']}(ts timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
   -- Python's datetime.isoformat() of an aware UTC datetime, as the Python engine writes it in traces
@@ -107,25 +78,6 @@ CREATE OR REPLACE FUNCTION {names['iso']}(ts timestamptz) RETURNS text LANGUAGE 
               WHEN date_part('microseconds', ts)::bigint % 1000000 = 0
               THEN to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '+00:00'
               ELSE to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00' END
-$f$;
-
-CREATE OR REPLACE FUNCTION {names['level']}({_ARGS}, p_limit int)
-RETURNS TABLE(kind int, reason text, n bigint, ids jsonb, subscription_id bigint, provider_id bigint,
-              last_served_at timestamptz, capped boolean, pos bigint, balance bigint)
-LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $f$
-#variable_conflict use_column
-BEGIN
-  RETURN QUERY {level_read};
-END
-$f$;
-
-CREATE OR REPLACE FUNCTION {names['recheck']}({_ARGS}, p_ids bigint[])
-RETURNS TABLE(subscription_id bigint, reason text)
-LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $f$
-#variable_conflict use_column
-BEGIN
-  RETURN QUERY {recheck};
-END
 $f$;
 
 CREATE OR REPLACE FUNCTION {names['sell']}(
@@ -142,9 +94,9 @@ DECLARE
   v_seen bigint[]; v_tried bigint[]; b_idx int[];
   s_sub bigint[]; s_prov bigint[]; s_pos int[]; s_last timestamptz[];
   lk_prov bigint[]; lk_bal bigint[]; lk_alerted boolean[]; lk_threshold bigint[];
-  rc_sub bigint[]; rc_reason text[];
+  rc_sub bigint[]; rc_reason text[]; v_recheck_ids bigint[];
   rec record; i int; k int; j int; v_reason text; v_moved boolean; v_bal bigint; v_alert boolean;
-  v_entry bigint; v_why text; v_trace jsonb;
+  v_entry bigint; v_why text; v_trace jsonb; v_deactivated bigint[];
   v_levels jsonb := '[]'; v_sales jsonb := '[]'; v_sold_slug text; v_sold_level bigint; v_last_prov bigint;
   v_outcome text; v_buyers int := 0; v_run record;
 BEGIN
@@ -160,8 +112,7 @@ BEGIN
         v_skipped := '{{}}'; v_skipped_ids := '{{}}'; v_eligible_ids := '[]';
         c_sub := '{{}}'; c_prov := '{{}}'; c_last := '{{}}'; c_capped := '{{}}'; c_bal := '{{}}';
         v_tried := '{{}}';
-        FOR rec IN SELECT * FROM {names['level']}(p_lead_id, v_level_id, v_price, p_now, p_doc, p_category_id,
-                                                 p_postal, p_prefixes, v_limit) LOOP
+        FOR rec IN {level_read} LOOP
           IF rec.kind = 0 THEN
             v_considered := v_considered + rec.n; v_cursor := rec.pos;
             IF rec.reason IS NULL THEN
@@ -193,8 +144,8 @@ BEGIN
         EXIT WHEN cardinality(c_sub) < v_limit;  -- every eligible subscription has been tried
         v_limit := v_limit + v_max + p_slack;
         c_sub := '{{}}'; c_prov := '{{}}'; c_last := '{{}}'; c_capped := '{{}}'; c_bal := '{{}}';
-        FOR rec IN SELECT * FROM {names['level']}(p_lead_id, v_level_id, v_price, p_now, p_doc, p_category_id,
-                                                 p_postal, p_prefixes, v_limit) WHERE kind = 1 LOOP
+        FOR rec IN {level_read} LOOP
+          CONTINUE WHEN rec.kind = 0;
           c_sub := c_sub || rec.subscription_id; c_prov := c_prov || rec.provider_id;
           c_last := c_last || rec.last_served_at; c_capped := c_capped || rec.capped;
           c_bal := c_bal || rec.balance;
@@ -214,9 +165,11 @@ BEGIN
               FROM {account} a
               WHERE a.provider_id = ANY (ARRAY(SELECT c_prov[b] FROM unnest(b_idx) b))
               ORDER BY a.provider_id FOR UPDATE OF a) x;
-      SELECT array_agg(rc.subscription_id), array_agg(rc.reason) INTO rc_sub, rc_reason
-        FROM {names['recheck']}(p_lead_id, v_level_id, v_price, p_now, p_doc, p_category_id, p_postal,
-                               p_prefixes, ARRAY(SELECT c_sub[b] FROM unnest(b_idx) b WHERE c_capped[b])) rc;
+      v_recheck_ids := ARRAY(SELECT c_sub[b] FROM unnest(b_idx) b WHERE c_capped[b]);
+      rc_sub := NULL; rc_reason := NULL;
+      IF cardinality(v_recheck_ids) > 0 THEN
+        SELECT array_agg(rc.subscription_id), array_agg(rc.reason) INTO rc_sub, rc_reason FROM ({recheck}) rc;
+      END IF;
       v_moved := false;
       FOREACH k IN ARRAY b_idx LOOP
         j := array_position(lk_prov, c_prov[k]);
@@ -265,8 +218,20 @@ BEGIN
                 p_now, true);
         s_sub := s_sub || c_sub[k]; s_prov := s_prov || c_prov[k]; s_last := s_last || c_last[k];
         s_pos := s_pos || (array_position(v_seen, c_sub[k]) - 1);
+        -- SPEC §4.3: every active subscription of this provider priced above the new balance becomes
+        -- inactive_funds now (levels.services.subscriptions_sync_funds; SKIP LOCKED like it: a row someone else
+        -- holds is left to the 5-minute sweep rather than waited for under the account lock)
+        WITH d AS (
+          UPDATE {subscription} SET status = '{inactive_funds}', updated_at = clock_timestamp()
+           WHERE id IN (SELECT sx.id FROM {subscription} sx JOIN {level} lx ON lx.id = sx.level_id
+                         WHERE sx.provider_id = c_prov[k] AND sx.status = '{active}' AND lx.archived_at IS NULL
+                           AND lx.price_cents > v_bal
+                         ORDER BY sx.id FOR UPDATE OF sx SKIP LOCKED)
+          RETURNING id)
+        SELECT COALESCE(array_agg(d.id ORDER BY d.id), '{{}}') INTO v_deactivated FROM d;
         v_sales := v_sales || jsonb_build_object('provider_id', c_prov[k], 'entry_id', v_entry,
-                                                 'balance_after_cents', v_bal, 'low_balance_alert', v_alert);
+                                                 'balance_after_cents', v_bal, 'low_balance_alert', v_alert,
+                                                 'deactivated', to_jsonb(v_deactivated));
       END LOOP;
     END LOOP;
     -- the level's trace (SPEC §4.5), the same shape and words as engine._sell_at_level
@@ -337,7 +302,7 @@ $f$;
 
 
 def _template_hash() -> str:
-    placeholder = {key: f"<{key}>" for key in ("iso", "level", "recheck", "sell")}
+    placeholder = {key: f"<{key}>" for key in ("iso", "sell")}
     return hashlib.sha256(_functions_sql(placeholder).encode()).hexdigest()[:10]
 
 
@@ -348,7 +313,7 @@ def function_names() -> dict[str, str]:
     global _names_cache
     if _names_cache is None:
         digest = _template_hash()
-        _names_cache = {key: f"{PREFIX}{key}_{digest}" for key in ("iso", "level", "recheck", "sell")}
+        _names_cache = {key: f"{PREFIX}{key}_{digest}" for key in ("iso", "sell")}
     return _names_cache
 
 
@@ -380,7 +345,8 @@ class SoldTo:
     provider_id: int
     entry_id: int
     balance_after_cents: int
-    low_balance_alert: bool
+    low_balance_alert: bool  # the alert was armed by this charge: send the e-mail
+    deactivated: list[int]  # subscriptions this charge made inactive_funds: tell the provider
 
 
 @dataclass(frozen=True)
@@ -419,6 +385,7 @@ def lead_sell(*, lead: Lead, facts: LeadFacts, levels: list, now: datetime, trig
         started_at=parse_datetime(out["started_at"]), finished_at=parse_datetime(out["finished_at"]),
         duration_ms=float(out["duration_ms"]), trace=out["trace"],
         sales=[SoldTo(provider_id=s["provider_id"], entry_id=s["entry_id"],
-                      balance_after_cents=s["balance_after_cents"], low_balance_alert=s["low_balance_alert"])
+                      balance_after_cents=s["balance_after_cents"], low_balance_alert=s["low_balance_alert"],
+                      deactivated=s["deactivated"])
                for s in out["sales"]],
     )
