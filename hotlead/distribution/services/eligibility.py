@@ -399,16 +399,18 @@ def level_read_fast_sql() -> str:
 WITH cur AS (SELECT COALESCE((SELECT last_provider_id FROM {t['cursor']} WHERE level_id = %(level_id)s), 0) AS c),
 nl AS MATERIALIZED ({not_live}),
 stage1 AS (
-  SELECT
-    (SELECT count(*) FROM {t['sub']} s WHERE {live}) AS n_live,
-    (SELECT count(*) FROM {t['sub']} s JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id
-     WHERE {live} AND pc.category_id = %(category_id)s) AS n_category,
+  -- one merge join of two index-only scans: the level's live subscriptions, and which of them serve the category
+  SELECT l.n_live, l.n_category,
+    (SELECT count(*) FROM {t['sub']} s WHERE {live} AND s.provider_id IN (SELECT id FROM nl)) AS n_live_nl,
     (SELECT count(*) FROM {t['sub']} s JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id
      WHERE {live} AND pc.category_id = %(category_id)s AND s.provider_id IN (SELECT id FROM nl)) AS n_category_nl,
     (SELECT jsonb_agg(x.provider_id ORDER BY x.provider_id) FROM (
        SELECT s.provider_id FROM {t['sub']} s WHERE {idle}
        UNION ALL
        SELECT s.provider_id FROM {t['sub']} s WHERE {live} AND s.provider_id IN (SELECT id FROM nl)) x) AS inactive_ids
+  FROM (SELECT count(*) AS n_live, count(pc.provider_id) AS n_category
+        FROM {t['sub']} s LEFT JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id AND pc.category_id = %(category_id)s
+        WHERE {live}) l
 ),
 pre AS MATERIALIZED (
   SELECT s.id, s.provider_id, s.status, s.filters, s.schedule, s.daily_cap, s.weekly_cap, s.monthly_cap,
@@ -425,8 +427,7 @@ counts AS (
   SELECT '{r.INACTIVE.value}' AS reason, jsonb_array_length(COALESCE(inactive_ids, '[]')) AS n,
          COALESCE(inactive_ids, '[]') AS ids FROM stage1
   UNION ALL
-  SELECT '{r.CATEGORY.value}', n_live - jsonb_array_length(COALESCE(inactive_ids, '[]'))
-         + (SELECT count(*) FROM {t['sub']} s WHERE {idle}) - (n_category - n_category_nl), '[]' FROM stage1
+  SELECT '{r.CATEGORY.value}', (n_live - n_live_nl) - (n_category - n_category_nl), '[]' FROM stage1
   UNION ALL
   SELECT '{r.AREA.value}', (n_category - n_category_nl) - (SELECT count(*) FROM pre), '[]' FROM stage1
   UNION ALL

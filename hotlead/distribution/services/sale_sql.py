@@ -59,6 +59,13 @@ def _recheck_sql() -> str:
             f"SELECT subs.subscription_id, subs.reason FROM subs")
 
 
+def iso(ts: str) -> str:
+    """SQL for Python's `datetime.isoformat()` of an aware UTC datetime (as the Python engine writes traces)."""
+    return (f"CASE WHEN {ts} IS NULL THEN NULL WHEN date_part('microseconds', {ts})::bigint % 1000000 = 0 "
+            f"THEN to_char({ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00' "
+            f"ELSE to_char({ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00' END")
+
+
 def _functions_sql(names: dict[str, str]) -> str:
     t = _tables()
     level_read = _inline(level_read_fast_sql())
@@ -72,14 +79,6 @@ def _functions_sql(names: dict[str, str]) -> str:
     active, inactive_funds = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.INACTIVE_FUNDS.value
     level = CompetitionLevel._meta.db_table
     return f"""
-CREATE OR REPLACE FUNCTION {names['iso']}(ts timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
-  -- Python's datetime.isoformat() of an aware UTC datetime, as the Python engine writes it in traces
-  SELECT CASE WHEN ts IS NULL THEN NULL
-              WHEN date_part('microseconds', ts)::bigint % 1000000 = 0
-              THEN to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '+00:00'
-              ELSE to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00' END
-$f$;
-
 CREATE OR REPLACE FUNCTION {names['sell']}(
   p_lead_id bigint, p_now timestamptz, p_at text, p_trigger text, p_actor_id bigint, p_from_status text,
   p_doc jsonb, p_category_id bigint, p_category_slug text, p_postal text, p_prefixes text[],
@@ -96,7 +95,7 @@ DECLARE
   lk_prov bigint[]; lk_bal bigint[]; lk_alerted boolean[]; lk_threshold bigint[];
   rc_sub bigint[]; rc_reason text[]; v_recheck_ids bigint[];
   rec record; i int; k int; j int; v_reason text; v_moved boolean; v_bal bigint; v_alert boolean;
-  v_entry bigint; v_why text; v_trace jsonb; v_deactivated bigint[];
+  v_entry bigint; v_why text; v_trace jsonb; v_deactivated bigint[]; v_chosen jsonb; v_served jsonb;
   v_levels jsonb := '[]'; v_sales jsonb := '[]'; v_sold_slug text; v_sold_level bigint; v_last_prov bigint;
   v_outcome text; v_buyers int := 0; v_run record;
 BEGIN
@@ -249,19 +248,22 @@ BEGIN
                                                         ORDER BY e.value::bigint DESC, e.key) || ').'
         INTO v_why FROM jsonb_each_text(v_skipped) e;
     END IF;
-    SELECT jsonb_build_object(
+    v_chosen := '[]'; v_served := '[]';
+    IF cardinality(s_sub) > 0 THEN
+      SELECT jsonb_agg(s_prov[o] ORDER BY s_pos[o]),
+             jsonb_agg(jsonb_build_object('provider_id', s_prov[o], 'subscription_id', s_sub[o],
+                                          'last_served_at', {iso('s_last[o]')}) ORDER BY s_pos[o])
+        INTO v_chosen, v_served FROM generate_subscripts(s_sub, 1) o;
+    END IF;
+    IF v_lost > 0 THEN  -- ids added by the re-check: keep every list sorted, like the read returned it
+      SELECT jsonb_object_agg(e.key, (SELECT jsonb_agg(x ORDER BY x::bigint) FROM jsonb_array_elements(e.value) x))
+        INTO v_skipped_ids FROM jsonb_each(v_skipped_ids) e;
+    END IF;
+    v_trace := jsonb_build_object(
       'level', v_slug, 'price_cents', v_price, 'max_recipients', v_max, 'considered', v_considered,
-      'eligible', greatest(v_eligible - v_lost, 0), 'skipped', v_skipped,
-      'chosen', COALESCE((SELECT jsonb_agg(s_prov[o] ORDER BY s_pos[o]) FROM generate_subscripts(s_sub, 1) o), '[]'),
-      'why', v_why, 'cursor_before', v_cursor,
-      'served', COALESCE((SELECT jsonb_agg(jsonb_build_object('provider_id', s_prov[o], 'subscription_id', s_sub[o],
-                                                              'last_served_at', {names['iso']}(s_last[o]))
-                                           ORDER BY s_pos[o]) FROM generate_subscripts(s_sub, 1) o), '[]'),
-      'eligible_providers', v_eligible_ids,
-      'skipped_providers', COALESCE((SELECT jsonb_object_agg(e.key, (SELECT jsonb_agg(x ORDER BY x::bigint)
-                                                                     FROM jsonb_array_elements(e.value) x))
-                                     FROM jsonb_each(v_skipped_ids) e), '{{}}'))
-      INTO v_trace;
+      'eligible', greatest(v_eligible - v_lost, 0), 'skipped', v_skipped, 'chosen', v_chosen, 'why', v_why,
+      'cursor_before', v_cursor, 'served', v_served, 'eligible_providers', v_eligible_ids,
+      'skipped_providers', v_skipped_ids);
     v_levels := v_levels || jsonb_build_array(v_trace);
     IF cardinality(s_sub) > 0 THEN
       v_sold_slug := v_slug; v_sold_level := v_level_id; v_buyers := cardinality(s_sub);
@@ -302,7 +304,7 @@ $f$;
 
 
 def _template_hash() -> str:
-    placeholder = {key: f"<{key}>" for key in ("iso", "sell")}
+    placeholder = {"sell": "<sell>"}
     return hashlib.sha256(_functions_sql(placeholder).encode()).hexdigest()[:10]
 
 
@@ -313,7 +315,7 @@ def function_names() -> dict[str, str]:
     global _names_cache
     if _names_cache is None:
         digest = _template_hash()
-        _names_cache = {key: f"{PREFIX}{key}_{digest}" for key in ("iso", "sell")}
+        _names_cache = {"sell": f"{PREFIX}sell_{digest}"}
     return _names_cache
 
 
