@@ -436,16 +436,19 @@ def subscriptions_sync_funds(*, provider_id: int) -> FundsSync:
     return result
 
 
-def funds_deactivated_email(*, provider_id: int, balance_cents: int, subscription_ids: list[int]) -> None:
-    """E-mail the provider about subscriptions a debit just made inactive_funds (the engine's one-round-trip
-    sale deactivates them in SQL, under the account lock, like `subscriptions_sync_funds`)."""
-    candidates = list(
-        Subscription.objects.filter(pk__in=subscription_ids).order_by("level__rank", "pk")
+def funds_changed_emails(*, provider_id: int, balance_cents: int, deactivated: list[int],
+                         reactivated: list[int]) -> None:
+    """E-mail the provider about subscriptions a debit just moved (the engine's one-round-trip sale does the
+    moves in SQL, under the account lock, like `subscriptions_sync_funds`; the e-mails are written here)."""
+    old_status = {**{pk: SubscriptionStatus.ACTIVE for pk in deactivated},
+                  **{pk: SubscriptionStatus.INACTIVE_FUNDS for pk in reactivated}}
+    candidates = [
+        (pk, old_status[pk], name, price)
+        for pk, name, price in Subscription.objects.filter(pk__in=list(old_status)).order_by("level__rank", "pk")
         .values_list("pk", "level__name", "level__price_cents")
-    )
+    ]
     if candidates:
-        _funds_emails(provider_id=provider_id, balance_cents=balance_cents, now=timezone.now(),
-                      candidates=[(pk, SubscriptionStatus.ACTIVE, name, price) for pk, name, price in candidates])
+        _funds_emails(provider_id=provider_id, balance_cents=balance_cents, candidates=candidates, now=timezone.now())
 
 
 def _funds_emails(*, provider_id: int, balance_cents: int, candidates: list[tuple], now) -> None:

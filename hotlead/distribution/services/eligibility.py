@@ -409,7 +409,8 @@ stage1 AS (
        UNION ALL
        SELECT s.provider_id FROM {t['sub']} s WHERE {live} AND s.provider_id IN (SELECT id FROM nl)) x) AS inactive_ids
   FROM (SELECT count(*) AS n_live, count(pc.provider_id) AS n_category
-        FROM {t['sub']} s LEFT JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id AND pc.category_id = %(category_id)s
+        FROM {t['sub']} s
+        LEFT JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id AND pc.category_id = %(category_id)s
         WHERE {live}) l
 ),
 pre AS MATERIALIZED (

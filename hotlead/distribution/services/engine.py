@@ -47,7 +47,7 @@ from hotlead.distribution.services.sale_sql import lead_sell
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
 from hotlead.leads.models import Category, Lead
 from hotlead.levels.models import Subscription
-from hotlead.levels.services import funds_deactivated_email, subscriptions_sync_funds
+from hotlead.levels.services import funds_changed_emails, subscriptions_sync_funds
 from hotlead.ops.jobs import job_enqueue
 
 logger = logging.getLogger("hotlead.distribution")
@@ -223,25 +223,47 @@ def _cursor_move(*, level: LevelFacts, sales: list[Sale]) -> None:
     )
 
 
-def _may_run(lead: Lead, *, trigger: str, strict: bool, now: datetime) -> bool:
-    """Jobs (strict=False) quietly do nothing on a lead that is no longer waiting; staff get a 409."""
-    if lead.is_fraud:  # marked fraudulent (SPEC §6): never sold again, by any trigger
-        if strict:
-            raise Conflict("A lead marked fraudulent cannot be distributed.", details={"is_fraud": True})
-        return False
+def _run_policy(*, trigger: str, strict: bool, now: datetime) -> tuple[frozenset[str], datetime | None]:
+    """The statuses a lead may be in for this run, and (schedule) how recently it must have entered them.
+
+    One policy for both paths: the Python engine checks it in `_may_run`, the SQL sale under its lead lock.
+    """
     if strict:
-        if lead.status not in DISTRIBUTABLE:
-            raise Conflict(
-                f"A lead that is {LeadStatus(lead.status).label.lower()} cannot be distributed.",
-                details={"status": lead.status},
-            )
-        return True
+        return DISTRIBUTABLE, None
     if trigger == RunTrigger.APPROVAL:
-        return lead.status == LeadStatus.APPROVED
+        return frozenset({LeadStatus.APPROVED}), None
     if trigger == RunTrigger.SCHEDULE:
-        entered = lead.approved_at or lead.created_at
-        return lead.status == LeadStatus.UNSOLD and entered >= now - _freshness()
-    return lead.status in DISTRIBUTABLE
+        return frozenset({LeadStatus.UNSOLD}), now - _freshness()
+    return DISTRIBUTABLE, None
+
+
+def _refuse(*, refused: str, status: str, strict: bool) -> None:
+    """Jobs (strict=False) quietly do nothing on a lead that is no longer waiting; staff get a 409."""
+    if not strict:
+        return
+    if refused == "fraud":  # marked fraudulent (SPEC §6): never sold again, by any trigger
+        raise Conflict("A lead marked fraudulent cannot be distributed.", details={"is_fraud": True})
+    raise Conflict(f"A lead that is {LeadStatus(status).label.lower()} cannot be distributed.",
+                   details={"status": status})
+
+
+def _may_run(lead: Lead, *, trigger: str, strict: bool, now: datetime) -> bool:
+    statuses, fresh_since = _run_policy(trigger=trigger, strict=strict, now=now)
+    refused = None
+    if lead.is_fraud:
+        refused = "fraud"
+    elif lead.status not in statuses:
+        refused = "status"
+    elif fresh_since is not None and (lead.approved_at or lead.created_at) < fresh_since:
+        refused = "stale"
+    if refused:
+        _refuse(refused=refused, status=lead.status, strict=strict)
+        return False
+    return True
+
+
+# Both outcomes of a run must be allowed from every status a run starts from (the SQL sale relies on it).
+assert all({LeadStatus.DISTRIBUTED, LeadStatus.UNSOLD} <= ALLOWED_TRANSITIONS[s] for s in DISTRIBUTABLE)
 
 
 # what a run reads of the lead, in the model's field order (Model.from_db maps values in that order)
@@ -274,6 +296,10 @@ def _lead_lock(lead_id: int) -> Lead | None:
 def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime | None,
                      request=None) -> DistributionRun | None:
     started = time.perf_counter()
+    if sale_in_database():
+        with transaction.atomic():
+            return _sell_in_database(lead_id=lead_id, trigger=trigger, actor=actor, strict=strict,
+                                     now=now or timezone.now(), request=request, started=started)
     with transaction.atomic():
         lead = _lead_lock(lead_id)
         if lead is None:
@@ -283,9 +309,6 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
             return None
         facts = lead_facts_of(lead)
         market = market_parse(lead.market)
-        if sale_in_database():
-            return _sell_in_database(lead=lead, facts=facts, market=market, trigger=trigger, actor=actor,
-                                     strict=strict, now=now, request=request, started=started)
         levels_trace: list[dict] = []
         sold_level, sales = None, []
         for level in market.levels:
@@ -339,35 +362,38 @@ def sale_in_database() -> bool:
     return connection.vendor == "postgresql" and settings.HOTLEAD.get("DISTRIBUTION_IN_DATABASE", True)
 
 
-def _sell_in_database(*, lead: Lead, facts: LeadFacts, market, trigger: str, actor, strict: bool, now: datetime,
-                      request, started: float) -> DistributionRun:
-    """The same run as the Python path above, with the sale done by `hl_lead_sell` (caller holds the lead lock)."""
-    from_status = lead.status
-    for outcome in (LeadStatus.DISTRIBUTED, LeadStatus.UNSOLD):  # the lifecycle table allows both outcomes
-        if outcome not in ALLOWED_TRANSITIONS.get(from_status, set()):
-            raise Conflict(f"A lead that is {LeadStatus(from_status).label.lower()} cannot be distributed.",
-                           details={"status": from_status})
+def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime, request,
+                      started: float) -> DistributionRun | None:
+    """The same run as the Python path, as one call of `hl_lead_sell` (lock, policy, sale, outcome, run), then
+    what only Python does: the e-mails the sale triggered, the audit entry (staff), the follow-up job."""
+    statuses, fresh_since = _run_policy(trigger=trigger, strict=strict, now=now)
     actor_id = actor.pk if getattr(actor, "pk", None) else None
-    result = lead_sell(lead=lead, facts=facts, levels=market.levels, now=now, trigger=trigger, actor_id=actor_id,
-                       slack=CANDIDATE_SLACK, max_rereads=STALE_REREADS)
+    result = lead_sell(lead_id=lead_id, now=now, trigger=trigger, actor_id=actor_id, statuses=sorted(statuses),
+                       fresh_since=fresh_since, slack=CANDIDATE_SLACK, max_rereads=STALE_REREADS)
+    if result.refused == "missing":
+        raise NotFound("No such lead.")
+    if result.refused:
+        _refuse(refused=result.refused, status=result.status, strict=strict)
+        return None
     for sold in result.sales:  # the function armed the alert and deactivated unfunded subscriptions: tell them
         if sold.low_balance_alert:
             low_balance_email(provider_id=sold.provider_id)
-        if sold.deactivated:
-            funds_deactivated_email(provider_id=sold.provider_id, balance_cents=sold.balance_after_cents,
-                                    subscription_ids=sold.deactivated)
+        if sold.deactivated or sold.reactivated:
+            funds_changed_emails(provider_id=sold.provider_id, balance_cents=sold.balance_after_cents,
+                                 deactivated=sold.deactivated, reactivated=sold.reactivated)
+    lead = Lead(pk=lead_id, public_id=result.public_id, postal_code=result.postal_code, status=result.outcome,
+                buyers_count=result.buyers, category_id=result.category_id)
     run = DistributionRun(
         pk=result.run_id, lead=lead, trigger=trigger, actor_id=actor_id, outcome=result.outcome, buyers=result.buyers,
         trace=result.trace, started_at=result.started_at, finished_at=result.finished_at,
         duration_ms=result.duration_ms,
     )
-    lead.status, lead.buyers_count = result.outcome, result.buyers
     if strict:
         audit_record(action="lead.distribute", actor=actor, obj=lead, request=request,
-                     changes={"status": [from_status, result.outcome], "buyers": result.buyers, "run": run.pk,
-                              "public_id": str(lead.public_id)})
-    job_enqueue(NOTIFY_JOB, lead.pk, run.pk)
-    sold_level = next((lv for lv in market.levels if lv.slug == result.level), None)
+                     changes={"status": [result.status, result.outcome], "buyers": result.buyers, "run": run.pk,
+                              "public_id": str(result.public_id)})
+    job_enqueue(NOTIFY_JOB, lead_id, run.pk)
+    sold_level = LevelFacts(id=0, slug=result.level, name="", price_cents=0, max_recipients=0) if result.level else None
     transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=sold_level, started=started))
     return run
 

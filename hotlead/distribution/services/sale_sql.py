@@ -33,9 +33,9 @@ from django.db import connection
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.distribution.enums import AssignmentStatus, SkipReason
 from hotlead.distribution.models import DistributionRun, LevelCursor
-from hotlead.distribution.services.eligibility import LeadFacts, _prefixes, _tables, level_read_fast_sql, subs_sql
+from hotlead.distribution.services.eligibility import _tables, level_read_fast_sql, subs_sql
 from hotlead.leads.enums import LeadStatus
-from hotlead.leads.models import Lead, LeadEvent
+from hotlead.leads.models import Category, Lead, LeadEvent
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.providers.models import Provider
@@ -77,14 +77,15 @@ def _functions_sql(names: dict[str, str]) -> str:
     cursor, subscription, provider = LevelCursor._meta.db_table, Subscription._meta.db_table, Provider._meta.db_table
     distributed, unsold = LeadStatus.DISTRIBUTED.value, LeadStatus.UNSOLD.value
     active, inactive_funds = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.INACTIVE_FUNDS.value
-    level = CompetitionLevel._meta.db_table
+    level, category = CompetitionLevel._meta.db_table, Category._meta.db_table
     return f"""
 CREATE OR REPLACE FUNCTION {names['sell']}(
-  p_lead_id bigint, p_now timestamptz, p_at text, p_trigger text, p_actor_id bigint, p_from_status text,
-  p_doc jsonb, p_category_id bigint, p_category_slug text, p_postal text, p_prefixes text[],
-  p_levels jsonb, p_memo text, p_slack int, p_max_rereads int)
+  p_lead_id bigint, p_now timestamptz, p_at text, p_trigger text, p_actor_id bigint,
+  p_statuses text[], p_fresh_since timestamptz, p_slack int, p_max_rereads int)
 RETURNS jsonb LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $f$
 DECLARE
+  v_lead record; p_from_status text; p_doc jsonb; p_category_id bigint; p_category_slug text; p_postal text;
+  p_prefixes text[]; p_levels jsonb; p_memo text;
   v_level_id bigint; v_slug text; v_name text; v_price bigint; v_max int;
   v_limit int; v_rereads int; v_lost int; v_need_read boolean;
   v_considered bigint; v_eligible bigint; v_cursor bigint;
@@ -95,10 +96,39 @@ DECLARE
   lk_prov bigint[]; lk_bal bigint[]; lk_alerted boolean[]; lk_threshold bigint[];
   rc_sub bigint[]; rc_reason text[]; v_recheck_ids bigint[];
   rec record; i int; k int; j int; v_reason text; v_moved boolean; v_bal bigint; v_alert boolean;
-  v_entry bigint; v_why text; v_trace jsonb; v_deactivated bigint[]; v_chosen jsonb; v_served jsonb;
+  v_entry bigint; v_why text; v_trace jsonb; v_deactivated bigint[];
+  v_reactivated bigint[]; v_max_live_price bigint; v_chosen jsonb; v_served jsonb;
   v_levels jsonb := '[]'; v_sales jsonb := '[]'; v_sold_slug text; v_sold_level bigint; v_last_prov bigint;
   v_outcome text; v_buyers int := 0; v_run record;
 BEGIN
+  -- the lead's row lock first: two runs of one lead serialise here, and the second finds it no longer waiting
+  SELECT l.status, l.is_fraud, l.approved_at, l.created_at, l.category_id, c.slug AS category_slug, l.public_id,
+         l.postal_code, l.budget_cents, l.timeline, l.source
+    INTO v_lead FROM {lead} l JOIN {category} c ON c.id = l.category_id WHERE l.id = p_lead_id FOR UPDATE OF l;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('refused', 'missing');
+  END IF;
+  -- the caller's policy (engine._run_policy), applied under the lock
+  IF v_lead.is_fraud THEN
+    RETURN jsonb_build_object('refused', 'fraud', 'status', v_lead.status);
+  ELSIF NOT (v_lead.status = ANY (p_statuses)) THEN
+    RETURN jsonb_build_object('refused', 'status', 'status', v_lead.status);
+  ELSIF p_fresh_since IS NOT NULL AND COALESCE(v_lead.approved_at, v_lead.created_at) < p_fresh_since THEN
+    RETURN jsonb_build_object('refused', 'stale', 'status', v_lead.status);
+  END IF;
+  -- what eligibility knows of the lead (eligibility.lead_facts_of, LeadFacts.filter_doc)
+  p_from_status := v_lead.status; p_category_id := v_lead.category_id; p_category_slug := v_lead.category_slug;
+  p_postal := upper(regexp_replace(v_lead.postal_code, '\\s', '', 'g'));
+  p_prefixes := ARRAY(SELECT left(p_postal, n) FROM generate_series(1, length(p_postal)) n);
+  p_doc := jsonb_strip_nulls(jsonb_build_object(
+    'category', NULLIF(p_category_slug, ''), 'postal_code', NULLIF(p_postal, ''), 'budget_cents', v_lead.budget_cents,
+    'timeline', NULLIF(v_lead.timeline, ''), 'source', NULLIF(v_lead.source, '')));
+  p_memo := 'Lead ' || v_lead.public_id;
+  -- the walk: live, active levels by rank (SPEC §4.2)
+  SELECT COALESCE(jsonb_agg(jsonb_build_array(lx.id, lx.slug, lx.name, lx.price_cents, lx.max_recipients)
+                            ORDER BY lx.rank, lx.id), '[]')
+    INTO p_levels FROM {level} lx WHERE lx.archived_at IS NULL AND lx.active;
+  SELECT COALESCE(max(lx.price_cents), 0) INTO v_max_live_price FROM {level} lx WHERE lx.archived_at IS NULL;
   FOR i IN 0 .. jsonb_array_length(p_levels) - 1 LOOP
     v_level_id := (p_levels->i->>0)::bigint; v_slug := p_levels->i->>1; v_name := p_levels->i->>2;
     v_price := (p_levels->i->>3)::bigint; v_max := (p_levels->i->>4)::int;
@@ -217,20 +247,31 @@ BEGIN
                 p_now, true);
         s_sub := s_sub || c_sub[k]; s_prov := s_prov || c_prov[k]; s_last := s_last || c_last[k];
         s_pos := s_pos || (array_position(v_seen, c_sub[k]) - 1);
-        -- SPEC §4.3: every active subscription of this provider priced above the new balance becomes
-        -- inactive_funds now (levels.services.subscriptions_sync_funds; SKIP LOCKED like it: a row someone else
-        -- holds is left to the 5-minute sweep rather than waited for under the account lock)
-        WITH d AS (
-          UPDATE {subscription} SET status = '{inactive_funds}', updated_at = clock_timestamp()
-           WHERE id IN (SELECT sx.id FROM {subscription} sx JOIN {level} lx ON lx.id = sx.level_id
-                         WHERE sx.provider_id = c_prov[k] AND sx.status = '{active}' AND lx.archived_at IS NULL
-                           AND lx.price_cents > v_bal
-                         ORDER BY sx.id FOR UPDATE OF sx SKIP LOCKED)
-          RETURNING id)
-        SELECT COALESCE(array_agg(d.id ORDER BY d.id), '{{}}') INTO v_deactivated FROM d;
+        -- SPEC §4.3, as levels.services.subscriptions_sync_funds after a debit: when the balance no longer covers
+        -- the dearest live level, active subscriptions priced above it become inactive_funds (and inactive_funds
+        -- ones it covers, left stale, become active). SKIP LOCKED like it: a row someone else holds is left to
+        -- the 5-minute sweep rather than waited for under the account lock.
+        v_deactivated := '{{}}'; v_reactivated := '{{}}';
+        IF v_bal < v_max_live_price THEN
+          WITH d AS (
+            UPDATE {subscription} su
+               SET status = CASE WHEN su.status = '{active}' THEN '{inactive_funds}' ELSE '{active}' END,
+                   updated_at = clock_timestamp()
+              FROM (SELECT sx.id, sx.status AS old_status FROM {subscription} sx JOIN {level} lx ON lx.id = sx.level_id
+                     WHERE sx.provider_id = c_prov[k]
+                       AND ((sx.status = '{active}' AND lx.price_cents > v_bal)
+                            OR (sx.status = '{inactive_funds}' AND lx.price_cents <= v_bal))
+                     ORDER BY sx.id FOR UPDATE OF sx SKIP LOCKED) x
+             WHERE su.id = x.id
+            RETURNING su.id, x.old_status)
+          SELECT COALESCE(array_agg(d.id ORDER BY d.id) FILTER (WHERE d.old_status = '{active}'), '{{}}'),
+                 COALESCE(array_agg(d.id ORDER BY d.id) FILTER (WHERE d.old_status <> '{active}'), '{{}}')
+            INTO v_deactivated, v_reactivated FROM d;
+        END IF;
         v_sales := v_sales || jsonb_build_object('provider_id', c_prov[k], 'entry_id', v_entry,
                                                  'balance_after_cents', v_bal, 'low_balance_alert', v_alert,
-                                                 'deactivated', to_jsonb(v_deactivated));
+                                                 'deactivated', to_jsonb(v_deactivated),
+                                                 'reactivated', to_jsonb(v_reactivated));
       END LOOP;
     END LOOP;
     -- the level's trace (SPEC §4.5), the same shape and words as engine._sell_at_level
@@ -296,6 +337,8 @@ BEGIN
     ON CONFLICT (level_id) DO UPDATE SET last_provider_id = EXCLUDED.last_provider_id, updated_at = EXCLUDED.updated_at;
   END IF;
   RETURN jsonb_build_object('run_id', v_run.id, 'outcome', v_outcome, 'buyers', v_buyers, 'level', v_sold_slug,
+                            'from_status', p_from_status, 'public_id', v_lead.public_id,
+                            'postal_code', v_lead.postal_code, 'category_id', v_lead.category_id,
                             'started_at', v_run.started_at, 'finished_at', v_run.finished_at,
                             'duration_ms', v_run.duration_ms, 'trace', v_run.trace, 'sales', v_sales);
 END
@@ -349,45 +392,48 @@ class SoldTo:
     balance_after_cents: int
     low_balance_alert: bool  # the alert was armed by this charge: send the e-mail
     deactivated: list[int]  # subscriptions this charge made inactive_funds: tell the provider
+    reactivated: list[int]  # stale inactive_funds subscriptions the balance covered: made active again
 
 
 @dataclass(frozen=True)
 class SaleResult:
-    run_id: int
-    outcome: str
-    buyers: int
-    level: str | None
-    started_at: datetime
-    finished_at: datetime
-    duration_ms: float
-    trace: dict
-    sales: list[SoldTo]
+    refused: str | None  # missing | fraud | status | stale: nothing was written
+    status: str  # the lead's status before the run
+    run_id: int | None = None
+    outcome: str = ""
+    buyers: int = 0
+    level: str | None = None
+    public_id: str = ""
+    postal_code: str = ""
+    category_id: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: float = 0.0
+    trace: dict | None = None
+    sales: list[SoldTo] = ()
 
 
-def lead_sell(*, lead: Lead, facts: LeadFacts, levels: list, now: datetime, trigger: str, actor_id: int | None,
-              slack: int, max_rereads: int) -> SaleResult:
-    """Run `hl_lead_sell` for a lead whose row the caller has locked; returns what it did."""
+def lead_sell(*, lead_id: int, now: datetime, trigger: str, actor_id: int | None, statuses: list[str],
+              fresh_since: datetime | None, slack: int, max_rereads: int) -> SaleResult:
+    """Run `hl_lead_sell`: lock the lead, apply the policy (statuses it may be in, freshness), sell it."""
     from django.utils.dateparse import parse_datetime
 
-    args = [
-        facts.id, now, now.isoformat(), trigger, actor_id, lead.status, json.dumps(facts.filter_doc()),
-        facts.category_id, facts.category, facts.postal_code, _prefixes(facts.postal_code),
-        json.dumps([[lv.id, lv.slug, lv.name, lv.price_cents, lv.max_recipients] for lv in levels]),
-        f"Lead {lead.public_id}", slack, max_rereads,
-    ]
-    sql = (f"SELECT {function_names()['sell']}(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s::text[], "
-           f"%s::jsonb, %s, %s, %s)")
+    sql = f"SELECT {function_names()['sell']}(%s, %s, %s, %s, %s, %s::text[], %s, %s, %s)"
     with connection.cursor() as cursor:
-        cursor.execute(sql, args)
+        cursor.execute(sql, [lead_id, now, now.isoformat(), trigger, actor_id, list(statuses), fresh_since, slack,
+                             max_rereads])
         out = cursor.fetchone()[0]
     if isinstance(out, str):
         out = json.loads(out)
+    if out.get("refused"):
+        return SaleResult(refused=out["refused"], status=out.get("status", ""))
     return SaleResult(
-        run_id=out["run_id"], outcome=out["outcome"], buyers=out["buyers"], level=out["level"],
-        started_at=parse_datetime(out["started_at"]), finished_at=parse_datetime(out["finished_at"]),
-        duration_ms=float(out["duration_ms"]), trace=out["trace"],
+        refused=None, status=out["from_status"], run_id=out["run_id"], outcome=out["outcome"], buyers=out["buyers"],
+        level=out["level"], public_id=out["public_id"], postal_code=out["postal_code"],
+        category_id=out["category_id"], started_at=parse_datetime(out["started_at"]),
+        finished_at=parse_datetime(out["finished_at"]), duration_ms=float(out["duration_ms"]), trace=out["trace"],
         sales=[SoldTo(provider_id=s["provider_id"], entry_id=s["entry_id"],
                       balance_after_cents=s["balance_after_cents"], low_balance_alert=s["low_balance_alert"],
-                      deactivated=s["deactivated"])
+                      deactivated=s["deactivated"], reactivated=s["reactivated"])
                for s in out["sales"]],
     )
