@@ -58,12 +58,15 @@ class Subscription(TimeStampedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["level", "status", "last_served_at"]),
-            # the engine counts a level's live and idle subscriptions from these (index-only scans)
+            # last_served_at is in no index: every sale moves it, and an update that touches no indexed column
+            # can stay on its page (HOT) instead of adding an entry to every index of the table
+            models.Index(fields=["level", "status"], name="subscription_level_status_idx"),
+            # the engine reads a level's subscriptions in provider order from this (an index-only scan)
+            models.Index(fields=["level", "provider", "status"], name="subscription_level_scan_idx",
+                         condition=~models.Q(status="cancelled")),
+            # and finds the few in the lead's category and area from this one
             models.Index(fields=["level", "provider"], name="subscription_live_idx",
                          condition=models.Q(status__in=["active", "paused"])),
-            models.Index(fields=["level", "provider"], name="subscription_idle_idx",
-                         condition=~models.Q(status__in=["active", "paused", "cancelled"])),
         ]
 
     def __str__(self) -> str:

@@ -86,10 +86,23 @@ class LevelEligibility:
     skipped_providers: dict[str, list[int]] = field(default_factory=dict)
 
 
+_ASCII_SPACE = " \t\n\r\f\v"
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", _ASCII_SPACE)
+# the same in SQL (sale_sql uses it): ASCII only, so both engines agree on any stored value (intake only
+# ever stores [A-Z0-9-]; a row written by hand with other characters is matched as written)
+POSTAL_CODE_SQL = (r"translate(regexp_replace({col}, '[ \t\n\r\f\v]', '', 'g'), "
+                   r"'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')")
+
+
+def postal_code_normalise(value: str | None) -> str:
+    """The postal code as eligibility compares it: ASCII white space removed, ASCII letters upper-cased."""
+    return (value or "").translate(_ASCII_UPPER)
+
+
 def lead_facts_of(lead) -> LeadFacts:
     return LeadFacts(
         id=lead.pk, category_id=lead.category_id, category=lead.category.slug,
-        postal_code="".join((lead.postal_code or "").split()).upper(), budget_cents=lead.budget_cents,
+        postal_code=postal_code_normalise(lead.postal_code), budget_cents=lead.budget_cents,
         timeline=lead.timeline or None, source=lead.source or None,
     )
 
@@ -388,7 +401,6 @@ def level_read_fast_sql() -> str:
     r = SkipReason
     _stage1, stage2, capped, provider_join = _reason_sql("postgresql")
     live = f"s.level_id = %(level_id)s AND s.status IN ('{active}', '{paused}')"
-    idle = f"s.level_id = %(level_id)s AND s.status NOT IN ('{active}', '{paused}', '{cancelled}')"
     not_live = (f"SELECT pn.id FROM {t['provider']} pn "
                 f"WHERE pn.status <> '{ProviderStatus.ACTIVE.value}' OR pn.email_verified_at IS NULL")
     in_category = f"SELECT pc.provider_id FROM {t['pcat']} pc WHERE pc.category_id = %(category_id)s"
@@ -399,19 +411,18 @@ def level_read_fast_sql() -> str:
 WITH cur AS (SELECT COALESCE((SELECT last_provider_id FROM {t['cursor']} WHERE level_id = %(level_id)s), 0) AS c),
 nl AS MATERIALIZED ({not_live}),
 stage1 AS (
-  -- one merge join of two index-only scans: the level's live subscriptions, and which of them serve the category
-  SELECT l.n_live, l.n_category,
-    (SELECT count(*) FROM {t['sub']} s WHERE {live} AND s.provider_id IN (SELECT id FROM nl)) AS n_live_nl,
-    (SELECT count(*) FROM {t['sub']} s JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id
-     WHERE {live} AND pc.category_id = %(category_id)s AND s.provider_id IN (SELECT id FROM nl)) AS n_category_nl,
-    (SELECT jsonb_agg(x.provider_id ORDER BY x.provider_id) FROM (
-       SELECT s.provider_id FROM {t['sub']} s WHERE {idle}
-       UNION ALL
-       SELECT s.provider_id FROM {t['sub']} s WHERE {live} AND s.provider_id IN (SELECT id FROM nl)) x) AS inactive_ids
-  FROM (SELECT count(*) AS n_live, count(pc.provider_id) AS n_category
-        FROM {t['sub']} s
-        LEFT JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id AND pc.category_id = %(category_id)s
-        WHERE {live}) l
+  -- one pass over the level's subscriptions (an index-only scan in provider order, merge-joined with the
+  -- category's providers): how many are live, how many of those serve the category, who is inactive
+  SELECT count(*) FILTER (WHERE s.status IN ('{active}', '{paused}') AND s.provider_id NOT IN (SELECT id FROM nl))
+           AS n_live,
+         count(pc.provider_id) FILTER (WHERE s.status IN ('{active}', '{paused}')
+                                       AND s.provider_id NOT IN (SELECT id FROM nl)) AS n_category,
+         jsonb_agg(s.provider_id ORDER BY s.provider_id)
+           FILTER (WHERE s.status NOT IN ('{active}', '{paused}') OR s.provider_id IN (SELECT id FROM nl))
+           AS inactive_ids
+  FROM {t['sub']} s
+  LEFT JOIN {t['pcat']} pc ON pc.provider_id = s.provider_id AND pc.category_id = %(category_id)s
+  WHERE s.level_id = %(level_id)s AND s.status <> '{cancelled}'
 ),
 pre AS MATERIALIZED (
   SELECT s.id, s.provider_id, s.status, s.filters, s.schedule, s.daily_cap, s.weekly_cap, s.monthly_cap,
@@ -428,9 +439,9 @@ counts AS (
   SELECT '{r.INACTIVE.value}' AS reason, jsonb_array_length(COALESCE(inactive_ids, '[]')) AS n,
          COALESCE(inactive_ids, '[]') AS ids FROM stage1
   UNION ALL
-  SELECT '{r.CATEGORY.value}', (n_live - n_live_nl) - (n_category - n_category_nl), '[]' FROM stage1
+  SELECT '{r.CATEGORY.value}', n_live - n_category, '[]' FROM stage1
   UNION ALL
-  SELECT '{r.AREA.value}', (n_category - n_category_nl) - (SELECT count(*) FROM pre), '[]' FROM stage1
+  SELECT '{r.AREA.value}', n_category - (SELECT count(*) FROM pre), '[]' FROM stage1
   UNION ALL
   SELECT subs.reason, count(*), COALESCE(jsonb_agg(subs.provider_id ORDER BY subs.provider_id), '[]')
   FROM subs GROUP BY subs.reason

@@ -33,7 +33,12 @@ from django.db import connection
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.distribution.enums import AssignmentStatus, SkipReason
 from hotlead.distribution.models import DistributionRun, LevelCursor
-from hotlead.distribution.services.eligibility import _tables, level_read_fast_sql, subs_sql
+from hotlead.distribution.services.eligibility import (
+    POSTAL_CODE_SQL,
+    _tables,
+    level_read_fast_sql,
+    subs_sql,
+)
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
 from hotlead.levels.enums import SubscriptionStatus
@@ -118,7 +123,7 @@ BEGIN
   END IF;
   -- what eligibility knows of the lead (eligibility.lead_facts_of, LeadFacts.filter_doc)
   p_from_status := v_lead.status; p_category_id := v_lead.category_id; p_category_slug := v_lead.category_slug;
-  p_postal := upper(regexp_replace(v_lead.postal_code, '\\s', '', 'g'));
+  p_postal := {POSTAL_CODE_SQL.format(col='v_lead.postal_code')};
   p_prefixes := ARRAY(SELECT left(p_postal, n) FROM generate_series(1, length(p_postal)) n);
   p_doc := jsonb_strip_nulls(jsonb_build_object(
     'category', NULLIF(p_category_slug, ''), 'postal_code', NULLIF(p_postal, ''), 'budget_cents', v_lead.budget_cents,
