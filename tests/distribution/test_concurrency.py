@@ -2,20 +2,28 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.test import override_settings
+from django.utils import timezone
 
 from hotlead.billing.enums import EntryKind
-from hotlead.billing.models import LedgerEntry
+from hotlead.billing.models import Account, LedgerEntry
 from hotlead.billing.selectors import balance_cents, ledger_sum
 from hotlead.distribution.models import Assignment, DistributionRun
 from hotlead.distribution.services.engine import lead_distribute
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead
+from hotlead.levels.models import Subscription
+from hotlead.levels.services import subscription_update
 from tests.distribution.conftest import approved_lead, make_level, seller
+from tests.factories.accounts import StaffFactory
+from tests.factories.distribution import make_assignment
 from tests.factories.leads import CategoryFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -140,3 +148,92 @@ def test_leads_sold_at_the_same_moment_take_turns_like_leads_sold_one_after_anot
         assert level_trace["eligible"] + sum(level_trace["skipped"].values()) == providers
         assert sorted(level_trace["chosen"]) == sorted(
             Assignment.objects.filter(lead_id=run.lead_id).values_list("provider_id", flat=True))
+
+
+def _blocked_by(waiter_pid: int, holder_pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::int = ANY (pg_blocking_pids(%s::int))", [holder_pid, waiter_pid])
+        return cursor.fetchone()[0]
+
+
+def _wait_until_blocked(*, waiter: threading.Thread, waiter_pid: int, holder_pid: int, timeout: float = 10) -> None:
+    """Poll the lock table until `waiter_pid` waits on a lock `holder_pid` holds (the waiter must still be running)."""
+    deadline = time.monotonic() + timeout
+    while not _blocked_by(waiter_pid, holder_pid):
+        assert waiter.is_alive(), "the run finished without waiting for the lock"
+        assert time.monotonic() < deadline, "the run never waited for the lock"
+        waiter.join(timeout=0.005)  # a short poll interval, cut short if the run ends
+
+
+class _Run(threading.Thread):
+    """lead_distribute on its own connection; publishes its backend pid before it starts."""
+
+    def __init__(self, lead_id: int) -> None:
+        super().__init__()
+        self.lead_id = lead_id
+        self.pid: int | None = None
+        self.started_run = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.pid = cursor.fetchone()[0]
+            self.started_run.set()
+            lead_distribute(lead_id=self.lead_id, trigger="approval")
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the test
+            self.error = exc
+        finally:
+            self.started_run.set()
+            connection.close()
+
+
+@pytest.mark.parametrize("in_database", [True, False], ids=["sql-sale", "python-engine"])
+def test_a_cap_lowered_while_a_run_waits_for_the_account_lock_holds(in_database):
+    # given X, first in line (served before Y), capped at two a day with one sold today, and Y, uncapped
+    CategoryFactory(slug="roofing", name="Roofing")
+    level = make_level("exclusive", rank=1, price_cents=2_500, max_recipients=1)
+    x = seller(level, balance=100_000, daily_cap=2)
+    earlier = make_assignment(provider=x.provider, subscription=x)
+    Subscription.objects.filter(pk=x.pk).update(last_served_at=earlier.assigned_at)
+    y = seller(level, balance=100_000)
+    Subscription.objects.filter(pk=y.pk).update(last_served_at=timezone.now())
+    staff = StaffFactory()
+    lead = approved_lead()
+    engine = override_settings(HOTLEAD={**settings.HOTLEAD, "DISTRIBUTION_IN_DATABASE": in_database})
+    with engine:
+        run = _Run(lead.pk)
+        # when staff's edit holds X's account (as subscription_update does) while the run reads the level,
+        # finds X eligible and waits for X's account
+        with transaction.atomic():
+            Account.objects.select_for_update().get(provider_id=x.provider_id)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                staff_pid = cursor.fetchone()[0]
+            run.start()
+            assert run.started_run.wait(timeout=10) and run.pid is not None, run.error
+            _wait_until_blocked(waiter=run, waiter_pid=run.pid, holder_pid=staff_pid)
+            # and lowers X's daily cap to the one lead X already has, without touching the balance
+            subscription_update(subscription_id=x.pk, changes={"daily_cap": 1}, actor=staff)
+        run.join(timeout=30)
+    assert not run.is_alive()
+    assert run.error is None, run.error
+    # then the re-check under the lock saw the new cap: X is passed over and Y, next in line, buys the lead
+    assert list(Assignment.objects.filter(lead=lead).values_list("provider_id", flat=True)) == [y.provider_id]
+    assert Assignment.objects.filter(subscription=x).count() == 1
+    stored = DistributionRun.objects.get(lead=lead)
+    (level_trace,) = stored.trace["levels"]
+    assert level_trace["chosen"] == [y.provider_id]
+    assert level_trace["skipped"] == {"cap": 1}
+    assert level_trace["skipped_providers"] == {"cap": [x.provider_id]}
+    assert level_trace["eligible"] == 1
+    lead.refresh_from_db()
+    assert (lead.status, lead.buyers_count) == (LeadStatus.DISTRIBUTED, 1)
+    # and the money: X untouched since its earlier sale, Y charged once
+    assert LedgerEntry.objects.filter(kind=EntryKind.CHARGE, related_id=str(lead.pk)).count() == 1
+    assert LedgerEntry.objects.filter(kind=EntryKind.CHARGE, account_id=x.provider_id).count() == 1
+    assert balance_cents(provider_id=x.provider_id) == ledger_sum(provider_id=x.provider_id) == 100_000
+    assert balance_cents(provider_id=y.provider_id) == ledger_sum(provider_id=y.provider_id) == 100_000 - 2_500
+    x.refresh_from_db()
+    assert x.daily_cap == 1
