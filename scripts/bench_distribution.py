@@ -6,9 +6,11 @@
    semi-exclusive, shared), categories, service areas (exact codes and prefixes), filters, caps,
    schedules, time zones and funded balances (deposits in the ledger).
 2. Distributes 2,000 approved leads with N client processes (default 2), each running the real job
-   (`lead_distribute_job`: one transaction per lead), and prints the median and p99 time per lead and
-   the leads per second; checks the books afterwards (balances = ledger sums, buyers ≤ max, one charge
-   per assignment).
+   (`lead_distribute_job`: one transaction per lead — on PostgreSQL one call of the sale function — and
+   the follow-up job queued after commit in django-q2's broker: Redis, as in production, when it answers
+   at $BENCH_REDIS_URL, else the database), and prints the median and p99 time per lead and the leads
+   per second; checks the books afterwards (balances = ledger sums, buyers ≤ max, one charge per
+   assignment).
 3. Measures, in the same run, pgbench's simple-update transactions per second (`pgbench -i`, then
    `pgbench -N`) on a scratch database at the same client count, and prints the ratio.
 4. Starts a real django-q2 cluster (`manage.py qcluster`) and measures approval (`lead_approve`) →
