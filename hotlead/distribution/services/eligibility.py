@@ -388,9 +388,9 @@ def level_read_fast_sql() -> str:
     """The level read of `level_eligibility`, driven by indexes (PostgreSQL; used by `sale_sql`).
 
     Only the subscriptions that pass stage 1 — live, in the category and in the area, a handful — are
-    evaluated in full; the stage-1 reasons are counted from partial indexes (live and idle subscriptions
-    of the level, the category's providers, the providers that cannot buy), so a level costs the same
-    whether it has a hundred subscriptions or ten thousand. Same rows as the query of `level_eligibility`
+    evaluated in full. The stage-1 reasons are counted, not evaluated: one index-only pass over the level's
+    subscriptions in provider order (no table rows read), merge-joined with the category's providers, and
+    the small partial index of providers that cannot buy. Same rows as the query of `level_eligibility`
     (kind 0: a reason, its count, the provider ids kept for it; kind 1: the first `limit` eligible
     subscriptions in serving order), as tests/distribution/test_sale_sql.py checks against it.
     Parameters: those of `level_eligibility`, with `prefixes` as one text array.
