@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from admin_ext.base import ModelAdmin
 from hotlead.accounts.models import Role, User
 from hotlead.accounts.services import user_token_version_bump
 from hotlead.core.services import audit_record

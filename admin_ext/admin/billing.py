@@ -15,11 +15,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import TabularInline
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
+from admin_ext.base import ModelAdmin
 from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.billing import services
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus

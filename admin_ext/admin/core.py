@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from unfold.admin import ModelAdmin
 
+from admin_ext.base import ModelAdmin
 from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.core.models import AuditLog
 

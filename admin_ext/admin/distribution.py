@@ -10,9 +10,9 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
-from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
+from admin_ext.base import ModelAdmin
 from admin_ext.mixins import ReadOnlyAdminMixin, safe_back_url
 from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError

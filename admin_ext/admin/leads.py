@@ -16,11 +16,11 @@ from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 from import_export import resources
 from import_export.admin import ExportMixin, ImportExportModelAdmin
-from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
+from admin_ext.base import ModelAdmin
 from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record

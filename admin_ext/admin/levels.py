@@ -12,11 +12,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldBooleanWidget
 
 from admin_ext.admin.billing import AuditedExportMixin
+from admin_ext.base import ModelAdmin
 from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
 from hotlead.levels import services

@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from unfold.admin import ModelAdmin
 
+from admin_ext.base import ModelAdmin
 from hotlead.accounts.services import user_token_version_bump
 from hotlead.core.logging import mask_email
 from hotlead.core.services import audit_record

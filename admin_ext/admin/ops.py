@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django_q.conf import Conf
 from django_q.models import Failure, OrmQ, Schedule, Success
-from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from admin_ext.base import ModelAdmin
 from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.core.exceptions import ApplicationError
 from hotlead.ops import services

@@ -14,10 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
+from admin_ext.base import ModelAdmin
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
 from hotlead.providers import services

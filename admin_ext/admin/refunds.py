@@ -14,10 +14,10 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
-from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
+from admin_ext.base import ModelAdmin
 from admin_ext.mixins import ReadOnlyAdminMixin, safe_back_url
 from hotlead.core.exceptions import ApplicationError
 from hotlead.distribution.models import Assignment

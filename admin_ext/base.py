@@ -1,0 +1,22 @@
+"""The console's ModelAdmin: unfold's, plus a guard on the changelist's bulk-action selection."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from unfold.admin import ModelAdmin as UnfoldModelAdmin
+
+
+class ModelAdmin(UnfoldModelAdmin):
+    def response_action(self, request, queryset):
+        """A bulk action's selected ids come from the form: a value that is not an id of this model (a
+        hand-made POST) gets a message and the list again, instead of the server error Django gives it."""
+        pk = self.model._meta.pk
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            try:
+                pk.get_prep_value(pk.to_python(value))
+            except (ValidationError, ValueError, TypeError, OverflowError):
+                self.message_user(request, "The selection is not valid: choose the rows again.", messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
