@@ -234,11 +234,17 @@ def client(lead_ids: list[int], barrier, results) -> None:
     import django
 
     django.setup()
+    from django.db import connections
+
     from hotlead.distribution.tasks import lead_distribute_job
 
-    # a warm connection, like a worker's
+    # a warm connection, like a worker's; the server times the sale function's calls (superusers may ask)
     with connection_cursor() as cursor:
         cursor.execute("SELECT 1")
+        try:
+            cursor.execute("SET track_functions = 'pl'")
+        except Exception:  # noqa: BLE001 - not a superuser: the figure is simply not printed
+            pass
     barrier.wait()
     started = time.monotonic()
     timings = []
@@ -246,7 +252,9 @@ def client(lead_ids: list[int], barrier, results) -> None:
         t0 = time.perf_counter()
         lead_distribute_job(lead_id, trigger="approval")
         timings.append((time.perf_counter() - t0) * 1000)
-    results.put((started, time.monotonic(), timings))
+    ended = time.monotonic()
+    connections.close_all()  # the backend's function statistics are written when it exits
+    results.put((started, ended, timings))
 
 
 def throughput(args, lead_ids: list[int]) -> dict:
@@ -274,6 +282,20 @@ def throughput(args, lead_ids: list[int]) -> dict:
         "median_ms": statistics.median(timings), "p99_ms": percentile(timings, 99),
         "mean_ms": statistics.fmean(timings),
     }
+
+
+def sale_function_ms() -> float | None:
+    """Server time per call of the sale function in the client processes (pg_stat_user_functions), if recorded."""
+    for _ in range(50):  # a backend's statistics reach the shared view within a moment of its exit
+        with connection_cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT sum(calls), sum(total_time) FROM pg_stat_user_functions "
+                           "WHERE funcname LIKE 'hl\\_sale\\_sell\\_%'")
+            calls, total = cursor.fetchone()
+        if calls:
+            return float(total) / float(calls)
+        time.sleep(0.1)
+    return None
 
 
 def percentile(sorted_samples: list[float], p: float) -> float:
@@ -335,6 +357,8 @@ def pgbench_tps(args) -> float | None:
         if not args.keep:
             database_drop(args.database_url, scratch)
     match = re.search(r"tps = ([0-9.]+)", out)
+    latency = re.search(r"latency average = ([0-9.]+) ms", out)
+    args.pgbench_latency_ms = float(latency.group(1)) if latency else None
     return float(match.group(1)) if match else None
 
 
@@ -423,6 +447,7 @@ def main() -> int:
     try:
         result = throughput(args, lead_ids)
         step.done("distributed")
+        result["function_ms"] = sale_function_ms()
         books = books_check()
         tps = pgbench_tps(args)
         step.done("pgbench")
@@ -442,8 +467,13 @@ def main() -> int:
     print(f"time per lead         median {result['median_ms']:.2f} ms · p99 {result['p99_ms']:.2f} ms · "
           f"mean {result['mean_ms']:.2f} ms")
     print(f"leads per second      {result['leads_per_s']:.0f}")
+    if result.get("function_ms"):
+        print(f"in the database       {result['function_ms']:.2f} ms per lead inside the sale function "
+              f"(server time, pg_stat_user_functions)")
     if tps:
         print(f"pgbench -N tps        {tps:.0f} ({args.clients} client(s), {args.pgbench_seconds} s)")
+        if getattr(args, "pgbench_latency_ms", None):
+            print(f"pgbench -N latency    {args.pgbench_latency_ms:.3f} ms per transaction")
         print(f"ratio                 {ratio:.3f} (leads/s ÷ pgbench tps)")
     if latency:
         print(f"approval → inbox      p50 {latency['p50_ms']:.0f} ms · p95 {latency['p95_ms']:.0f} ms "
