@@ -23,3 +23,21 @@ def safe_back_url(request, default: str) -> str:
     if back_url and url_has_allowed_host_and_scheme(back_url, allowed_hosts={request.get_host()}):
         return back_url
     return default
+
+
+def confirmation_context(admin, request, *, title: str, selected, back_url: str, bulk_action: str | None,
+                         **extra) -> dict:
+    """What every "Are you sure?" page of a row or bulk action needs (admin_ext/_confirm_selection.html
+    writes the selection back into its form), plus the page's own `extra`."""
+    from django.contrib.admin import helpers
+
+    return {
+        **admin.admin_site.each_context(request),
+        "opts": admin.model._meta,
+        "title": title,
+        "back_url": back_url,
+        "bulk_action": bulk_action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected_pks": [obj.pk for obj in selected],
+        **extra,
+    }

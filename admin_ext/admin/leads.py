@@ -8,7 +8,6 @@ import uuid
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -21,7 +20,7 @@ from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
-from admin_ext.mixins import ReadOnlyAdminMixin
+from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
 from hotlead.leads import selectors, services
@@ -369,19 +368,11 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
                 self.message_user(request, f"Not changed — {line}", messages.ERROR)
             return HttpResponseRedirect(back_url)
         pending = sum(1 for lead in leads if lead.status == LeadStatus.PENDING_REVIEW)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"{'Approve' if approve else 'Reject'} {len(leads)} lead{'s' if len(leads) != 1 else ''}?",
-            "approve": approve,
-            "leads": leads,
-            "pending_count": pending,
-            "form": form,
-            "reasons": RejectReason.choices,
-            "back_url": back_url,
-            "bulk_action": bulk_action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
+        context = confirmation_context(
+            self, request, selected=leads, back_url=back_url, bulk_action=bulk_action,
+            title=f"{'Approve' if approve else 'Reject'} {len(leads)} lead{'s' if len(leads) != 1 else ''}?",
+            approve=approve, leads=leads, pending_count=pending, form=form, reasons=RejectReason.choices,
+        )
         return TemplateResponse(request, REVIEW_TEMPLATE, context)
 
     @staticmethod

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.utils.html import format_html
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
-from admin_ext.mixins import ReadOnlyAdminMixin
+from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
 from hotlead.core.exceptions import ApplicationError
 from hotlead.notifications import services
 from hotlead.notifications.models import EmailEvent, EmailStatus
@@ -75,16 +74,11 @@ class EmailEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
             for line in refused:
                 self.message_user(request, f"Not sent again — {line}", messages.ERROR)
             return HttpResponseRedirect(back_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Send {len(events)} e-mail{'s' if len(events) != 1 else ''} again?",
-            "events": events,
-            "failed_count": sum(1 for e in events if e.status == EmailStatus.FAILED),
-            "back_url": back_url,
-            "bulk_action": bulk_action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
+        context = confirmation_context(
+            self, request, selected=events, back_url=back_url, bulk_action=bulk_action,
+            title=f"Send {len(events)} e-mail{'s' if len(events) != 1 else ''} again?",
+            events=events, failed_count=sum(1 for e in events if e.status == EmailStatus.FAILED),
+        )
         return TemplateResponse(request, RESEND_TEMPLATE, context)
 
     def _changelist_url(self) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import django_q.admin as q2_admin  # registers django-q2's admins first, so they can be replaced below
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django_q.models import Failure, OrmQ, Schedule, Success
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
-from admin_ext.mixins import ReadOnlyAdminMixin
+from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
 from hotlead.core.exceptions import ApplicationError
 from hotlead.ops import services
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
@@ -86,18 +85,11 @@ class DeadLetterAdmin(ReadOnlyAdminMixin, ModelAdmin):
                 self.message_user(request, f"Not changed — {line}", messages.ERROR)
             return HttpResponseRedirect(back_url)
         actionable = [r for r in rows if r.status != DeadLetterStatus.RESOLVED]
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"{'Retry' if retry else 'Resolve'} {len(rows)} failed job{'s' if len(rows) != 1 else ''}?",
-            "retry": retry,
-            "rows": rows,
-            "actionable_count": len(actionable),
-            "note": note,
-            "back_url": back_url,
-            "bulk_action": bulk_action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
+        context = confirmation_context(
+            self, request, selected=rows, back_url=back_url, bulk_action=bulk_action,
+            title=f"{'Retry' if retry else 'Resolve'} {len(rows)} failed job{'s' if len(rows) != 1 else ''}?",
+            retry=retry, rows=rows, actionable_count=len(actionable), note=note,
+        )
         return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
     @staticmethod

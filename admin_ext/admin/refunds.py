@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -18,7 +17,7 @@ from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
-from admin_ext.mixins import ReadOnlyAdminMixin, safe_back_url
+from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, safe_back_url
 from hotlead.core.exceptions import ApplicationError
 from hotlead.distribution.models import Assignment
 from hotlead.leads.models import Lead
@@ -230,22 +229,17 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
                     self.message_user(request, f"Report #{pk} not changed: {reason}", messages.ERROR)
                 return HttpResponseRedirect(back_url)
         pending = [r for r in reports if r.status == ReportStatus.PENDING]
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": (f"{'Approve' if approve else 'Reject'} {len(reports)} bad-lead report"
-                      f"{'s' if len(reports) != 1 else ''}?"),
-            "approve": approve,
-            "rows": [{"report": r, "rate": self._rate_text(self._rate(request, r.provider_id)),
-                      "price": selectors.money_format(r.assignment.price_cents)} for r in reports],
-            "pending_count": len(pending),
-            "refund_total": selectors.money_format(sum(r.assignment.price_cents for r in pending)),
-            "note": note,
-            "error": error,
-            "back_url": back_url,
-            "bulk_action": bulk_action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
+        context = confirmation_context(
+            self, request, selected=reports, back_url=back_url, bulk_action=bulk_action,
+            title=(f"{'Approve' if approve else 'Reject'} {len(reports)} bad-lead report"
+                   f"{'s' if len(reports) != 1 else ''}?"),
+            approve=approve,
+            rows=[{"report": r, "rate": self._rate_text(self._rate(request, r.provider_id)),
+                   "price": selectors.money_format(r.assignment.price_cents)} for r in reports],
+            pending_count=len(pending),
+            refund_total=selectors.money_format(sum(r.assignment.price_cents for r in pending)),
+            note=note, error=error,
+        )
         return TemplateResponse(request, DECIDE_TEMPLATE, context)
 
     def _changelist_url(self) -> str:
