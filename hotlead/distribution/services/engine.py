@@ -350,7 +350,8 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
         job_enqueue(NOTIFY_JOB, lead.pk, run.pk)
         if sales:
             _cursor_move(level=sold_level, sales=sales)
-        transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=sold_level, started=started))
+        sold_slug = sold_level.slug if sold_level else None
+        transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=sold_slug, started=started))
     return run
 
 
@@ -393,17 +394,16 @@ def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: d
                      changes={"status": [result.status, result.outcome], "buyers": result.buyers, "run": run.pk,
                               "public_id": str(result.public_id)})
     job_enqueue(NOTIFY_JOB, lead_id, run.pk)
-    sold_level = LevelFacts(id=0, slug=result.level, name="", price_cents=0, max_recipients=0) if result.level else None
-    transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=sold_level, started=started))
+    transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=result.level, started=started))
     return run
 
 
-def _count(*, run: DistributionRun, trigger: str, sold_level: LevelFacts | None, started: float) -> None:
+def _count(*, run: DistributionRun, trigger: str, sold_level: str | None, started: float) -> None:
     for level in run.trace["levels"]:
         for reason, n in level["skipped"].items():
             metrics.ASSIGNMENTS_SKIPPED.labels(reason=reason).inc(n)
     if sold_level is not None:
-        metrics.ASSIGNMENTS_CREATED.labels(level=sold_level.slug).inc(run.buyers)
+        metrics.ASSIGNMENTS_CREATED.labels(level=sold_level).inc(run.buyers)
     else:
         metrics.LEADS_UNSOLD.labels(trigger=trigger).inc()
     metrics.DISTRIBUTION_DURATION.labels(outcome=run.outcome).observe(time.perf_counter() - started)
