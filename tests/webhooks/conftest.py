@@ -10,6 +10,7 @@ import pytest
 from api.routers.provider_webhook import router  # noqa: F401 - the API loads
 from hotlead.accounts.tokens import access_token_encode
 from tests.conftest import bearer
+from tests.distribution.conftest import exclusive, roofing  # noqa: F401 - fixtures of the sale
 
 
 @dataclass

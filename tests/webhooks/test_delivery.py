@@ -23,9 +23,8 @@ from hotlead.webhooks.services import (
     webhook_delivery_attempt,
     webhook_endpoint_configure,
     webhook_event_emit,
-    webhook_secret_rotate,
 )
-from tests.distribution.conftest import approved_lead, exclusive, roofing, seller  # noqa: F401 - fixtures
+from tests.distribution.conftest import approved_lead, seller
 from tests.factories.providers import ProviderFactory
 from tests.webhooks.conftest import headers_for
 
