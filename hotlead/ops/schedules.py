@@ -51,6 +51,8 @@ SCHEDULES: list[dict] = [
      "every": "daily", "at": "07:00"},
     # --- webhooks ---
     {"name": "webhooks.deliveries_due", "func": "hotlead.webhooks.tasks.webhook_deliveries_due_job", "minutes": 1},
+    {"name": "webhooks.cleanup", "func": "hotlead.webhooks.tasks.webhook_events_cleanup_job",
+     "every": "weekly", "at": "04:45", "weekday": 6},
 ]
 
 _KNOWN_KEYS = {"name", "func", "kwargs", "minutes", "every", "at", "weekday", "retry"}

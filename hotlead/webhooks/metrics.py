@@ -6,7 +6,11 @@ Alert on the failure ratio, e.g.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 WEBHOOK_DELIVERIES = Counter(
     "hotlead_webhook_deliveries",
@@ -27,3 +31,19 @@ WEBHOOK_ENDPOINTS_DISABLED = Counter(
     "hotlead_webhook_endpoints_disabled",
     "Webhook endpoints disabled after too many consecutive failures",
 )
+
+
+class WebhookStateCollector(Collector):
+    """What waits now (read from the database at scrape time): deliveries being retried, disabled endpoints."""
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        from hotlead.webhooks.selectors import webhook_state_counts
+
+        counts = webhook_state_counts()
+        retrying = GaugeMetricFamily("hotlead_webhook_deliveries_retrying",
+                                     "Webhook deliveries that failed and wait for their next attempt")
+        retrying.add_metric([], counts["retrying"])
+        disabled = GaugeMetricFamily("hotlead_webhook_endpoints_disabled_now",
+                                     "Providers' webhook endpoints currently disabled")
+        disabled.add_metric([], counts["disabled"])
+        return [retrying, disabled]

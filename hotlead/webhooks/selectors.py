@@ -36,3 +36,13 @@ def delivery_get_for_provider(*, provider_id: int, delivery_id: int) -> WebhookD
     if delivery is None:
         raise NotFound("No such webhook delivery.")
     return delivery
+
+
+def webhook_state_counts() -> dict[str, int]:
+    """For the scrape-time gauges: deliveries waiting for a retry, endpoints disabled."""
+    from hotlead.webhooks.enums import DeliveryStatus
+
+    return {
+        "retrying": WebhookDelivery.objects.filter(status=DeliveryStatus.RETRYING).count(),
+        "disabled": WebhookEndpoint.objects.filter(enabled=False).exclude(url="").count(),
+    }

@@ -406,3 +406,23 @@ def webhook_deliveries_due(*, now: datetime | None = None) -> int:
         for delivery_id in ids:
             job_enqueue(DELIVER_JOB, delivery_id, task_name="webhook retry")
     return len(ids)
+
+
+RETENTION_DAYS = 90
+
+
+def webhook_events_cleanup(*, older_than_days: int = RETENTION_DAYS, now: datetime | None = None) -> int:
+    """Weekly: delete events (their deliveries and attempts) older than the retention that nothing still
+    delivers. The bodies of `lead.assigned` hold contact data: they are not kept forever."""
+    now = now or timezone.now()
+    old = (WebhookEvent.objects.filter(created_at__lt=now - timedelta(days=older_than_days))
+           .exclude(deliveries__status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]))
+    deleted = 0
+    for _batch in range(100):  # bounded: a long backlog is drained over several runs
+        ids = list(old.values_list("pk", flat=True)[:1000])
+        if not ids:
+            break
+        with transaction.atomic():
+            WebhookEvent.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    return deleted

@@ -23,3 +23,10 @@ def webhook_deliveries_due_job() -> int:
     from hotlead.webhooks.services import webhook_deliveries_due
 
     return webhook_deliveries_due()
+
+
+def webhook_events_cleanup_job() -> int:
+    """Weekly: delete delivered events older than the retention (90 days)."""
+    from hotlead.webhooks.services import webhook_events_cleanup
+
+    return webhook_events_cleanup()

@@ -431,3 +431,41 @@ def test_metrics_count_outcomes_and_latency(provider, receiver, django_capture_o
     assert metric("hotlead_webhook_deliveries_total", outcome="success") == before_ok + 1
     assert metric("hotlead_webhook_deliveries_total", outcome="http_error") == before_err + 1
     assert metric("hotlead_webhook_delivery_latency_seconds_count", outcome="success") == before_n + 1
+
+
+def test_the_scrape_shows_what_waits_for_a_retry_and_disabled_endpoints(client, provider, receiver):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape() -> dict[str, float]:
+        text = client.get("/metrics").content.decode()
+        return {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples
+                if s.name.startswith("hotlead_webhook_")}
+
+    configured(provider, receiver.url)
+    assert scrape()["hotlead_webhook_deliveries_retrying"] == 0
+    receiver.answer(500)
+    webhook_delivery_attempt(delivery_id=emit(provider).pk)
+    figures = scrape()
+    assert figures["hotlead_webhook_deliveries_retrying"] == 1
+    assert figures["hotlead_webhook_endpoints_disabled_now"] == 0
+    assert figures["hotlead_webhook_deliveries_total"] >= 1
+    WebhookEndpoint.objects.filter(provider=provider).update(enabled=False)
+    assert scrape()["hotlead_webhook_endpoints_disabled_now"] == 1
+
+
+def test_old_delivered_events_are_deleted_but_not_those_still_retrying(provider, receiver):
+    from hotlead.webhooks.models import WebhookAttempt, WebhookEvent
+    from hotlead.webhooks.services import webhook_events_cleanup
+
+    configured(provider, receiver.url)
+    done = emit(provider)
+    webhook_delivery_attempt(delivery_id=done.pk)
+    receiver.answer(500)
+    waiting = emit(provider)
+    webhook_delivery_attempt(delivery_id=waiting.pk)
+    recent = emit(provider)
+    WebhookEvent.objects.filter(pk__in=[done.event_id, waiting.event_id]).update(
+        created_at=timezone.now() - timedelta(days=91))
+    assert webhook_events_cleanup() == 1
+    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {waiting.event_id, recent.event_id}
+    assert not WebhookAttempt.objects.filter(delivery_id=done.pk).exists()
