@@ -469,3 +469,21 @@ def test_old_delivered_events_are_deleted_but_not_those_still_retrying(provider,
     assert webhook_events_cleanup() == 1
     assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {waiting.event_id, recent.event_id}
     assert not WebhookAttempt.objects.filter(delivery_id=done.pk).exists()
+
+
+@pytest.mark.parametrize("in_database", [True, False])
+def test_a_sale_that_drains_the_balance_also_sends_the_subscription_change(settings, receiver, roofing, exclusive,
+                                                                            in_database,
+                                                                            django_capture_on_commit_callbacks):
+    from hotlead.webhooks.models import WebhookEvent
+
+    settings.HOTLEAD = {**settings.HOTLEAD, "DISTRIBUTION_IN_DATABASE": in_database}
+    subscription = seller(exclusive, balance=exclusive.price_cents)  # exactly one lead's worth
+    configured(subscription.provider, receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_distribute(lead_id=approved_lead().pk, trigger="approval")
+    types = sorted(WebhookEvent.objects.values_list("type", flat=True))
+    assert types == ["lead.assigned", "subscription.status_changed"]
+    change = json.loads(WebhookEvent.objects.get(type="subscription.status_changed").body)["data"]
+    assert (change["subscription_id"], change["from"], change["to"]) == (subscription.pk, "active", "inactive_funds")
+    assert sorted(json.loads(r.body)["type"] for r in receiver.requests) == types
