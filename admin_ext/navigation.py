@@ -34,6 +34,8 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Schedules", "event_repeat", "admin:django_q_schedule_changelist"),
         ("Job workers", "monitor_heart", "admin:ops_workerheartbeat_changelist"),
         ("E-mail events", "mail", "admin:notifications_emailevent_changelist"),
+        ("Webhook deliveries", "webhook", "admin:webhooks_webhookdelivery_changelist"),
+        ("Webhook endpoints", "settings_ethernet", "admin:webhooks_webhookendpoint_changelist"),
         ("Audit log", "policy", "admin:core_auditlog_changelist"),
         ("Staff users", "badge", "admin:accounts_user_changelist"),
         ("Staff groups", "groups", "admin:auth_group_changelist"),

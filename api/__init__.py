@@ -17,7 +17,9 @@ from api.routers import (
     provider_bad_leads,
     provider_leads,
     provider_money,
+    provider_webhook,
     webhooks,
+    webhooks_email,
 )
 
 api = NinjaAPI(
@@ -37,11 +39,13 @@ errors.install(api)
 api.add_router("/", leads.router, tags=["Public: leads"])
 api.add_router("/auth", auth.router, tags=["Auth"])
 api.add_router("/webhooks", webhooks.router, tags=["Webhooks"])
+api.add_router("/webhooks", webhooks_email.router, tags=["Webhooks"])
 # Provider
 api.add_router("/provider", provider_account.router, tags=["Provider: account"])
 api.add_router("/provider", provider_money.router, tags=["Provider: money and subscriptions"])
 api.add_router("/provider", provider_leads.router, tags=["Provider: leads"])
 api.add_router("/provider", provider_bad_leads.router, tags=["Provider: bad leads"])
+api.add_router("/provider", provider_webhook.router, tags=["Provider: webhook"])
 # Admin
 api.add_router("/admin", admin_leads.router, tags=["Admin: leads"])
 api.add_router("/admin", admin_distribution.router, tags=["Admin: distribution"])

@@ -42,35 +42,11 @@ def inbox(request: HttpRequest, filters: Query[InboxQuery]):
 
 @router.get("/leads/{assignment_id}", response=ProviderLeadDetailOut, summary="A bought lead with its contact data")
 def lead_detail(request: HttpRequest, assignment_id: int):
+    from hotlead.distribution.selectors.buyer_view import assignment_buyer_view
     from hotlead.distribution.selectors.inbox import assignment_get_for_provider
 
     assignment = assignment_get_for_provider(provider_id=request.auth.pk, assignment_id=assignment_id)
-    lead = assignment.lead
-    return {
-        "assignment_id": assignment.pk,
-        "lead_id": lead.public_id,
-        "status": assignment.status,
-        "level": assignment.level.slug,
-        "price_cents": assignment.price_cents,
-        "assigned_at": assignment.assigned_at,
-        "buyers_count": assignment.buyers_count,
-        "max_buyers": assignment.level.max_recipients,
-        "accepted_at": assignment.accepted_at,
-        "rejected_at": assignment.rejected_at,
-        "reject_reason": assignment.reject_reason or None,
-        "bad_lead_report": getattr(assignment, "bad_lead_report", None),
-        "lead": {
-            "name": lead.name,
-            "email": lead.email,
-            "phone": lead.phone,
-            "postal_code": lead.postal_code,
-            "category": assignment.category.slug,
-            "description": lead.description,
-            "budget_cents": lead.budget_cents,
-            "timeline": lead.timeline or None,
-            "created_at": lead.created_at,
-        },
-    }
+    return assignment_buyer_view(assignment)
 
 
 @router.post("/leads/{assignment_id}/accept", response=AssignmentStatusOut, summary="Accept a new lead")

@@ -156,9 +156,13 @@ def level_archive(*, level_id: int, actor=None, request=None) -> str:
         return "deleted"
     now = timezone.now()
     CompetitionLevel.objects.filter(pk=level.pk).update(archived_at=now, active=False, updated_at=now)
-    cancelled = list(level.subscriptions.exclude(status=SubscriptionStatus.CANCELLED).values_list("pk", flat=True))
+    live = list(level.subscriptions.exclude(status=SubscriptionStatus.CANCELLED)
+                .values_list("pk", "provider_id", "status").order_by("pk"))
+    cancelled = [pk for pk, _provider_id, _status in live]
     Subscription.objects.filter(pk__in=cancelled).update(status=SubscriptionStatus.CANCELLED, cancelled_at=now,
                                                          updated_at=now)
+    for pk, provider_id, status in live:
+        _status_webhooks(provider_id=provider_id, changes=[(pk, status, SubscriptionStatus.CANCELLED)])
     audit_record(action="level.archived", actor=actor, obj=level, request=request,
                  changes={**_level_snapshot(level), "cancelled_subscriptions": cancelled})
     return "archived"
@@ -348,6 +352,22 @@ def _status_set(subscription: Subscription, status: str, *, actor, request, **st
     subscription.save(update_fields=["status", *stamps, "updated_at"])
     audit_record(action=f"subscription.{status}", actor=actor, obj=subscription, request=request,
                  changes={"status": {"from": before, "to": status}})
+    _status_webhooks(provider_id=subscription.provider_id, changes=[(subscription.pk, before, status)])
+
+
+def _status_webhooks(*, provider_id: int, changes: list[tuple[int, str, str]]) -> None:
+    """`subscription.status_changed` to the provider's endpoint, one event per subscription moved."""
+    from hotlead.webhooks.enums import EventType
+    from hotlead.webhooks.services import webhook_event_emit
+
+    now = timezone.now()
+    for subscription_id, before, after in changes:
+        webhook_event_emit(
+            provider_id=provider_id, type=EventType.SUBSCRIPTION_STATUS_CHANGED, now=now,
+            data=lambda sid=subscription_id, b=before, a=after: {
+                "subscription_id": sid, "level": Subscription.objects.filter(pk=sid)
+                .values_list("level__slug", flat=True).first(), "from": str(b), "to": str(a), "changed_at": now},
+        )
 
 
 def _pause(subscription: Subscription, *, actor, request) -> None:
@@ -456,6 +476,9 @@ def _funds_emails(*, provider_id: int, balance_cents: int, candidates: list[tupl
 
     provider = Provider.objects.select_related("user").get(pk=provider_id)
     currency = settings.HOTLEAD["CURRENCY"]
+    _status_webhooks(provider_id=provider_id, changes=[
+        (pk, old, SubscriptionStatus.INACTIVE_FUNDS if old == SubscriptionStatus.ACTIVE else SubscriptionStatus.ACTIVE)
+        for pk, old, _name, _price in candidates])
     for template, status in (("subscription_deactivated", SubscriptionStatus.ACTIVE),
                              ("subscription_reactivated", SubscriptionStatus.INACTIVE_FUNDS)):
         changed = [(pk, name, price) for pk, old, name, price in candidates if old == status]

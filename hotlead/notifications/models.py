@@ -8,6 +8,7 @@ class EmailStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    BOUNCED = "bounced", "Bounced"  # sent, then reported undeliverable by the e-mail provider
 
 
 class EmailEvent(models.Model):

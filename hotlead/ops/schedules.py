@@ -49,6 +49,10 @@ SCHEDULES: list[dict] = [
     {"name": "distribution.unsold_retry", "func": "hotlead.distribution.tasks.unsold_redistribute_job", "minutes": 15},
     {"name": "distribution.assignment_digest", "func": "hotlead.distribution.tasks.assignment_digest_job",
      "every": "daily", "at": "07:00"},
+    # --- webhooks ---
+    {"name": "webhooks.deliveries_due", "func": "hotlead.webhooks.tasks.webhook_deliveries_due_job", "minutes": 1},
+    {"name": "webhooks.cleanup", "func": "hotlead.webhooks.tasks.webhook_events_cleanup_job",
+     "every": "weekly", "at": "04:45", "weekday": 6},
 ]
 
 _KNOWN_KEYS = {"name", "func", "kwargs", "minutes", "every", "at", "weekday", "retry"}

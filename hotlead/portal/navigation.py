@@ -13,6 +13,7 @@ PORTAL_NAV: list[tuple[str, str]] = [
     ("Profile", "portal:profile"),
     ("Service areas", "portal:service_areas"),
     ("Preferences", "portal:preferences"),
+    ("Webhook", "portal:webhook"),
     ("Security", "portal:security"),
 ]
 

@@ -8,7 +8,7 @@ Views use `hotlead.portal.decorators.portal_login_required` and templates extend
 """
 from django.urls import path
 
-from hotlead.portal import views_leads, views_money, views_refunds
+from hotlead.portal import views_leads, views_money, views_refunds, views_webhook
 from hotlead.portal.views import account, auth
 
 app_name = "portal"
@@ -49,4 +49,10 @@ urlpatterns = [
     # bad-lead reports
     path("leads/<int:assignment_id>/report/", views_refunds.lead_report, name="lead_report"),
     path("reports/<int:report_id>/", views_refunds.report_sent, name="report_sent"),
+    # webhook to the provider's own systems (issue 16)
+    path("webhook/", views_webhook.webhook, name="webhook"),
+    path("webhook/rotate/", views_webhook.webhook_rotate, name="webhook_rotate"),
+    path("webhook/test/", views_webhook.webhook_test, name="webhook_test"),
+    path("webhook/enable/", views_webhook.webhook_enable, name="webhook_enable"),
+    path("webhook/deliveries/<int:delivery_id>/replay/", views_webhook.webhook_replay, name="webhook_replay"),
 ]

@@ -210,6 +210,10 @@ def provider_profile_update(*, provider_id: int, company_name: str, contact_name
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
         audit_record(action="provider.profile_updated", actor=actor, obj=provider, changes=changes, request=request)
+    if "webhook_url" in changes:  # the webhook endpoint keeps the URL it delivers to (and its secret)
+        from hotlead.webhooks.services import webhook_endpoint_configure
+
+        webhook_endpoint_configure(provider=provider, url=provider.webhook_url, actor=actor, request=request)
     return provider
 
 

@@ -19,4 +19,4 @@ class ReportStatus(models.TextChoices):
 class AutoRule(models.TextChoices):
     EMAIL_BOUNCED = "email_bounced", "The lead's verification e-mail bounced"
     PHONE_INVALID = "phone_invalid", "The phone number fails validation"
-    OUT_OF_AREA = "out_of_area_at_sale", "Postal code outside the provider's areas at sale time"
+    # "out_of_area_at_sale" was removed: no sale can be out of the buyer's areas (docs/decisions.md, issue 16).

@@ -102,7 +102,6 @@ def assignment_matching_rule(*, assignment: Assignment, enabled: dict[str, bool]
     checks = (
         (AutoRule.EMAIL_BOUNCED, lambda: lead.email_bounced),
         (AutoRule.PHONE_INVALID, lambda: not lead.phone_valid or phone_fails_validation(lead.phone)),
-        (AutoRule.OUT_OF_AREA, lambda: not assignment.in_area_at_sale),
     )
     for code, broken in checks:
         if enabled.get(code) and broken():

@@ -110,7 +110,20 @@ def _assignment_refund(*, assignment: Assignment, actor, decided_by: str, memo: 
         dedupe_key=f"refund_issued:{entry.pk}",
     )
     _count_after_commit(refund_cents=entry.amount_cents, decided_by=decided_by)
+    _refunded_webhook(assignment=assignment, entry=entry, reason=memo)
     return entry, True
+
+
+def _refunded_webhook(*, assignment: Assignment, entry: LedgerEntry, reason: str) -> None:
+    from hotlead.webhooks.enums import EventType
+    from hotlead.webhooks.services import webhook_event_emit
+
+    webhook_event_emit(
+        provider_id=assignment.provider_id, type=EventType.LEAD_REFUNDED, dedupe_key=f"lead.refunded:{entry.pk}",
+        data={"assignment_id": assignment.pk, "lead_id": str(assignment.lead.public_id),
+              "amount_cents": entry.amount_cents, "balance_after_cents": entry.balance_after_cents,
+              "refunded_at": assignment.refunded_at, "reason": reason},
+    )
 
 
 def _decision_email(*, report: BadLeadReport, assignment: Assignment) -> None:

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "hotlead.distribution",
     "hotlead.refunds",
     "hotlead.portal",
+    "hotlead.webhooks",
     "reports",
     "api",
 ]
@@ -219,6 +220,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 HOTLEAD_PUBLIC_URL = os.environ.get("HOTLEAD_PUBLIC_URL", "http://127.0.0.1:8000")
 # Shared secret of the payment provider's webhook (HMAC-SHA256); empty = the webhook refuses every call.
 PAYMENTS_WEBHOOK_SECRET = os.environ.get("PAYMENTS_WEBHOOK_SECRET", "")
+# Webhooks to providers (SPEC §7): hosts ("host" or "host:port", comma-separated) that may be internal or http
+# (on-premise CRMs, tests); every other target must resolve to public addresses only (SSRF).
+HOTLEAD_WEBHOOK_ALLOWED_HOSTS = [h.strip().lower() for h in os.environ.get("HOTLEAD_WEBHOOK_ALLOWED_HOSTS", "")
+                                 .split(",") if h.strip()]
+# Standard Webhooks secret (whsec_...) of the e-mail provider's events (bounces); empty = the endpoint refuses.
+HOTLEAD_EMAIL_EVENTS_SECRET = os.environ.get("HOTLEAD_EMAIL_EVENTS_SECRET", "")
 
 # --- jobs: django-q2 (SPEC §11) ---------------------------------------------------------
 # timeout < retry: a task is only handed out again after `retry` seconds without an ack.

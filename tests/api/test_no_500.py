@@ -60,6 +60,7 @@ def _assert_not_a_500(response, what) -> None:
 
 def test_no_operation_answers_a_500_to_odd_input(client, world, staff_headers, provider_headers, settings):
     settings.PAYMENTS_WEBHOOK_SECRET = "s" * 40
+    settings.HOTLEAD_EMAIL_EVENTS_SECRET = "whsec_" + "c" * 43 + "="
     client.raise_request_exception = False
     schema = client.get("/api/v1/openapi.json").json()
     calls = 0
@@ -90,6 +91,7 @@ def test_the_wrong_role_or_no_token_never_meets_a_500_either(client, world, prov
     from tests.factories.accounts import StaffFactory
 
     settings.PAYMENTS_WEBHOOK_SECRET = "s" * 40
+    settings.HOTLEAD_EMAIL_EVENTS_SECRET = "whsec_" + "c" * 43 + "="
     client.raise_request_exception = False
     schema = client.get("/api/v1/openapi.json").json()
     staff_without_mfa = bearer(access_token_encode(user=StaffFactory(), mfa=False)[0])

@@ -45,9 +45,17 @@ def _subscription(owner) -> models.Model:
     return SubscriptionFactory(provider=owner)
 
 
+def _webhook_delivery(owner) -> models.Model:
+    from hotlead.webhooks.services import webhook_endpoint_configure, webhook_event_emit
+
+    webhook_endpoint_configure(provider=owner, url="https://crm.example.org/hooks")
+    return webhook_event_emit(provider_id=owner.pk, type="lead.refunded", data={"n": 1})
+
+
 MAKERS: list[tuple[re.Pattern, Callable[..., models.Model]]] = [
     (re.compile(rf"^{PREFIX}/provider/leads/\{{[^}}]+\}}"), _assignment),
     (re.compile(rf"^{PREFIX}/provider/subscriptions/\{{[^}}]+\}}"), _subscription),
+    (re.compile(rf"^{PREFIX}/provider/webhook/deliveries/\{{[^}}]+\}}"), _webhook_delivery),
 ]
 
 

@@ -25,7 +25,6 @@ RULE_CASES = [
     (AutoRule.EMAIL_BOUNCED, {"email_bounced": True}, {}),
     (AutoRule.PHONE_INVALID, {"phone_valid": False}, {}),
     (AutoRule.PHONE_INVALID, {"phone": "+11234567890"}, {}),  # stored as valid, fails re-validation
-    (AutoRule.OUT_OF_AREA, {}, {"in_area_at_sale": False}),
 ]
 
 

@@ -30,7 +30,7 @@ def portal(provider) -> Client:
 
 
 def test_form_shows_the_rules_and_the_current_rate(portal, provider, rules):
-    AutoApprovalRule.objects.filter(code=AutoRule.OUT_OF_AREA).update(enabled=False)
+    AutoApprovalRule.objects.filter(code=AutoRule.PHONE_INVALID).update(enabled=False)
     assignment = make_assignment(provider=provider, level=LevelFactory(price_cents=2500))
     response = portal.get(reverse("portal:lead_report", args=[assignment.pk]))
     assert response.status_code == 200

@@ -49,6 +49,8 @@ from hotlead.leads.models import Category, Lead
 from hotlead.levels.models import Subscription
 from hotlead.levels.services import funds_changed_emails, subscriptions_sync_funds
 from hotlead.ops.jobs import job_enqueue
+from hotlead.providers.enums import AreaKind
+from hotlead.providers.models import ServiceArea
 
 logger = logging.getLogger("hotlead.distribution")
 
@@ -112,7 +114,16 @@ def _lock_and_recheck(*, facts: LeadFacts, level: LevelFacts, now: datetime,
     return reasons, moved
 
 
-def _charge_and_assign(*, lead: Lead, level: LevelFacts, candidate: Candidate, now: datetime) -> Assignment:
+def _in_area(*, provider_id: int, facts: LeadFacts) -> bool:
+    """What the sale saw: the lead's postal code is in the buyer's service areas (recorded on the assignment)."""
+    return ServiceArea.objects.filter(provider_id=provider_id).filter(
+        Q(kind=AreaKind.CODE, value=facts.postal_code)
+        | Q(kind=AreaKind.PREFIX, value__in=[facts.postal_code[:n] for n in range(1, len(facts.postal_code) + 1)])
+    ).exists()
+
+
+def _charge_and_assign(*, lead: Lead, facts: LeadFacts, level: LevelFacts, candidate: Candidate,
+                       now: datetime) -> Assignment:
     """Charge once (idempotency key per lead and provider) and build the sale's assignment row."""
     entry = charge_post(
         provider_id=candidate.provider_id, amount_cents=level.price_cents,
@@ -122,7 +133,7 @@ def _charge_and_assign(*, lead: Lead, level: LevelFacts, candidate: Candidate, n
     return Assignment(
         lead_id=lead.pk, provider_id=candidate.provider_id, level_id=level.id,
         subscription_id=candidate.subscription_id, category_id=lead.category_id, price_cents=level.price_cents,
-        charge_entry=entry, assigned_at=now, in_area_at_sale=True,
+        charge_entry=entry, assigned_at=now, in_area_at_sale=_in_area(provider_id=candidate.provider_id, facts=facts),
     )
 
 
@@ -183,7 +194,7 @@ def _sell_at_level(*, lead: Lead, facts: LeadFacts, level: LevelFacts, now: date
                 skipped_providers.setdefault(reason, []).append(candidate.provider_id)
                 lost_on_recheck += 1
                 continue
-            assignment = _charge_and_assign(lead=lead, level=level, candidate=candidate, now=now)
+            assignment = _charge_and_assign(lead=lead, facts=facts, level=level, candidate=candidate, now=now)
             sales.append(Sale(candidate=candidate, position=positions[candidate.subscription_id],
                               assignment=assignment))
     sales.sort(key=lambda sale: sale.position)

@@ -34,6 +34,21 @@ def _assignment_item(assignment: Assignment) -> dict:
     }
 
 
+def _assigned_webhook(assignment: Assignment) -> None:
+    """`lead.assigned` to the buyer's endpoint: the lead as GET /provider/leads/{id} shows it (once per sale)."""
+    from hotlead.distribution.selectors.buyer_view import assignment_buyer_view
+    from hotlead.distribution.selectors.inbox import assignment_get_for_provider
+    from hotlead.webhooks.enums import EventType
+    from hotlead.webhooks.services import webhook_event_emit
+
+    webhook_event_emit(
+        provider_id=assignment.provider_id, type=EventType.LEAD_ASSIGNED,
+        data=lambda: assignment_buyer_view(assignment_get_for_provider(provider_id=assignment.provider_id,
+                                                                       assignment_id=assignment.pk)),
+        dedupe_key=f"lead.assigned:{assignment.pk}",
+    )
+
+
 def lead_outcome_notify(*, lead_id: int, run_id: int) -> None:
     """After a run: tell the submitter how many pros received the request, and tell instant buyers."""
     run = DistributionRun.objects.select_related("lead__category").filter(pk=run_id, lead_id=lead_id).first()
@@ -61,6 +76,7 @@ def lead_outcome_notify(*, lead_id: int, run_id: int) -> None:
         )
         for assignment in assignments:
             provider = assignment.provider
+            _assigned_webhook(assignment)
             if provider.notify_assignments != AssignmentNotify.INSTANT:
                 continue
             email_queue(

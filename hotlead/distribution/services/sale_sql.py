@@ -43,7 +43,8 @@ from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
-from hotlead.providers.models import Provider
+from hotlead.providers.enums import AreaKind
+from hotlead.providers.models import Provider, ServiceArea
 
 logger = logging.getLogger("hotlead.distribution")
 
@@ -83,6 +84,7 @@ def _functions_sql(names: dict[str, str]) -> str:
     distributed, unsold = LeadStatus.DISTRIBUTED.value, LeadStatus.UNSOLD.value
     active, inactive_funds = SubscriptionStatus.ACTIVE.value, SubscriptionStatus.INACTIVE_FUNDS.value
     level, category = CompetitionLevel._meta.db_table, Category._meta.db_table
+    area = ServiceArea._meta.db_table  # in_area_at_sale: what the sale saw of the buyer's areas
     return f"""
 CREATE OR REPLACE FUNCTION {names['sell']}(
   p_lead_id bigint, p_now timestamptz, p_at text, p_trigger text, p_actor_id bigint,
@@ -249,7 +251,9 @@ BEGIN
         INSERT INTO {asg} (lead_id, provider_id, level_id, subscription_id, category_id, price_cents, status,
                            charge_entry_id, reject_reason, assigned_at, in_area_at_sale)
         VALUES (p_lead_id, c_prov[k], v_level_id, c_sub[k], p_category_id, v_price, '{assigned}', v_entry, '',
-                p_now, true);
+                p_now, EXISTS (SELECT 1 FROM {area} ar WHERE ar.provider_id = c_prov[k]
+                               AND ((ar.kind = '{AreaKind.CODE.value}' AND ar.value = p_postal)
+                                    OR (ar.kind = '{AreaKind.PREFIX.value}' AND ar.value = ANY (p_prefixes)))));
         s_sub := s_sub || c_sub[k]; s_prov := s_prov || c_prov[k]; s_last := s_last || c_last[k];
         s_pos := s_pos || (array_position(v_seen, c_sub[k]) - 1);
         -- SPEC §4.3, as levels.services.subscriptions_sync_funds after a debit: when the balance no longer covers

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "hotlead.webhooks"
+    label = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from hotlead.core.metrics import scrape_collector_add
+        from hotlead.webhooks.metrics import WebhookStateCollector
+
+        scrape_collector_add(WebhookStateCollector())
