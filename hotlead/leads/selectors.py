@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import zipcodes
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
@@ -185,3 +187,12 @@ def lead_admin_detail(*, public_id: uuid.UUID) -> dict:
             for run in lead_distribution_runs(lead_id=lead.pk)
         ]},
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def postal_code_place(postal_code: str) -> str:
+    """"San Francisco, CA" for a US ZIP code (the offline ZIP database); "" when unknown or outside the US."""
+    if not (len(postal_code) == 5 and postal_code.isascii() and postal_code.isdigit()):
+        return ""
+    found = zipcodes.matching(postal_code)
+    return f"{found[0]['city'].title()}, {found[0]['state']}" if found else ""
