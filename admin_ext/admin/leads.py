@@ -194,8 +194,8 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         "possible_duplicate",
     )
     list_filter_submit = True
-    search_fields = ("email", "phone", "postal_code", "public_id", "name")
-    search_help_text = "E-mail, phone, postal code, name or the lead's public id"
+    search_fields = ("email", "phone", "postal_code", "public_id", "name", "=reference")
+    search_help_text = "E-mail, phone, postal code, name, the lead's public id or its reference (HL-…)"
     list_select_related = ("category",)
     list_per_page = 50
     ordering = ("-created_at", "-id")

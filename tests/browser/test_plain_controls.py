@@ -20,7 +20,7 @@ SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "hei
 
 # For every visible checkbox and radio button: the box, and the words of its label. "Same row" means the box's
 # vertical middle lies within the first line of the words, and the words start just right of the box.
-MEASURE = """() => {
+MEASURE = r"""() => {
   const out = [];
   const boxes = [...document.querySelectorAll('input[type=checkbox], input[type=radio]')];
   for (const [index, box] of boxes.entries()) {
