@@ -86,6 +86,8 @@ def test_every_checkbox_and_radio_sits_on_its_labels_row(sized_page, categories)
     }
     for url, count in expected.items():
         page.goto(url)
+        name = url.strip("/").replace("/", "-")
+        page.screenshot(path=f"/tmp/plain-controls-{page.viewport_size['width']}-{name}.png", full_page=True)
         measured = assert_boxes_beside_their_labels(page, expect_at_least=count)
         # and a click on the words ticks the box beside them, not another one
         words = next(m for m in measured if m["text"])
@@ -111,6 +113,9 @@ def test_create_a_subscription_with_the_buyers_filter_controls(sized_page, categ
     page.get_by_test_id("save-subscription").click()
 
     page.wait_for_url("**/portal/subscriptions/")
+    page.goto(f"/portal/subscriptions/{Subscription.objects.get(provider=provider).pk}/")
+    page.screenshot(path=f"/tmp/plain-controls-{page.viewport_size['width']}-subscription-edit.png", full_page=True)
+    page.goto("/portal/subscriptions/")
     card = page.get_by_test_id("subscription")
     text = card.inner_text()
     assert "Service: Roofing" in text and "Timeline: ASAP" in text
@@ -167,6 +172,7 @@ def test_the_home_page_tells_of_leads_missed_for_a_low_balance(sized_page, categ
         lead_distribute(lead_id=approved_lead(category=roofing).pk, trigger="approval")
 
     portal_login(page, provider)
+    page.screenshot(path=f"/tmp/plain-controls-{page.viewport_size['width']}-home.png", full_page=True)
     notice = page.get_by_test_id("missed-leads")
     assert re.sub(r"\s+", " ", notice.inner_text()).startswith(
         "You missed 2 leads in the last 7 days because your balance was below $60.00.")
