@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from hotlead.distribution.enums import SkipReason
 from hotlead.distribution.models import Assignment, DistributionRun
+from hotlead.leads.models import Lead
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import Subscription
+from hotlead.providers.models import Provider
 
 RUNS_SHOWN = 20
 
@@ -113,6 +115,12 @@ def provider_missed_for_balance(*, provider_id: int, days: int = MISSED_DAYS,
     leaves the running until a deposit). Leads the provider bought in the end (a later run) are not counted.
     """
     since = (now or timezone.now()) - timedelta(days=days)
+    # A run only weighs a provider's money once the lead is in a category they serve: read only those runs.
+    category_ids = sorted(Provider.categories.through.objects.filter(provider_id=provider_id)
+                          .values_list("category_id", flat=True))
+    if not category_ids or not Subscription.objects.filter(provider_id=provider_id).exclude(
+            status=SubscriptionStatus.CANCELLED).exists():
+        return MissedLeads(count=0, price_cents=0, days=days)
     funds_levels = sorted(Subscription.objects.filter(provider_id=provider_id, status=SubscriptionStatus.INACTIVE_FUNDS)
                           .values_list("level__slug", flat=True))
     bought = Assignment.objects.filter(provider_id=provider_id, assigned_at__gte=since - timedelta(days=1))
@@ -121,6 +129,7 @@ def provider_missed_for_balance(*, provider_id: int, days: int = MISSED_DAYS,
         sql = f"""
 SELECT r.lead_id, max((lvl->>'price_cents')::bigint)
 FROM {DistributionRun._meta.db_table} r
+JOIN {Lead._meta.db_table} l ON l.id = r.lead_id AND l.category_id = ANY(%s)
 CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(r.trace->'levels') = 'array'
                                              THEN r.trace->'levels' ELSE '[]'::jsonb END) AS lvl
 WHERE r.started_at >= %s
@@ -129,11 +138,12 @@ WHERE r.started_at >= %s
            AND COALESCE(lvl->'skipped_providers'->'{SkipReason.INACTIVE.value}', '[]'::jsonb) @> to_jsonb(%s::bigint)))
 GROUP BY r.lead_id"""  # noqa: S608 - table name and reasons are constants
         with connection.cursor() as cursor:
-            cursor.execute(sql, [since, provider_id, funds_levels, provider_id])
+            cursor.execute(sql, [category_ids, since, provider_id, funds_levels, provider_id])
             rows = cursor.fetchall()
     else:  # SQLite (the demo): the same reading in Python
         found: dict[int, int] = {}
-        for lead_id, trace in DistributionRun.objects.filter(started_at__gte=since).values_list("lead_id", "trace"):
+        for lead_id, trace in DistributionRun.objects.filter(
+                started_at__gte=since, lead__category_id__in=category_ids).values_list("lead_id", "trace"):
             for level in (trace or {}).get("levels", []) or []:
                 skipped = level.get("skipped_providers") or {}
                 if provider_id in (skipped.get(SkipReason.BALANCE.value) or []) or (
