@@ -243,3 +243,22 @@ def test_signed_out_or_half_signed_in_visitors_still_see_the_pages(db, client, p
     assert client.get("/portal/login/").status_code == 200
     assert client.get("/portal/register/").status_code == 200
     assert "_auth_user_id" in client.session
+
+
+def test_the_demos_python_reading_of_the_traces_agrees_with_the_sql(provider, roofing, monkeypatch):
+    from django.db import connection
+
+    from hotlead.distribution.selectors.runs import provider_missed_for_balance
+
+    level = make_level("semi-exclusive", rank=1, price_cents=6_000, max_recipients=1)
+    provider.categories.set([roofing])
+    provider.service_areas.create(kind="code", value="94110")
+    Subscription.objects.create(provider=provider, level=level)
+    for _ in range(2):
+        lead_distribute(lead_id=approved_lead(category=roofing).pk, trigger="approval")
+
+    in_sql = provider_missed_for_balance(provider_id=provider.pk)
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    in_python = provider_missed_for_balance(provider_id=provider.pk)
+
+    assert in_sql == in_python and (in_sql.count, in_sql.price_cents) == (2, 6_000)
