@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from hotlead.core.exceptions import NotFound, ValidationFailed
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
+from hotlead.leads.references import REFERENCE_PREFIX
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 200
@@ -76,13 +77,19 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
         raise ValidationFailed.for_field("cursor", "This cursor is not valid.") from None
 
 
+REFERENCE_RE = re.compile(rf"^{REFERENCE_PREFIX}[A-Z0-9]{{5,9}}$")
+
+
 def lead_search_q(q: str) -> Q:
-    """Match a public id exactly, else e-mail, name, postal code (normalised) or phone digits."""
+    """Match a public id or a reference (HL-7K3Q9) exactly, else e-mail, name, postal code (normalised) or phone
+    digits."""
     q = q.strip()
     try:
         return Q(public_id=uuid.UUID(q))
     except ValueError:
         pass
+    if REFERENCE_RE.match(q.upper()):
+        return Q(reference=q.upper())
     condition = Q(email__icontains=q) | Q(postal_code=re.sub(r"\s+", "", q).upper()) | Q(name__icontains=q)
     digits = re.sub(r"\D", "", q)
     if len(digits) >= 4:
