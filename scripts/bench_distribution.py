@@ -212,6 +212,7 @@ def seed(args) -> list[int]:
         Subscription.objects.bulk_create(subscriptions)
         leads = Lead.objects.bulk_create([
             Lead(name="Bench Submitter", email=f"submitter{i}@bench.example", phone="+14155550111",
+                 reference=f"HL-B{i:07d}",  # unique by construction (random ones could collide in one batch)
                  postal_code=f"{rng.choice(REGIONS)}{rng.randrange(100):02d}", category=rng.choice(categories),
                  description="Benchmark lead.", budget_cents=rng.choice([None, 2_000, 10_000, 80_000]),
                  timeline=rng.choice(["", *Timeline.values]), source=rng.choice(["web", "web", "api", "partner"]),
@@ -395,6 +396,7 @@ def approval_latency(args, env: dict[str, str]) -> dict:
         markets = cursor.fetchall()
     leads = [
         Lead.objects.create(name="Latency Submitter", email=f"latency{i}@bench.example", phone="+14155550122",
+                            reference=f"HL-L{i:07d}",
                             postal_code=f"{region}{rng.randrange(100):02d}",
                             category=Category.objects.get(slug=slug), description="Latency lead.",
                             consent_text_version="2026-01", consent_at=staff.date_joined,

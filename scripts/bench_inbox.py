@@ -177,7 +177,7 @@ def load(args) -> None:
         step.done(f"{P:,} users, providers; {2 * P:,} subscriptions")
         # Lead k (newest first: k = 1 is the latest) is sold twice, at the same moment, at level 1 + k % 2.
         insert_select(cur, Lead, {
-            "id": "k", "public_id": "gen_random_uuid()", "name": "'Bench Lead ' || k",
+            "id": "k", "public_id": "gen_random_uuid()", "reference": "'HL-B' || k", "name": "'Bench Lead ' || k",
             "email": "'lead-' || k || '@example.org'", "phone": "'+1415' || lpad(mod(k, 10000000)::text, 7, '0')",
             "postal_code": "(94000 + mod(k, 1000))::text", "category": CATEGORY_OF_K,
             "description": "'Bench lead'",

@@ -194,8 +194,8 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         "possible_duplicate",
     )
     list_filter_submit = True
-    search_fields = ("email", "phone", "postal_code", "public_id", "name")
-    search_help_text = "E-mail, phone, postal code, name or the lead's public id"
+    search_fields = ("email", "phone", "postal_code", "public_id", "name", "reference")
+    search_help_text = "E-mail, phone, postal code, name, the lead's public id or its reference (HL-…)"
     list_select_related = ("category",)
     list_per_page = 50
     ordering = ("-created_at", "-id")
@@ -203,8 +203,8 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
     actions_row = ["approve_row", "reject_row"]
     actions_detail = ["approve_detail", "reject_detail", "distribute_detail", "mark_fraud_detail"]
     fieldsets = (
-        ("Request", {"fields": ("public_id", "status_badge", "category", "postal_code", "description", "budget",
-                                "timeline", "created_at")}),
+        ("Request", {"fields": ("reference", "public_id", "status_badge", "category", "postal_code", "description",
+                                "budget", "timeline", "created_at")}),
         ("Contact", {"fields": ("name", "email", "phone", "phone_valid", "email_bounced")}),
         ("Consent", {"fields": ("consent_text_version", "consent_at", "consent_ip", "consent_user_agent")}),
         ("Source", {"fields": ("source", "utm_source", "utm_medium", "utm_campaign", "referrer", "api_client")}),
@@ -215,7 +215,8 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         ("Sales (read-only)", {"fields": ("buyers_count", "assignments_table", "distribution_trace")}),
     )
     readonly_fields = (
-        "public_id", "status_badge", "category", "postal_code", "description", "budget", "timeline", "created_at",
+        "reference", "public_id", "status_badge", "category", "postal_code", "description", "budget", "timeline",
+        "created_at",
         "name", "email", "phone", "phone_valid", "email_bounced", "consent_text_version", "consent_at",
         "consent_ip", "consent_user_agent", "source", "utm_source", "utm_medium", "utm_campaign", "referrer",
         "api_client", "possible_duplicate", "duplicate_link", "later_duplicates_links", "verified_at",

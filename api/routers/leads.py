@@ -39,7 +39,7 @@ def lead_submit(request: HttpRequest, payload: LeadSubmitIn):
         user_agent=request.headers.get("User-Agent", ""),
         api_client=request.headers.get("X-Api-Client", ""),
     )
-    return Status(202, {"id": lead.public_id, "status": lead.status})
+    return Status(202, {"id": lead.public_id, "reference": lead.reference, "status": lead.status})
 
 
 @router.post("/leads/verify", response=LeadVerifyOut, summary="Check the e-mailed code (or link token)")
@@ -51,6 +51,7 @@ def lead_verify(request: HttpRequest, payload: LeadVerifyIn):
                                  ip=client_ip(request))
     return {
         "id": lead.public_id,
+        "reference": lead.reference,
         "status": lead.status,
         "confirm_token": confirm_token,
         "lead": {
@@ -66,7 +67,7 @@ def lead_confirm(request: HttpRequest, payload: LeadConfirmIn):
     from hotlead.leads.services import lead_confirm as confirm
 
     lead = confirm(public_id=payload.lead_id, confirm_token=payload.confirm_token)
-    return {"id": lead.public_id, "status": lead.status}
+    return {"id": lead.public_id, "reference": lead.reference, "status": lead.status}
 
 
 @router.post("/leads/resend-code", response={202: LeadResendOut}, summary="E-mail a new code (rate limited)")

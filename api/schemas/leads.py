@@ -37,6 +37,7 @@ class LeadSubmitIn(_In):
 
 class LeadSubmitOut(Schema):
     id: uuid.UUID
+    reference: str = Field(description="The short reference the submitter reads, e.g. HL-7K3Q9")
     status: str
 
 
@@ -62,6 +63,7 @@ class LeadSummaryOut(Schema):
 
 class LeadVerifyOut(Schema):
     id: uuid.UUID
+    reference: str = Field(description="The short reference the submitter reads, e.g. HL-7K3Q9")
     status: str
     confirm_token: str
     lead: LeadSummaryOut
@@ -74,6 +76,7 @@ class LeadConfirmIn(_In):
 
 class LeadConfirmOut(Schema):
     id: uuid.UUID
+    reference: str = Field(description="The short reference the submitter reads, e.g. HL-7K3Q9")
     status: str
 
 

@@ -8,6 +8,7 @@ from django.db import models
 
 from hotlead.core.models import TimeStampedModel
 from hotlead.leads.enums import LeadStatus, RejectReason, Timeline
+from hotlead.leads.references import reference_generate
 
 
 class Category(TimeStampedModel):
@@ -25,6 +26,8 @@ class Category(TimeStampedModel):
 
 class Lead(TimeStampedModel):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # what the homeowner reads: short, unique, shown on the form, in the API and in every e-mail
+    reference = models.CharField(max_length=12, unique=True, default=reference_generate, editable=False)
     # contact data, normalised by the intake service
     name = models.CharField(max_length=200)
     email = models.EmailField(db_index=True)
@@ -81,7 +84,7 @@ class Lead(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Lead {str(self.public_id)[:8]} · {self.postal_code}"
+        return f"Lead {self.reference} · {self.postal_code}"
 
 
 class LeadVerification(models.Model):

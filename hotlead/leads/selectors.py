@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import zipcodes
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
@@ -16,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from hotlead.core.exceptions import NotFound, ValidationFailed
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
+from hotlead.leads.references import REFERENCE_PREFIX
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 200
@@ -74,13 +77,19 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
         raise ValidationFailed.for_field("cursor", "This cursor is not valid.") from None
 
 
+REFERENCE_RE = re.compile(rf"^{REFERENCE_PREFIX}[A-Z0-9]{{5,9}}$")
+
+
 def lead_search_q(q: str) -> Q:
-    """Match a public id exactly, else e-mail, name, postal code (normalised) or phone digits."""
+    """Match a public id or a reference (HL-7K3Q9) exactly, else e-mail, name, postal code (normalised) or phone
+    digits."""
     q = q.strip()
     try:
         return Q(public_id=uuid.UUID(q))
     except ValueError:
         pass
+    if REFERENCE_RE.match(q.upper()):
+        return Q(reference=q.upper())
     condition = Q(email__icontains=q) | Q(postal_code=re.sub(r"\s+", "", q).upper()) | Q(name__icontains=q)
     digits = re.sub(r"\D", "", q)
     if len(digits) >= 4:
@@ -185,3 +194,12 @@ def lead_admin_detail(*, public_id: uuid.UUID) -> dict:
             for run in lead_distribution_runs(lead_id=lead.pk)
         ]},
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def postal_code_place(postal_code: str) -> str:
+    """"San Francisco, CA" for a US ZIP code (the offline ZIP database); "" when unknown or outside the US."""
+    if not (len(postal_code) == 5 and postal_code.isascii() and postal_code.isdigit()):
+        return ""
+    found = zipcodes.matching(postal_code)
+    return f"{found[0]['city'].title()}, {found[0]['state']}" if found else ""

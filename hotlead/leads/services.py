@@ -19,12 +19,22 @@ from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus, RejectReason
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
+from hotlead.leads.references import reference_unused
 from hotlead.leads.selectors import duplicate_find
 from hotlead.leads.validation import SLUG_RE, LeadSubmission, submission_clean
 from hotlead.notifications.services import email_queue
 from hotlead.ops.jobs import job_enqueue
 
 REVIEW_NOTE_MAX = 2000
+# What the submitter reads when a request is rejected: the reason in plain words (the staff note stays internal).
+REJECT_REASON_TEXT = {
+    RejectReason.SPAM: "it looked like an automated or advertising message rather than a request for work.",
+    RejectReason.DUPLICATE: "we already have the same request from you, and we pass each job on only once.",
+    RejectReason.INCOMPLETE: "it did not say enough about the job for a provider to contact you about it.",
+    RejectReason.OUT_OF_AREA: "we have no providers for this service where the job is.",
+    RejectReason.TEST: "it was marked as a test request.",
+    RejectReason.OTHER: "it does not meet our rules for requests we can pass on.",
+}
 DISTRIBUTE_JOB = "hotlead.distribution.tasks.lead_distribute_job"
 
 
@@ -106,6 +116,7 @@ def _verification_issue(lead: Lead) -> LeadVerification:
             "name": lead.name,
             "category": lead.category.name,
             "lead_id": key,
+            "reference": lead.reference,
             "code_sealed": codes.seal(code),
             "link_token_sealed": codes.seal(link_token),
             "ttl_minutes": ttl,
@@ -130,6 +141,7 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
         duplicate = duplicate_find(email=fields["email"], phone=fields["phone"], category_id=category.pk, now=now)
         lead = Lead.objects.create(
             **fields,
+            reference=reference_unused(),
             category=category,
             consent_text_version=_policy("CONSENT_TEXT_VERSION"),
             consent_at=now,
@@ -254,7 +266,8 @@ def lead_confirm(*, public_id: uuid.UUID, confirm_token: str) -> Lead:
                 changes={"confirmed_at": timezone.now()})
     email_queue(
         template="lead_received", to=lead.email,
-        context={"name": lead.name, "category": lead.category.name, "lead_id": str(lead.public_id)},
+        context={"name": lead.name, "category": lead.category.name, "lead_id": str(lead.public_id),
+                 "reference": lead.reference},
         related=lead, dedupe_key=f"lead_received:{lead.pk}",
     )
     _after_commit(metrics.LEADS_CONFIRMED.inc)
@@ -296,7 +309,8 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
                           "public_id": str(lead.public_id)})
     email_queue(
         template="lead_approved", to=lead.email,
-        context={"name": lead.name, "category": lead.category.name, "lead_id": str(lead.public_id)},
+        context={"name": lead.name, "category": lead.category.name, "lead_id": str(lead.public_id),
+                 "reference": lead.reference},
         related=lead, dedupe_key=f"lead_approved:{lead.pk}",
     )
     job_enqueue(DISTRIBUTE_JOB, lead.pk, trigger="approval")
@@ -324,6 +338,11 @@ def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=Non
     audit_record(action="lead.reject", actor=actor, obj=lead, request=request,
                  changes={"status": [from_status, LeadStatus.REJECTED], "reason": reason, "note": note,
                           "public_id": str(lead.public_id)})
+    email_queue(
+        template="lead_rejected", to=lead.email, related=lead, dedupe_key=f"lead_rejected:{lead.pk}",
+        context={"name": lead.name, "category": lead.category.name, "lead_id": str(lead.public_id),
+                 "reference": lead.reference, "reason": reason, "reason_text": REJECT_REASON_TEXT[reason]},
+    )
     _after_commit(metrics.LEADS_REJECTED.labels(reason=reason).inc)
     return lead
 

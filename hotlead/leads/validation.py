@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
+import zipcodes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -12,11 +13,13 @@ from django.core.validators import validate_email
 from hotlead.core.exceptions import ValidationFailed
 from hotlead.leads.enums import Timeline
 
+DESCRIPTION_MIN = 20  # "fix roof" tells a roofer nothing; two short sentences do
 DESCRIPTION_MAX = 5000
 NAME_MAX = 200
 EMAIL_MAX = 254
 BUDGET_MAX_CENTS = 1_000_000_000  # $10M: beyond this a budget is a typo, and it must fit the column
 POSTAL_CODE_RE = re.compile(r"^[A-Z0-9-]{3,10}$")
+US_ZIP_RE = re.compile(r"^([0-9]{5})(?:-?([0-9]{4}))?$")  # ASCII digits only: \d also takes other scripts
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SOURCE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 TEXT_LIMITS = {"utm_source": 100, "utm_medium": 100, "utm_campaign": 100, "referrer": 500}
@@ -48,6 +51,34 @@ def email_normalise(value: str) -> str:
 
 def postal_code_normalise(value: str) -> str:
     return re.sub(r"\s+", "", value).upper()
+
+
+def postal_region() -> str:
+    """The country whose postal codes the form accepts (default: the phone numbers' region)."""
+    return settings.HOTLEAD.get("POSTAL_REGION", settings.HOTLEAD.get("PHONE_DEFAULT_REGION", "US"))
+
+
+def postal_code_clean(value: str) -> str:
+    """The postal code as it is stored and matched; ValueError with a plain message when it is not valid.
+
+    US: a 5-digit ZIP or ZIP+4 that exists in the offline ZIP database (`zipcodes`); stored as the
+    5-digit ZIP, which is what service areas and filters match on.
+    """
+    code = postal_code_normalise(value)
+    if postal_region() == "US":
+        match = US_ZIP_RE.match(code)
+        if not match:
+            raise ValueError("Enter a US ZIP code: 5 digits, e.g. 94110 (or ZIP+4, e.g. 94110-1234).")
+        if not zipcodes.is_real(match.group(1)):
+            raise ValueError(f"{match.group(1)} is not a US ZIP code we know. Check the number.")
+        return match.group(1)
+    if not POSTAL_CODE_RE.match(code):
+        raise ValueError("Enter a postal code (3 to 10 letters, digits or dashes).")
+    return code
+
+
+def dollars(cents: int) -> str:
+    return f"${cents // 100:,}"
 
 
 def phone_parse(value: str) -> tuple[str, bool]:
@@ -94,10 +125,11 @@ def submission_clean(sub: LeadSubmission, *, category_known: bool) -> dict:
     except ValueError as exc:
         bad("phone", str(exc))
 
-    postal_code = postal_code_normalise(sub.postal_code)
-    if not POSTAL_CODE_RE.match(postal_code):
-        bad("postal_code", "Enter a postal code (3 to 10 letters, digits or dashes).")
-    out["postal_code"] = postal_code
+    try:
+        out["postal_code"] = postal_code_clean(sub.postal_code)
+    except ValueError as exc:
+        bad("postal_code", str(exc))
+        out["postal_code"] = postal_code_normalise(sub.postal_code)
 
     if not sub.category.strip():
         bad("category", "Choose a category.")
@@ -107,12 +139,15 @@ def submission_clean(sub: LeadSubmission, *, category_known: bool) -> dict:
     description = sub.description.strip()
     if not description:
         bad("description", "Describe what you need.")
+    elif len(description) < DESCRIPTION_MIN:
+        bad("description", f"Describe the job in at least {DESCRIPTION_MIN} characters, so that providers "
+                           f"know what you need (you wrote {len(description)}).")
     elif len(description) > DESCRIPTION_MAX:
         bad("description", f"Use at most {DESCRIPTION_MAX} characters.")
     out["description"] = description
 
     if sub.budget_cents is not None and not 0 <= sub.budget_cents <= BUDGET_MAX_CENTS:
-        bad("budget_cents", f"Enter a budget between 0 and {BUDGET_MAX_CENTS} cents.")
+        bad("budget_cents", f"Enter a budget between $0 and {dollars(BUDGET_MAX_CENTS)}, in whole dollars.")
     out["budget_cents"] = sub.budget_cents
 
     if sub.timeline not in (None, "") and sub.timeline not in Timeline.values:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from hotlead.leads.enums import Timeline
 from hotlead.leads.selectors import categories_active
-from hotlead.leads.validation import DESCRIPTION_MAX
+from hotlead.leads.validation import DESCRIPTION_MAX, DESCRIPTION_MIN
 
 
 @require_GET
@@ -20,4 +20,5 @@ def lead_form(request):
         "consent_version": settings.HOTLEAD["CONSENT_TEXT_VERSION"],
         "code_ttl_minutes": settings.HOTLEAD["VERIFICATION_CODE_TTL_MINUTES"],
         "description_max": DESCRIPTION_MAX,
+        "description_min": DESCRIPTION_MIN,
     })

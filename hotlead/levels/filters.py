@@ -26,7 +26,9 @@ Values by operator:
 - ``gte`` / ``lte``: one integer; inclusive (``lead >= value`` / ``lead <= value``).
 - ``between``: ``[lo, hi]``, two integers with ``lo <= hi``; inclusive on both ends (``lo <= lead <= hi``).
 - ``prefix``: a non-empty string; matches when the lead's value starts with it (case-sensitive after the
-  normalisation above: postal codes are compared upper-case without spaces, sources as given).
+  normalisation above: postal codes are compared upper-case without spaces, sources as given). Or a
+  non-empty list of such strings (at most 200): matches when the value starts with ANY of them — "ZIP codes
+  starting with 941 or 946" is one filter, since filters are ANDed (issue 14).
 
 A lead that has no value for the field (``budget_cents`` null, ``timeline`` empty) is *missing*:
 - ``eq``, ``in``, ``gte``, ``lte``, ``between``, ``prefix`` do NOT match a missing value;
@@ -116,6 +118,20 @@ def _value(spec: FieldSpec, op: str, value: Any) -> Any:
             if normalised not in items:
                 items.append(normalised)
         return items
+    if op == FilterOp.PREFIX and isinstance(value, list):
+        if not value:
+            raise _BadValue("must be a non-empty string or list of strings")
+        if len(value) > MAX_LIST_ITEMS:
+            raise _BadValue(f"must have at most {MAX_LIST_ITEMS} items")
+        prefixes: list[str] = []
+        for position, item in enumerate(value):
+            try:
+                normalised = _scalar(spec, item)
+            except _BadValue as exc:
+                raise _BadValue(f"(item {position}) {exc}")
+            if normalised not in prefixes:
+                prefixes.append(normalised)
+        return prefixes
     if op == FilterOp.BETWEEN:
         if not isinstance(value, list) or len(value) != 2:
             raise _BadValue("must be a list of two integers [lo, hi]")
@@ -239,7 +255,7 @@ def filter_matches(flt: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     if op == FilterOp.BETWEEN:
         return expected[0] <= actual <= expected[1]
     if op == FilterOp.PREFIX:
-        return str(actual).startswith(expected)
+        return any(str(actual).startswith(p) for p in (expected if isinstance(expected, list) else [expected]))
     return False
 
 

@@ -53,6 +53,17 @@ def portal_access_check(request, *, mfa_setup: bool = False):
     return None
 
 
+def signed_in_provider(request) -> Provider | None:
+    """The provider whose session may use the portal now, or None; no side effect (nobody is logged out)."""
+    user = request.user
+    if not user.is_authenticated or getattr(user, "role", None) != "provider":
+        return None
+    provider = Provider.objects.filter(user=user, status=ProviderStatus.ACTIVE).first()
+    if provider is None or (not user.is_verified() and user_has_device(user, confirmed=True)):
+        return None
+    return provider
+
+
 def portal_login_required(view=None, *, mfa_setup: bool = False):
     """Decorator: `@portal_login_required` or `@portal_login_required(mfa_setup=True)`."""
 

@@ -1,8 +1,8 @@
-"""Portal forms of subscriptions: a level, caps, a monthly budget, a delivery schedule and filter rows.
+"""Portal forms of subscriptions: a level, caps, a monthly budget, a delivery schedule and the filters.
 
-The forms only turn what a person types ("$1,500", "94110, 94112", a time picker's "08:30") into the
+The forms only turn what a person ticks or types ("$1,500", "941, 946", a time picker's "08:30") into the
 service's input shape; the subscription services validate it (SPEC §4.4) and their errors are shown
-next to the field or filter row they name.
+next to the control they concern, in plain words.
 """
 from __future__ import annotations
 
@@ -12,16 +12,10 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from hotlead.core.exceptions import ApplicationError, ValidationFailed
+from hotlead.leads.enums import Timeline
 from hotlead.levels.enums import FilterField, FilterOp
 
 WEEKDAYS = [(str(i), name) for i, name in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))]
-FIELD_LABELS = {
-    FilterField.CATEGORY: "Service (category slug)",
-    FilterField.POSTAL_CODE: "Postal code",
-    FilterField.BUDGET_CENTS: "Budget ($)",
-    FilterField.TIMELINE: "Timeline (asap, within_month, flexible)",
-    FilterField.SOURCE: "Source",
-}
 OP_LABELS = {
     FilterOp.EQ: "is",
     FilterOp.NE: "is not",
@@ -32,7 +26,6 @@ OP_LABELS = {
     FilterOp.BETWEEN: "is between",
     FilterOp.PREFIX: "starts with",
 }
-_LIST_OPS = {FilterOp.IN, FilterOp.NOT_IN}
 _HHMM = re.compile(r"^\d{2}:\d{2}")
 _FILTER_ERROR = re.compile(r"^filters\.(\d+)(?:\.value)?$")
 
@@ -59,55 +52,138 @@ def cents_to_dollars(cents: int) -> str:
     return f"{cents // 100}" if cents % 100 == 0 else f"{cents // 100}.{cents % 100:02d}"
 
 
-class FilterRowForm(forms.Form):
-    field = forms.ChoiceField(required=False, label="Field",
-                              choices=[("", "— no filter —"), *FIELD_LABELS.items()])
-    op = forms.ChoiceField(required=False, label="Condition", choices=list(OP_LABELS.items()))
-    value = forms.CharField(required=False, max_length=2000, label="Value",
-                            help_text="Several values: separate with commas. Between: “low, high”. "
-                                      "Budgets in dollars, without thousands separators.")
+TIMELINE_LABELS = {
+    Timeline.ASAP: "ASAP (as soon as possible)",
+    Timeline.WITHIN_MONTH: "Within a month",
+    Timeline.FLEXIBLE: "Flexible",
+}
+# The name a buyer reads for each control, used in every error message about it.
+CONTROL_LABELS = {
+    "categories": "Services",
+    "timelines": "When the homeowner wants the work done",
+    "budget_min": "Minimum budget",
+    "budget_max": "Maximum budget",
+    "postal_prefixes": "ZIP code prefixes",
+}
+
+
+def _split_list(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,;\n]", text or "") if part.strip()]
+
+
+class SubscriptionFiltersForm(forms.Form):
+    """The filters of a subscription in the buyer's words; stored as SPEC §4.4 filters underneath.
+
+    services → category in [...]; timelines → timeline in [...]; minimum/maximum budget in dollars →
+    budget_cents gte / lte / between; ZIP prefixes → postal_code prefix [...]. A stored filter these
+    controls cannot show (set through the API, e.g. a source) is kept as it is and listed on the page.
+    """
+
+    categories = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label=CONTROL_LABELS["categories"],
+        help_text="Tick the services you want from this subscription; none ticked means every service you offer.")
+    timelines = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label=CONTROL_LABELS["timelines"],
+        choices=list(TIMELINE_LABELS.items()),
+        help_text="None ticked means any timeline, including homeowners who did not say.")
+    budget_min = forms.CharField(required=False, max_length=20, label="Minimum budget ($)",
+                                 widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "e.g. $1,000"}))
+    budget_max = forms.CharField(required=False, max_length=20, label="Maximum budget ($)",
+                                 widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "e.g. 25000"}))
+    postal_prefixes = forms.CharField(
+        required=False, max_length=2000, label=CONTROL_LABELS["postal_prefixes"],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line or separated by commas: 941 covers every ZIP code from 94100 to 94199. "
+                  "Empty means all of your service areas.")
+
+    def __init__(self, *args, category_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].choices = category_choices
+        self.other_filters: list[dict] = []
+        self.control_of_filter: list[str] = []
+
+    def _dollars(self, name: str) -> int | None:
+        text = (self.cleaned_data.get(name) or "").strip()
+        if not text:
+            return None
+        try:
+            return dollars_to_cents(text)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(f"{CONTROL_LABELS[name]}: {exc.messages[0]} Write it like 1000 or $1,000.")
+
+    def clean_budget_min(self):
+        return self._dollars("budget_min")
+
+    def clean_budget_max(self):
+        return self._dollars("budget_max")
+
+    def clean_postal_prefixes(self):
+        prefixes = ["".join(p.split()).upper() for p in _split_list(self.cleaned_data.get("postal_prefixes"))]
+        bad = [p for p in prefixes if not re.fullmatch(r"[A-Z0-9-]{1,12}", p)]
+        if bad:
+            raise forms.ValidationError(
+                f"{CONTROL_LABELS['postal_prefixes']}: “{bad[0]}” is not the start of a ZIP code; "
+                "use digits, e.g. 941.")
+        return list(dict.fromkeys(prefixes))
 
     def clean(self):
         data = super().clean()
-        field, op, text = data.get("field"), data.get("op"), (data.get("value") or "").strip()
-        if not field:
-            if text:
-                self.add_error("field", "Choose what this filter looks at, or clear its value.")
-            data["filter"] = None
-            return data
-        if not text:
-            self.add_error("value", "Enter a value for this filter.")
-            return data
-        parts = [part.strip() for part in text.split(",") if part.strip()]
-        try:
-            if field == FilterField.BUDGET_CENTS:
-                parts = [dollars_to_cents(part) for part in parts]
-            if op in _LIST_OPS:
-                value = parts
-            elif op == FilterOp.BETWEEN:
-                if len(parts) != 2:
-                    raise forms.ValidationError("Enter two values separated by a comma: low, high.")
-                value = parts
-            else:
-                if len(parts) != 1:
-                    raise forms.ValidationError("Enter one value (use “is one of” for several).")
-                value = parts[0]
-        except forms.ValidationError as exc:
-            self.add_error("value", exc)
-            return data
-        data["filter"] = {"field": field, "op": op, "value": value}
+        low, high = data.get("budget_min"), data.get("budget_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("budget_max", "Maximum budget: it must not be below the minimum budget.")
         return data
 
-    @classmethod
-    def initial_for(cls, flt: dict) -> dict:
-        """A stored filter back into the row's text."""
-        values = flt["value"] if isinstance(flt["value"], list) else [flt["value"]]
-        if flt["field"] == FilterField.BUDGET_CENTS:
-            values = [cents_to_dollars(v) for v in values]
-        return {"field": flt["field"], "op": flt["op"], "value": ", ".join(str(v) for v in values)}
+    def filters(self, *, keep: list[dict] | None = None) -> list[dict]:
+        """The SPEC §4.4 filters the controls say, then the kept ones; `control_of_filter` names each one's control."""
+        data, out, controls = self.cleaned_data, [], []
 
+        def add(control: str, flt: dict) -> None:
+            out.append(flt)
+            controls.append(control)
 
-FilterRowFormSet = forms.formset_factory(FilterRowForm, extra=0, max_num=20, validate_max=True)
+        if data.get("categories"):
+            add("categories", {"field": FilterField.CATEGORY, "op": FilterOp.IN, "value": list(data["categories"])})
+        if data.get("timelines"):
+            add("timelines", {"field": FilterField.TIMELINE, "op": FilterOp.IN, "value": list(data["timelines"])})
+        low, high = data.get("budget_min"), data.get("budget_max")
+        if low is not None and high is not None:
+            add("budget_min", {"field": FilterField.BUDGET_CENTS, "op": FilterOp.BETWEEN, "value": [low, high]})
+        elif low is not None:
+            add("budget_min", {"field": FilterField.BUDGET_CENTS, "op": FilterOp.GTE, "value": low})
+        elif high is not None:
+            add("budget_max", {"field": FilterField.BUDGET_CENTS, "op": FilterOp.LTE, "value": high})
+        if data.get("postal_prefixes"):
+            prefixes = data["postal_prefixes"]
+            add("postal_prefixes", {"field": FilterField.POSTAL_CODE, "op": FilterOp.PREFIX,
+                                    "value": prefixes[0] if len(prefixes) == 1 else prefixes})
+        for flt in keep or []:
+            add("", flt)
+        self.control_of_filter = controls
+        return out
+
+    @staticmethod
+    def initial_for(filters: list[dict]) -> tuple[dict, list[dict]]:
+        """Stored filters → (the controls' initial values, the filters the controls cannot show)."""
+        initial: dict = {}
+        other: list[dict] = []
+        for flt in filters or []:
+            field, op, value = flt.get("field"), flt.get("op"), flt.get("value")
+            values = value if isinstance(value, list) else [value]
+            if field == FilterField.CATEGORY and op in (FilterOp.EQ, FilterOp.IN) and "categories" not in initial:
+                initial["categories"] = values
+            elif field == FilterField.TIMELINE and op in (FilterOp.EQ, FilterOp.IN) and "timelines" not in initial:
+                initial["timelines"] = values
+            elif (field == FilterField.BUDGET_CENTS and op in (FilterOp.GTE, FilterOp.LTE, FilterOp.BETWEEN)
+                  and "budget_min" not in initial and "budget_max" not in initial):
+                if op == FilterOp.BETWEEN:
+                    initial["budget_min"], initial["budget_max"] = (cents_to_dollars(v) for v in value)
+                else:
+                    initial["budget_min" if op == FilterOp.GTE else "budget_max"] = cents_to_dollars(value)
+            elif field == FilterField.POSTAL_CODE and op == FilterOp.PREFIX and "postal_prefixes" not in initial:
+                initial["postal_prefixes"] = ", ".join(values)
+            else:
+                other.append(flt)
+        return initial, other
 
 
 class SubscriptionForm(forms.Form):
@@ -154,8 +230,9 @@ _SERVICE_TO_FORM = {"monthly_budget_cents": "monthly_budget", "schedule.days": "
                     "schedule.end": "end", "schedule": "days"}
 
 
-def subscription_errors_apply(form: SubscriptionForm, rows: list[FilterRowForm], exc: ApplicationError) -> None:
-    """Show a subscription service's errors on the field or filter row they name; the rest on top."""
+def subscription_errors_apply(form: SubscriptionForm, filters_form: SubscriptionFiltersForm,
+                               exc: ApplicationError) -> None:
+    """Show a subscription service's errors on the control they concern, in the buyer's words; the rest on top."""
     fields = (exc.details or {}).get("fields", []) if isinstance(exc, ValidationFailed) else []
     if not fields:
         form.add_error(None, exc.message)
@@ -164,8 +241,12 @@ def subscription_errors_apply(form: SubscriptionForm, rows: list[FilterRowForm],
         name, message = item.get("field", ""), item.get("message", "Invalid value.")
         if match := _FILTER_ERROR.match(name):
             index = int(match.group(1))
-            if index < len(rows):
-                rows[index].add_error("value" if name.endswith(".value") else "field", message)
-                continue
+            controls = filters_form.control_of_filter
+            control = controls[index] if index < len(controls) else ""
+            if control:
+                filters_form.add_error(control, f"{CONTROL_LABELS[control]}: this choice cannot be saved ({message})")
+            else:
+                form.add_error(None, f"A filter set through the API cannot be saved: {message}")
+            continue
         target = _SERVICE_TO_FORM.get(name, name)
         form.add_error(target if target in form.fields else None, message)

@@ -24,14 +24,20 @@ from hotlead.distribution.selectors.inbox import (
     assignment_get_for_provider,
     day_bounds,
     inbox_for_provider,
+    inbox_lead_details,
 )
 from hotlead.distribution.selectors.kpis import provider_kpis
+from hotlead.distribution.selectors.runs import provider_missed_for_balance
 from hotlead.distribution.services.assignments import REJECT_REASON_MAX_LENGTH, assignment_accept, assignment_reject
 from hotlead.leads.models import Category
+from hotlead.leads.selectors import postal_code_place
 from hotlead.portal.decorators import portal_login_required
 from hotlead.portal.forms import form_errors_apply
 from hotlead.portal.metrics import INBOX_QUERY_DURATION
 from hotlead.providers.selectors import provider_home_summary
+from hotlead.refunds.enums import BadLeadReason
+from hotlead.refunds.selectors import report_window_closes_at, report_window_open
+from hotlead.refunds.services import DETAILS_MAX_LENGTH, assignment_reject_and_report
 
 HOME_DAYS = 30
 
@@ -65,6 +71,7 @@ def home(request):
         "kpis": report.totals,
         "kpi_days": HOME_DAYS,
         "chart": _bar_chart(report.series),
+        "missed": provider_missed_for_balance(provider_id=provider.pk),
     })
 
 
@@ -110,9 +117,12 @@ def inbox(request):
                 limit=INBOX_DEFAULT_LIMIT,
             )
     filters = {k: v for k, v in request.GET.items() if k != "cursor" and v}
+    details = inbox_lead_details(provider_id=provider.pk, assignment_ids=[r.assignment_id for r in page.items]) \
+        if page and page.items else {}
     return render(request, "portal/inbox.html", {
         "form": form,
         "page": page,
+        "rows": [{"row": row, "lead": details.get(row.assignment_id)} for row in page.items] if page else [],
         "cursor_error": cursor_error,
         "is_first_page": not request.GET.get("cursor") or cursor_error,
         "filtered": bool(filters),
@@ -128,8 +138,31 @@ class RejectForm(forms.Form):
     reason = forms.CharField(
         max_length=REJECT_REASON_MAX_LENGTH, label="Why do you reject this lead?",
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Rejecting does not refund the lead; report a bad lead for that.",
+        help_text="For your records and ours. Rejecting alone does not refund the lead.",
     )
+    report = forms.BooleanField(
+        required=False, label="Also report it as a bad lead and ask for a refund",
+        help_text="Wrong number, fake or duplicate request? Tick this while the report window is open: "
+                  "a lead you only reject can no longer be reported.",
+    )
+    report_reason = forms.ChoiceField(required=False, choices=BadLeadReason.choices, widget=forms.RadioSelect,
+                                      label="What is wrong with it?")
+    report_details = forms.CharField(
+        required=False, max_length=DETAILS_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Details for our team", help_text="What happened when you contacted the homeowner? Required for “Other”.",
+    )
+
+    def __init__(self, *args, can_report: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_report:
+            for name in ("report", "report_reason", "report_details"):
+                del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("report") and not data.get("report_reason"):
+            self.add_error("report_reason", "Choose what is wrong with the lead, or untick “Also report it”.")
+        return data
 
 
 def _report_url(assignment_id: int) -> str | None:
@@ -140,19 +173,34 @@ def _report_url(assignment_id: int) -> str | None:
         return None
 
 
-def _lead_page(request, assignment_id: int, *, reject_form: RejectForm | None = None, status: int = 200):
+def _lead_assignment(request, assignment_id: int):
     try:
-        assignment = assignment_get_for_provider(provider_id=request.provider.pk, assignment_id=assignment_id)
+        return assignment_get_for_provider(provider_id=request.provider.pk, assignment_id=assignment_id)
     except NotFound:
         raise Http404("No such lead in your inbox.") from None
+
+
+def _can_report(assignment) -> bool:
+    """The lead may still be reported: not reported yet, not settled, inside the window."""
+    return (getattr(assignment, "bad_lead_report", None) is None
+            and assignment.status in (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED)
+            and report_window_open(assigned_at=assignment.assigned_at, now=timezone.now()))
+
+
+def _lead_page(request, assignment_id: int, *, reject_form: RejectForm | None = None, status: int = 200):
+    assignment = _lead_assignment(request, assignment_id)
     report = getattr(assignment, "bad_lead_report", None)
+    can_report = _can_report(assignment)
     return render(request, "portal/lead.html", {
         "assignment": assignment,
         "lead": assignment.lead,
+        "place": postal_code_place(assignment.lead.postal_code),
         "report": report,
-        "report_url": None if report else _report_url(assignment.pk),
+        "report_url": _report_url(assignment.pk) if can_report else None,
+        "can_report": can_report,
+        "window_closes_at": report_window_closes_at(assigned_at=assignment.assigned_at),
         "can_decide": assignment.status == AssignmentStatus.ASSIGNED,
-        "reject_form": reject_form or RejectForm(),
+        "reject_form": reject_form or RejectForm(can_report=can_report),
         "tz": request.provider.timezone,
     }, status=status)
 
@@ -180,19 +228,29 @@ def lead_accept(request, assignment_id: int):
 @portal_login_required
 @require_POST
 def lead_reject(request, assignment_id: int):
-    form = RejectForm(request.POST)
+    """Reject; with "also report it" ticked, reject and report as a bad lead in one step."""
+    form = RejectForm(request.POST, can_report=_can_report(_lead_assignment(request, assignment_id)))
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            assignment_reject(provider=request.provider, assignment_id=assignment_id,
-                              reason=form.cleaned_data["reason"], request=request)
+            if data.get("report"):
+                report = assignment_reject_and_report(
+                    provider=request.provider, assignment_id=assignment_id, reject_reason=data["reason"],
+                    report_reason=data["report_reason"], details=data.get("report_details", ""), request=request)
+            else:
+                assignment_reject(provider=request.provider, assignment_id=assignment_id,
+                                  reason=data["reason"], request=request)
         except NotFound:
             raise Http404("No such lead in your inbox.") from None
         except Conflict as exc:
             messages.error(request, exc.message)
             return redirect("portal:lead", assignment_id=assignment_id)
         except ApplicationError as exc:
-            form_errors_apply(form, exc)
+            form_errors_apply(form, exc, field_map={"details": "report_details"} if data.get("report") else None)
         else:
+            if data.get("report"):
+                messages.success(request, "Lead rejected and reported as a bad lead. We e-mail you the decision.")
+                return redirect("portal:report_sent", report_id=report.pk)
             messages.success(request, "Lead rejected.")
             return redirect("portal:lead", assignment_id=assignment_id)
     return _lead_page(request, assignment_id, reject_form=form, status=422)

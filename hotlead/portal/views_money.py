@@ -15,6 +15,7 @@ from hotlead.billing.selectors import account_for_provider, ledger_history
 from hotlead.core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.selectors.inbox import MAX_DB_ID
+from hotlead.leads.models import Category
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.selectors import (
     levels_list,
@@ -32,9 +33,9 @@ from hotlead.levels.services import (
 from hotlead.portal.decorators import portal_login_required
 from hotlead.portal.forms_money import (
     OP_LABELS,
+    TIMELINE_LABELS,
     WEEKDAYS,
-    FilterRowForm,
-    FilterRowFormSet,
+    SubscriptionFiltersForm,
     SubscriptionForm,
     cents_to_dollars,
     subscription_errors_apply,
@@ -42,7 +43,6 @@ from hotlead.portal.forms_money import (
 from hotlead.portal.templatetags.portal_tags import money
 
 BILLING_PAGE = 50
-BLANK_FILTER_ROWS = 3
 
 
 # ---- billing ---------------------------------------------------------------------------------------------
@@ -88,13 +88,25 @@ def billing(request):
 
 # ---- subscriptions ---------------------------------------------------------------------------------------
 
-def _describe_filter(flt: dict) -> str:
-    values = flt["value"] if isinstance(flt["value"], list) else [flt["value"]]
-    if flt["field"] == "budget_cents":
+def _describe_filter(flt: dict, category_names: dict[str, str]) -> str:
+    """One stored filter in the buyer's words ("Budget at least $1,000", "Timeline: ASAP or Flexible")."""
+    field, op, value = flt["field"], flt["op"], flt["value"]
+    values = value if isinstance(value, list) else [value]
+    if field == "budget_cents":
         values = [money(v) for v in values]
-    joiner = " and " if flt["op"] == "between" else ", "
-    return f"{flt['field'].replace('_cents', '').replace('_', ' ')} {OP_LABELS.get(flt['op'], flt['op'])} " \
-           f"{joiner.join(str(v) for v in values)}"
+    elif field == "category":
+        values = [category_names.get(v, v) for v in values]
+    elif field == "timeline":
+        values = [TIMELINE_LABELS.get(v, v) for v in values]
+    label = {"budget_cents": "Budget", "category": "Service", "timeline": "Timeline", "postal_code": "ZIP code",
+             "source": "Source"}.get(field, field)
+    if op == "between":
+        return f"{label} between {values[0]} and {values[1]}"
+    if op in ("in", "eq") and field in ("category", "timeline"):
+        return f"{label}: {' or '.join(str(v) for v in values)}"
+    if op == "prefix":
+        return f"{label} starts with {' or '.join(str(v) for v in values)}"
+    return f"{label} {OP_LABELS.get(op, op)} {', '.join(str(v) for v in values)}"
 
 
 def _describe_schedule(schedule: dict | None) -> str:
@@ -108,6 +120,7 @@ def _describe_schedule(schedule: dict | None) -> str:
 @require_GET
 def subscriptions(request):
     show_cancelled = request.GET.get("show") == "cancelled"
+    category_names = dict(Category.objects.values_list("slug", "name"))
     rows, _ = subscriptions_for_provider(
         provider_id=request.provider.pk, status=SubscriptionStatus.CANCELLED if show_cancelled else None, limit=200)
     return render(request, "portal/subscriptions.html", {
@@ -115,7 +128,7 @@ def subscriptions(request):
         "rows": [{
             "subscription": sub,
             "reason": subscription_status_reason(sub),
-            "filters": [_describe_filter(f) for f in sub.filters or []],
+            "filters": [_describe_filter(f, category_names) for f in sub.filters or []],
             "schedule": _describe_schedule(sub.schedule),
         } for sub in rows],
     })
@@ -129,15 +142,29 @@ def _level_choices() -> list[tuple[str, str]]:
             for level in levels_list().filter(active=True)]
 
 
-def _filter_rows(request, initial: list[dict]) -> FilterRowFormSet:
-    if request.method == "POST":
-        return FilterRowFormSet(request.POST, prefix="filters")
-    return FilterRowFormSet(initial=initial + [{}] * BLANK_FILTER_ROWS, prefix="filters")
+def _category_choices(stored: list[dict] | None = None) -> list[tuple[str, str]]:
+    """Active services, plus any a stored filter still names (so saving again never drops it silently)."""
+    choices = dict(Category.objects.filter(active=True).order_by("name").values_list("slug", "name"))
+    named = {v for f in stored or [] if f.get("field") == "category"
+             for v in (f["value"] if isinstance(f["value"], list) else [f["value"]])}
+    for slug, name in Category.objects.filter(slug__in=named - set(choices)).values_list("slug", "name"):
+        choices[slug] = f"{name} (no longer offered)"
+    return list(choices.items())
 
 
-def _form_page(request, *, form, formset, subscription=None, status: int = 200):
+def _filters_form(request, stored: list[dict] | None = None) -> SubscriptionFiltersForm:
+    initial, other = SubscriptionFiltersForm.initial_for(stored or [])
+    form = SubscriptionFiltersForm(request.POST if request.method == "POST" else None, initial=initial,
+                                   category_choices=_category_choices(stored), prefix="filters")
+    form.other_filters = other
+    return form
+
+
+def _form_page(request, *, form, filters_form, subscription=None, status: int = 200):
+    category_names = dict(Category.objects.values_list("slug", "name"))
     return render(request, "portal/subscription_form.html", {
-        "form": form, "formset": formset, "subscription": subscription,
+        "form": form, "filters_form": filters_form, "subscription": subscription,
+        "other_filters": [_describe_filter(f, category_names) for f in filters_form.other_filters],
     }, status=status)
 
 
@@ -150,33 +177,25 @@ def _own_subscription(request, subscription_id: int):
         raise Http404("No such subscription.") from None
 
 
-def _valid_filters(formset) -> tuple[list[dict] | None, list[FilterRowForm]]:
-    """(the filters to save, the row forms that hold them, in order) — None if a row is invalid."""
-    if not formset.is_valid():
-        return None, []
-    rows = [row for row in formset.forms if row.cleaned_data.get("filter")]
-    return [row.cleaned_data["filter"] for row in rows], rows
-
-
 @portal_login_required
 @require_http_methods(["GET", "POST"])
 def subscription_new(request):
     form = SubscriptionForm(request.POST or None, levels=_level_choices())
-    formset = _filter_rows(request, [])
+    filters_form = _filters_form(request)
     if request.method == "POST":
-        filters, rows = _valid_filters(formset)
-        if form.is_valid() and filters is not None:
+        if form.is_valid() and filters_form.is_valid():
             try:
                 subscription = subscription_create(provider=request.provider, level=form.cleaned_data["level"],
-                                                   filters=filters, request=request, **form.service_values())
+                                                   filters=filters_form.filters(), request=request,
+                                                   **form.service_values())
             except ApplicationError as exc:
-                subscription_errors_apply(form, rows, exc)
+                subscription_errors_apply(form, filters_form, exc)
             else:
                 messages.success(request, f"Subscribed at {subscription.level.name}. "
                                           f"{subscription_status_reason(subscription)}")
                 return redirect("portal:subscriptions")
-        return _form_page(request, form=form, formset=formset, status=422)
-    return _form_page(request, form=form, formset=formset)
+        return _form_page(request, form=form, filters_form=filters_form, status=422)
+    return _form_page(request, form=form, filters_form=filters_form)
 
 
 @portal_login_required
@@ -196,10 +215,10 @@ def subscription_edit(request, subscription_id: int):
     }
     levels = [(subscription.level.slug, subscription.level.name)]
     form = SubscriptionForm(request.POST or None, initial=initial, levels=levels, level_locked=True)
-    formset = _filter_rows(request, [FilterRowForm.initial_for(f) for f in subscription.filters or []])
+    filters_form = _filters_form(request, subscription.filters)
     if request.method == "POST":
-        filters, rows = _valid_filters(formset)
-        if form.is_valid() and filters is not None:
+        if form.is_valid() and filters_form.is_valid():
+            filters = filters_form.filters(keep=filters_form.other_filters)
             try:
                 subscription_update(subscription_id=subscription.pk, provider=request.provider, request=request,
                                     changes={"filters": filters, **form.service_values()})
@@ -207,12 +226,12 @@ def subscription_edit(request, subscription_id: int):
                 messages.error(request, exc.message)
                 return redirect("portal:subscriptions")
             except ApplicationError as exc:
-                subscription_errors_apply(form, rows, exc)
+                subscription_errors_apply(form, filters_form, exc)
             else:
                 messages.success(request, f"Your {subscription.level.name} subscription is saved.")
                 return redirect("portal:subscriptions")
-        return _form_page(request, form=form, formset=formset, subscription=subscription, status=422)
-    return _form_page(request, form=form, formset=formset, subscription=subscription)
+        return _form_page(request, form=form, filters_form=filters_form, subscription=subscription, status=422)
+    return _form_page(request, form=form, filters_form=filters_form, subscription=subscription)
 
 
 def _status_action(request, subscription_id: int, service, done: str):

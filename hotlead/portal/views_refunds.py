@@ -83,5 +83,6 @@ def report_sent(request, report_id: int):
     return render(request, "portal/report_sent.html", {
         "report": report,
         "outcome": selectors.report_outcome(report),
+        "rate_then": selectors.report_rate_at_filing(report),
         "rate_now": selectors.return_rate_for_provider(provider_id=request.provider.pk),
     })

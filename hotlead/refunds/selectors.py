@@ -62,6 +62,18 @@ class ReturnRate:
         return (Decimal(self.reports * 100) / Decimal(self.window)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
     @property
+    def bought_percent(self) -> Decimal:
+        """The honest figure a provider reads: reports over the leads actually bought (at most `window` of them)."""
+        if self.assignments <= 0:
+            return Decimal("0.00")
+        return (Decimal(self.reports * 100) / Decimal(self.assignments)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    @property
+    def max_reports(self) -> int:
+        """The most reports among the last `window` leads that still allow automatic approval."""
+        return self.max_percent * self.window // 100
+
+    @property
     def over_cap(self) -> bool:
         return self.reports * 100 > self.max_percent * self.window
 

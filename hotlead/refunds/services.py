@@ -250,6 +250,26 @@ def report_create(*, provider: Provider, assignment_id: int, reason: str, detail
     return report
 
 
+@transaction.atomic
+def assignment_reject_and_report(*, provider: Provider, assignment_id: int, reject_reason: str, report_reason: str,
+                                 details: str = "", request=None) -> BadLeadReport:
+    """Reject a bought lead AND report it as bad, in one step (a bogus lead is what a buyer rejects).
+
+    The report is filed first (a rejected lead can no longer be reported); when an objective rule refunds it at
+    once, the assignment is already settled as refunded and is not rejected on top. Either both happen or neither.
+    """
+    from hotlead.distribution.services.assignments import assignment_reject
+
+    reject_reason = (reject_reason or "").strip()
+    if not reject_reason:
+        raise ValidationFailed.for_field("reason", "Say why you reject this lead.")
+    report = report_create(provider=provider, assignment_id=assignment_id, reason=report_reason, details=details,
+                           request=request)
+    if not Assignment.objects.filter(pk=assignment_id, status=AssignmentStatus.REFUNDED).exists():
+        assignment_reject(provider=provider, assignment_id=assignment_id, reason=reject_reason, request=request)
+    return report
+
+
 # --- review ------------------------------------------------------------------------------------
 
 

@@ -138,8 +138,9 @@
     };
     var budget = value("budget").trim();
     if (budget !== "") {
-      var dollars = Number(budget);
-      body.budget_cents = isFinite(dollars) ? Math.round(dollars * 100) : -1;
+      // "$1,500" and "1500" mean the same: drop the dollar sign, spaces and thousands separators
+      var dollars = Number(budget.replace(/[$,\s]/g, ""));
+      body.budget_cents = budget.replace(/[$,\s]/g, "") !== "" && isFinite(dollars) ? Math.round(dollars * 100) : -1;
     }
     if (value("timeline")) body.timeline = value("timeline");
     ["utm_source", "utm_medium", "utm_campaign"].forEach(function (key) {
@@ -248,9 +249,9 @@
         showErrors(confirmStep, result.data.error || {}, result.status);
         return;
       }
-      document.getElementById("done-reference").textContent = result.data.id;
+      document.getElementById("done-reference").textContent = result.data.reference || result.data.id;
       show("done");
-      state = {step: "done", reference: result.data.id};
+      state = {step: "done", reference: result.data.reference || result.data.id};
       save();
     });
   });

@@ -37,19 +37,21 @@ def test_submit_verify_confirm_then_review_in_the_console(page, live_server):
     # when: the submitter sends the form with a bad e-mail and without consent
     page.goto("/")
     fill_details(page, name="Dana Roof", email="dana-at-example.org", phone="(415) 867-5309",
-                 postal_code="94 110", category="roofing", description="Leaking skylight over the kitchen",
-                 budget="2500")
+                 postal_code="9411", category="roofing", description="Leaking skylight over the kitchen",
+                 budget="$2,500")
     page.click("text=Send my request")
 
     # then: the errors are shown next to those fields, and nothing was stored
     page.wait_for_selector("#error-email:not([hidden])")
     assert "valid e-mail" in page.text_content("#error-email")
     assert "consent" in page.text_content("#error-consent").lower()
+    assert "Enter a US ZIP code: 5 digits" in page.text_content("#error-postal_code")  # issue 14
     assert page.get_attribute("#email", "aria-invalid") == "true"
     assert Lead.objects.count() == 0
 
     # when: fixed and sent again
     page.fill("#email", "dana@example.org")
+    page.fill("#postal_code", "94 110")
     page.check("#consent")
     page.click("text=Send my request")
 
@@ -67,7 +69,7 @@ def test_submit_verify_confirm_then_review_in_the_console(page, live_server):
     page.click("#confirm")
     page.wait_for_selector("#step-done:not([hidden])")
     lead = Lead.objects.get()
-    assert page.text_content("#done-reference") == str(lead.public_id)
+    assert page.text_content("#done-reference") == lead.reference  # short: HL-XXXXX (issue 14)
     assert (lead.status, lead.budget_cents, lead.consent_text_version) == ("pending_review", 250000, "2026-01")
     assert any(m.subject == "We received your request for Roofing" for m in mail.outbox)
 
@@ -97,7 +99,7 @@ def test_the_emailed_link_verifies_and_lands_on_the_confirm_step(page, live_serv
     # a phone-sized screen needs no sideways scrolling
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     fill_details(page, name="Lee Pipe", email="lee@example.org", phone="+1 415 555 0123", postal_code="10001",
-                 category="plumbing", description="Burst pipe")
+                 category="plumbing", description="Burst pipe under the sink")
     page.check("#consent")
     page.click("text=Send my request")
     page.wait_for_selector("#step-code:not([hidden])")
@@ -112,7 +114,7 @@ def test_the_emailed_link_verifies_and_lands_on_the_confirm_step(page, live_serv
     tab.wait_for_selector("#step-confirm:not([hidden])")
     assert "token=" not in tab.url
     assert Lead.objects.get().status == "verified"
-    assert "Burst pipe" in tab.text_content("#summary")
+    assert "Burst pipe under the sink" in tab.text_content("#summary")
     tab.click("#confirm")
     tab.wait_for_selector("#step-done:not([hidden])")
     assert Lead.objects.get().status == "pending_review"

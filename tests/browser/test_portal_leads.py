@@ -35,11 +35,13 @@ def test_open_the_inbox_open_a_lead_and_accept_it(page):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
     page.wait_for_url("**/portal/inbox/")
 
-    # then: the lead is listed without its contact data
+    # then: the lead is listed with what the buyer needs to decide whom to call first (issue 14)
     row = page.get_by_test_id("inbox-row")
     assert row.count() == 1
     assert "94110" in row.inner_text() and "2 of 3" in row.inner_text() and "$60.00" in row.inner_text()
-    assert "dana@example.org" not in page.content()
+    assert "Dana" in row.inner_text() and "The skylight leaks when it rains." in row.inner_text()
+    assert row.get_by_test_id("inbox-call").get_attribute("href") == "tel:+14155550111"
+    assert row.get_by_test_id("inbox-mail").get_attribute("href") == "mailto:dana@example.org"
 
     # when: the lead is opened
     row.get_by_role("link", name=re.compile("Open")).click()
@@ -81,10 +83,7 @@ def test_create_a_subscription_with_a_filter_and_pause_it(page):
     page.wait_for_url("**/portal/subscriptions/new/")
     page.get_by_label("Competition level").select_option("shared")
     page.get_by_label("Daily lead cap").fill("4")
-    first_row = page.get_by_test_id("filter-row").first
-    first_row.get_by_label("Field").select_option("postal_code")
-    first_row.get_by_label("Condition").select_option("prefix")
-    first_row.get_by_label("Value").fill("941")
+    page.get_by_label("ZIP code prefixes").fill("941")
     page.get_by_test_id("save-subscription").click()
 
     # then: it is listed as active, with its filter
@@ -92,7 +91,7 @@ def test_create_a_subscription_with_a_filter_and_pause_it(page):
     card = page.get_by_test_id("subscription")
     assert card.count() == 1
     assert card.get_by_test_id("subscription-status").inner_text() == "Active"
-    assert "postal code starts with 941" in card.inner_text() and "4 a day" in card.inner_text()
+    assert "ZIP code starts with 941" in card.inner_text() and "4 a day" in card.inner_text()
     subscription = Subscription.objects.get(provider=provider)
     assert subscription.filters == [{"field": "postal_code", "op": "prefix", "value": "941"}]
 

@@ -348,6 +348,8 @@ MATCHING_FILTERS = [
     [{"field": "source", "op": "ne", "value": "facebook"}],
     [{"field": "source", "op": "not_in", "value": ["bing", "facebook"]}],
     [{"field": "postal_code", "op": "prefix", "value": "941"}, {"field": "category", "op": "eq", "value": "roofing"}],
+    # issue 14: a list of prefixes matches when any of them does
+    [{"field": "postal_code", "op": "prefix", "value": ["100", "941"]}],
 ]
 FAILING_FILTERS = [
     [{"field": "budget_cents", "op": "gte", "value": 90_000}],
@@ -356,6 +358,7 @@ FAILING_FILTERS = [
     [{"field": "source", "op": "prefix", "value": "face"}],
     [{"field": "postal_code", "op": "in", "value": ["10001"]}],
     [{"field": "budget_cents", "op": "gte", "value": 50_000}, {"field": "source", "op": "eq", "value": "bing"}],
+    [{"field": "postal_code", "op": "prefix", "value": ["100", "95", "9410"]}],
 ]
 
 
@@ -373,7 +376,7 @@ def test_filters(roofing):
     assert sorted(first["chosen"]) == sorted(s.provider_id for s in matching)
     assert first["skipped"] == {"filter": len(failing)}
     assert first["skipped_providers"] == {"filter": sorted(s.provider_id for s in failing)}
-    missing_ok = [matching[i] for i in (4, 5, 6)]
+    missing_ok = [matching[i] for i in (4, 5, 6, 7)]
     assert sorted(second["chosen"]) == sorted(s.provider_id for s in missing_ok)
     assert second["skipped"] == {"filter": len(matching) + len(failing) - len(missing_ok)}
 

@@ -19,6 +19,8 @@ class LeadFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Lead
 
+    # unique by construction: random references could collide among the thousands of leads some tests make
+    reference = factory.Sequence(lambda n: f"HL-T{n:07d}")
     name = "Pat Submitter"
     email = factory.Sequence(lambda n: f"submitter{n}@example.org")
     phone = factory.Sequence(lambda n: f"+1415555{n % 10000:04d}")

@@ -69,6 +69,12 @@ def test_queue_search_by_email_phone_postal_code_and_public_id(staff_console):
     assert found("100 01") == {"Second Two"}
     assert found(str(two.public_id)) == {"Second Two"}
     assert found("nobody@example.org") == set()
+    # issue 14: the reference a homeowner reads out on the phone, in any case
+    one.reference, two.reference = "HL-7K3Q9", "HL-7K3QA"
+    one.save(update_fields=["reference"])
+    two.save(update_fields=["reference"])
+    assert found("hl-7k3q9") == {"First One"}
+    assert found(" HL-7K3QA ") == {"Second Two"}
 
 
 def test_lead_page_shows_contact_consent_source_duplicate_history_and_sales(staff_console, staff_user):

@@ -109,7 +109,10 @@ def test_reject_records_reason_and_note_and_audits_it(client, staff_user, staff_
     assert LeadEvent.objects.get(lead=lead).data == {"reason": "spam"}
     audit = AuditLog.objects.get(action="lead.reject")
     assert (audit.changes["reason"], audit.changes["note"], audit.actor) == ("spam", "bot traffic", staff_user)
-    assert not EmailEvent.objects.exists()  # the submitter of a rejected lead is not e-mailed
+    # issue 14: the submitter is told, once, in plain words (the staff note stays internal)
+    [email] = EmailEvent.objects.all()
+    assert (email.template, email.to, email.dedupe_key) == ("lead_rejected", lead.email, f"lead_rejected:{lead.pk}")
+    assert email.context["reference"] == lead.reference and "bot traffic" not in str(email.context)
     # the metric moves only after commit, which this test never reaches
     assert metric("hotlead_leads_rejected_total", reason="spam") == rejected_before
 

@@ -30,7 +30,8 @@ def test_submit_normalises_fields_records_consent_and_emails_a_code(roofing, api
     # then
     assert response.status_code == 202
     lead = Lead.objects.get()
-    assert response.json() == {"id": str(lead.public_id), "status": "pending_verification"}
+    assert response.json() == {"id": str(lead.public_id), "reference": lead.reference,
+                               "status": "pending_verification"}
     assert (lead.name, lead.email, lead.phone, lead.postal_code) == (
         "Pat Submitter", "pat.submitter@example.org", "+14158675309", "94110")
     assert (lead.category, lead.budget_cents, lead.timeline, lead.phone_valid) == (roofing, 250000, "asap", True)

@@ -218,13 +218,14 @@ def test_confirm_sends_the_lead_to_review_and_emails_the_submitter(verified, api
     response = api_post("/leads/confirm", {"lead_id": lead_id, "confirm_token": confirm_token})
 
     assert response.status_code == 200
-    assert response.json() == {"id": lead_id, "status": "pending_review"}
+    assert response.json() == {"id": lead_id, "reference": Lead.objects.get().reference, "status": "pending_review"}
     lead = Lead.objects.get(public_id=lead_id)
     assert lead.confirmed_at is not None
     assert lead.events.last().action == "confirmed"
     assert [(m.to, m.subject) for m in mail.outbox] == [
         (["pat.submitter@example.org"], "We received your request for Roofing")]
-    assert lead_id in mail.outbox[0].body
+    # issue 14: the short reference, not the 36-character id
+    assert f"(reference {lead.reference})" in mail.outbox[0].body and lead_id not in mail.outbox[0].body
 
 
 def test_confirm_with_a_wrong_token_is_refused(verified, api_post):

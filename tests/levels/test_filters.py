@@ -35,6 +35,15 @@ def test_valid_filters_are_normalised():
     ]
 
 
+def test_a_prefix_may_be_a_list_normalised_like_one_prefix():
+    # issue 14: "ZIP codes starting with 941 or 946" is one filter (filters are ANDed)
+    result = filters_validate([{"field": "postal_code", "op": "prefix", "value": [" 94 1", "946", "941"]}],
+                              category_slugs=KNOWN)
+    assert result == [{"field": "postal_code", "op": "prefix", "value": ["941", "946"]}]
+    [error] = _errors([{"field": "postal_code", "op": "prefix", "value": []}])
+    assert error["field"] == "filters.0.value" and "non-empty" in error["message"]
+
+
 def test_no_filters_is_an_empty_list():
     assert filters_validate(None) == [] and filters_validate([]) == []
 
@@ -107,6 +116,8 @@ def test_category_existence_is_checked_against_the_database(db):
     ({"field": "timeline", "op": "in", "value": ["asap"]}, {"timeline": None}, False),
     ({"field": "postal_code", "op": "prefix", "value": "941"}, {"postal_code": "94110"}, True),
     ({"field": "postal_code", "op": "prefix", "value": "941"}, {"postal_code": "94011"}, False),
+    ({"field": "postal_code", "op": "prefix", "value": ["100", "941"]}, {"postal_code": "94110"}, True),
+    ({"field": "postal_code", "op": "prefix", "value": ["100", "940"]}, {"postal_code": "94110"}, False),
     ({"field": "source", "op": "eq", "value": "Web"}, {"source": "web"}, False),
 ])
 def test_reference_semantics(flt, lead, expected):

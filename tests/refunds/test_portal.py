@@ -37,7 +37,9 @@ def test_form_shows_the_rules_and_the_current_rate(portal, provider, rules):
     html = response.content.decode()
     assert "The lead&#x27;s verification e-mail bounced" in html and "The phone number fails validation" in html
     assert "currently off" in html
-    assert "Your return rate: <strong>0.00%</strong>" in html and "the maximum is 20%" in html
+    # issue 14: over the leads actually bought, and the cap as a count
+    assert "Your return rate: <strong>0 of your 1 lead</strong>" in html and "reported as bad (0%)" in html
+    assert "Automatic approval stops when more than 10 of your last 50 leads are reported (20%)." in html
     assert "$25.00" in html and 'name="reason"' in html
 
 

@@ -182,6 +182,45 @@ def inbox_for_provider(
     return InboxPage(items=items, next_cursor=next_cursor)
 
 
+@dataclass(frozen=True)
+class InboxLeadDetails:
+    """What the portal's inbox adds to a row for its buyer (never for the API's list): who, what, how to call."""
+
+    first_name: str
+    snippet: str
+    budget_cents: int | None
+    timeline: str
+    email: str
+    phone: str
+    place: str
+
+
+SNIPPET_LENGTH = 120
+
+
+def _snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"
+
+
+def inbox_lead_details(*, provider_id: int, assignment_ids: list[int]) -> dict[int, InboxLeadDetails]:
+    """The buyer's view of the leads on one inbox page, by assignment id: one query by primary key.
+
+    Only the provider's own assignments are read (the buyer may see the contact data of a lead they bought).
+    """
+    from hotlead.leads.selectors import postal_code_place
+
+    rows = Assignment.objects.filter(provider_id=provider_id, pk__in=assignment_ids).values_list(
+        "id", "lead__name", "lead__description", "lead__budget_cents", "lead__timeline", "lead__email",
+        "lead__phone", "lead__postal_code")
+    return {
+        pk: InboxLeadDetails(first_name=(name.split() or [""])[0], snippet=_snippet(description),
+                             budget_cents=budget, timeline=timeline, email=email, phone=phone,
+                             place=postal_code_place(postal_code))
+        for pk, name, description, budget, timeline, email, phone, postal_code in rows
+    }
+
+
 def assignment_get_for_provider(*, provider_id: int, assignment_id: int) -> Assignment:
     """The provider's own assignment with its lead (contact data), level and report; anyone else's is 404."""
     if not 0 < assignment_id <= MAX_DB_ID:

@@ -176,7 +176,11 @@ CASE f.e->>'op'
                            THEN lv.v::numeric BETWEEN (f.e->'value'->0)::numeric AND (f.e->'value'->1)::numeric
                            ELSE false END
   WHEN 'prefix' THEN CASE WHEN jsonb_typeof(lv.v) = 'string' AND jsonb_typeof(f.e->'value') = 'string'
-                          THEN starts_with(lv.v #>> '{}', f.e->'value' #>> '{}') ELSE false END
+                          THEN starts_with(lv.v #>> '{}', f.e->'value' #>> '{}')
+                          WHEN jsonb_typeof(lv.v) = 'string' AND jsonb_typeof(f.e->'value') = 'array'
+                          THEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(f.e->'value') AS px(p)
+                                       WHERE starts_with(lv.v #>> '{}', px.p))
+                          ELSE false END
   ELSE false
 END"""
 
@@ -219,8 +223,12 @@ CASE json_extract(f.value, '$.op')
                   AND json_type(f.value, '$.value[0]') IN ('integer', 'real')
                   AND json_type(f.value, '$.value[1]') IN ('integer', 'real')
                   AND lv.v BETWEEN json_extract(f.value, '$.value[0]') AND json_extract(f.value, '$.value[1]')
-  WHEN 'prefix' THEN typeof(lv.v) = 'text' AND json_type(f.value, '$.value') = 'text'
-                  AND substr(lv.v, 1, length(json_extract(f.value, '$.value'))) = json_extract(f.value, '$.value')
+  WHEN 'prefix' THEN typeof(lv.v) = 'text' AND (
+                  (json_type(f.value, '$.value') = 'text'
+                   AND substr(lv.v, 1, length(json_extract(f.value, '$.value'))) = json_extract(f.value, '$.value'))
+                  OR (json_type(f.value, '$.value') = 'array'
+                      AND EXISTS (SELECT 1 FROM json_each(f.value, '$.value') px
+                                  WHERE px.type = 'text' AND substr(lv.v, 1, length(px.value)) = px.value)))
   ELSE 0
 END"""
 

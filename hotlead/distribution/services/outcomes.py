@@ -31,6 +31,7 @@ def _assignment_item(assignment: Assignment) -> dict:
         "level": assignment.level.name,
         "price": money_format(assignment.price_cents, _currency()),
         "price_cents": assignment.price_cents,
+        "reference": assignment.lead.reference,
     }
 
 
@@ -56,7 +57,7 @@ def lead_outcome_notify(*, lead_id: int, run_id: int) -> None:
         return
     lead = run.lead
     base = {"name": lead.name, "category": lead.category.name, "postal_code": lead.postal_code,
-            "lead_id": str(lead.public_id)}
+            "lead_id": str(lead.public_id), "reference": lead.reference}
     if run.outcome != LeadStatus.DISTRIBUTED:
         if lead.status == LeadStatus.UNSOLD:  # a later run may have sold it already
             email_queue(
@@ -72,7 +73,10 @@ def lead_outcome_notify(*, lead_id: int, run_id: int) -> None:
     with transaction.atomic():
         email_queue(
             template="lead_outcome", to=lead.email, related=lead, dedupe_key=f"lead_outcome:{lead.pk}:distributed",
-            context={**base, "sold": True, "buyers_count": len(assignments)},
+            context={**base, "sold": True, "buyers_count": len(assignments),
+                     # who will call: the buyers' company names and phone numbers, as they gave them
+                     "companies": [{"name": a.provider.company_name, "phone": a.provider.phone}
+                                   for a in assignments]},
         )
         for assignment in assignments:
             provider = assignment.provider

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.formats import date_format
 
 from hotlead.portal.navigation import nav_items
 
@@ -22,3 +23,23 @@ def money(cents) -> str:
     sign = "-" if cents < 0 else ""
     cents = abs(cents)
     return f"{sign}${cents // 100:,}.{cents % 100:02d}"
+
+
+# "Dec 3, 2026, 6:46 AM": ends in a letter, so a sentence may follow it with its own period (never "a.m..").
+WHEN_FORMAT = "M j, Y, g:i A"
+
+
+@register.filter(expects_localtime=True)
+def when(value) -> str:
+    """A moment for the provider: in the time zone of the enclosing {% timezone %} block (theirs)."""
+    if not value:
+        return ""
+    return date_format(value, WHEN_FORMAT)
+
+
+@register.filter
+def timeline_label(value) -> str:
+    """The homeowner's timeline in the buyer's words."""
+    from hotlead.portal.forms_money import TIMELINE_LABELS
+
+    return TIMELINE_LABELS.get(value, "Not given") if value else "Not given"

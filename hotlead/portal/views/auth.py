@@ -19,6 +19,7 @@ from hotlead.accounts.services import (
 )
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
+from hotlead.portal.decorators import signed_in_provider
 from hotlead.portal.forms import EmailForm, NewPasswordForm, RegistrationForm, form_errors_apply
 from hotlead.portal.forms_auth import PortalAuthenticationForm, PortalTokenForm
 from hotlead.providers.services import (
@@ -64,6 +65,11 @@ class PortalLoginView(LoginView):
             return super(LoginView, self).get_form(step=step, **kwargs)
         return super().get_form(step=step, **kwargs)
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "GET" and signed_in_provider(request) is not None:
+            return redirect(self.get_redirect_url() or "portal:home")  # already signed in: nothing to do here
+        return super().dispatch(request, *args, **kwargs)
+
     def get_success_url(self):
         return self.get_redirect_url() or resolve_url("portal:home")
 
@@ -92,6 +98,9 @@ def check_email(request):
 
 @require_http_methods(["GET", "POST"])
 def register(request):
+    if signed_in_provider(request) is not None:
+        messages.info(request, "You are already signed in.")
+        return redirect("portal:home")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
