@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "hotlead.distribution",
     "hotlead.refunds",
     "hotlead.portal",
+    "hotlead.simulator",
     "reports",
     "api",
 ]
