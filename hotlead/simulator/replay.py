@@ -51,6 +51,16 @@ class LedgerEvent:
     entry_id: int
 
 
+@dataclass(frozen=True)
+class SubscriptionEvent:
+    """A subscription created during the range: absent (cancelled) until then, its own status from then on."""
+
+    at: datetime
+    subscription_id: int
+    provider_id: int
+    status: str
+
+
 @dataclass
 class History:
     """What the range holds, read before anything is changed."""
@@ -63,6 +73,8 @@ class History:
     opening_balances: dict[int, int]
     assignments: int
     refunded: int
+    new_subscriptions: list[SubscriptionEvent]
+    later_subscriptions: list[int]  # created after the range: never part of it
 
 
 def _run_time(run: dict) -> datetime | None:
@@ -106,8 +118,21 @@ def history_read(*, start: datetime, end: datetime) -> History:
         .values_list("id", "account_id", "amount_cents", "kind", "created_at")
     ]
     real = Assignment.objects.filter(lead_id__in=lead_ids)
+    new = [SubscriptionEvent(at=created_at, subscription_id=pk, provider_id=provider_id, status=status)
+           for pk, provider_id, status, created_at in
+           Subscription.objects.filter(created_at__gte=start, created_at__lt=end)
+           .exclude(status=SubscriptionStatus.CANCELLED).order_by("created_at", "id")
+           .values_list("id", "provider_id", "status", "created_at")]
+    later = list(Subscription.objects.filter(created_at__gte=end).values_list("id", flat=True))
     return History(start=start, end=end, lead_ids=lead_ids, runs=runs, ledger=movements, opening_balances=opening,
-                   assignments=real.count(), refunded=real.filter(status=AssignmentStatus.REFUNDED).count())
+                   assignments=real.count(), refunded=real.filter(status=AssignmentStatus.REFUNDED).count(),
+                   new_subscriptions=new, later_subscriptions=later)
+
+
+def subscription_appear(event: SubscriptionEvent) -> None:
+    """A subscription created during the range takes effect at its creation time (then matched to funds)."""
+    Subscription.objects.filter(pk=event.subscription_id).update(status=event.status)
+    subscriptions_sync_funds(provider_id=event.provider_id)
 
 
 def _cursor_at_start(level_id: int, start: datetime) -> int:
@@ -139,6 +164,8 @@ def state_rewind(history: History) -> dict[int, int]:
     latest = (Assignment.objects.filter(subscription_id=OuterRef("pk")).values("subscription_id")
               .annotate(at=Max("assigned_at")).values("at"))
     Subscription.objects.update(last_served_at=Subquery(latest))
+    not_yet = [e.subscription_id for e in history.new_subscriptions] + history.later_subscriptions
+    Subscription.objects.filter(pk__in=not_yet).update(status=SubscriptionStatus.CANCELLED)
     for provider_id, balance in Account.objects.values_list("provider_id", "balance_cents"):
         opening = history.opening_balances.get(provider_id, 0)
         if opening != balance:

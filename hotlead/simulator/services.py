@@ -59,6 +59,7 @@ class Event:
     amount_cents: int = 0
     kind: str = "deposit"
     ledger_key: str = ""
+    subscription: replay_mod.SubscriptionEvent | None = None  # a replay's subscription that starts mid-range
 
 
 @dataclass
@@ -170,6 +171,9 @@ def _side_run(prepared: Prepared, scenario: Scenario, *, progress: Progress | No
             step = max(1, total // 100)
             done = done_before
             for event in prepared.events:
+                if event.subscription is not None:
+                    replay_mod.subscription_appear(event.subscription)
+                    continue
                 if event.lead_id is None:
                     before = Account.objects.filter(provider_id=event.provider_id) \
                         .values_list("balance_cents", flat=True).first() or 0
@@ -295,6 +299,8 @@ def simulate_replay(*, start: datetime, end: datetime, scenario: Any = None,
                         trigger=run.trigger) for i, run in enumerate(history.runs)]
         events += [Event(at=m.at, order=len(events) + i, provider_id=m.provider_id, amount_cents=m.amount_cents,
                          kind=m.kind, ledger_key=f"replay:{m.entry_id}") for i, m in enumerate(history.ledger)]
+        events += [Event(at=s.at, order=len(events) + i, subscription=s)
+                   for i, s in enumerate(history.new_subscriptions)]
         events.sort(key=lambda e: (e.at, e.order))
         provider_ids = list(Provider.objects.order_by("id").values_list("id", flat=True))
         labels = dict(Provider.objects.values_list("id", "company_name"))
