@@ -121,7 +121,7 @@ def _out_of_funds(side: SideOutcome) -> list[dict[str, Any]]:
             continue
         if after < cheapest[provider_id]:
             seen.add(provider_id)
-            out.append({"provider": side.labels.get(provider_id, str(provider_id)), "provider_id": provider_id,
+            out.append({"provider": side.labels.get(provider_id, str(provider_id)),
                         "at": at.isoformat(), "balance_cents": after})
     return out
 
@@ -143,7 +143,7 @@ def side_summary(side: SideOutcome) -> dict[str, Any]:
         row["revenue_cents"] += charged
         sold_at[key] = slug
         p = per_provider.setdefault(provider_id, {"provider": side.labels.get(provider_id, str(provider_id)),
-                                                  "provider_id": provider_id, "leads": 0, "spend_cents": 0})
+                                                  "leads": 0, "spend_cents": 0})
         p["leads"] += 1
         p["spend_cents"] += charged
     for slug in sold_at.values():

@@ -303,7 +303,7 @@ def simulate_replay(*, start: datetime, end: datetime, scenario: Any = None,
                    for i, s in enumerate(history.new_subscriptions)]
         events.sort(key=lambda e: (e.at, e.order))
         provider_ids = list(Provider.objects.order_by("id").values_list("id", flat=True))
-        labels = dict(Provider.objects.values_list("id", "company_name"))
+        labels = {pk: f"{name} (#{pk})" for pk, name in Provider.objects.values_list("id", "company_name")}
         rate = history.refunded / history.assignments if history.assignments else 0.0
         return Prepared(start=start, end=end, events=events, provider_ids=provider_ids, labels=labels,
                         return_rate=rate, meta={"from": start.isoformat(), "to": end.isoformat()})
