@@ -82,6 +82,7 @@ class SimulationResult:
     report: dict[str, Any]
     elapsed_s: float = 0.0
     lead_seconds: float = 0.0  # time spent running leads (both sides), for the benchmark
+    lead_runs: int = 0  # runs of the engine, both sides
 
 
 # --- the scenario applied ---------------------------------------------------------------------------
@@ -243,7 +244,8 @@ def _simulate(prepare: Callable[[], Prepared], scenario_doc: Any, *, progress: P
             baseline, t1 = _side_run(prepared, Scenario(), progress=progress, done_before=0, total=total)
             changed, t2 = _side_run(prepared, scenario, progress=progress, done_before=leads, total=total)
             report = report_build(baseline=baseline, scenario=changed)
-            result = SimulationResult(baseline=baseline, scenario=changed, report=report, lead_seconds=t1 + t2)
+            result = SimulationResult(baseline=baseline, scenario=changed, report=report, lead_seconds=t1 + t2,
+                                      lead_runs=total)
             raise _Rollback
     except _Rollback:
         pass
@@ -374,5 +376,5 @@ def simulation_run_execute(*, run_id: int) -> str:
         return "failed"
     SimulationRun.objects.filter(pk=run_id).update(
         status=SimulationStatus.DONE, result=result.report, finished_at=timezone.now(),
-        leads_done=F("leads_total"))
+        leads_done=result.lead_runs, leads_total=result.lead_runs)
     return "done"
