@@ -129,7 +129,8 @@ def run_context(run: SimulationRun) -> dict:
         return {}
     base, scen = run.result["baseline"], run.result["scenario"]
     summary = {"headers": ["Measure", "Baseline", "Scenario", "Change"],
-               "rows": [[label, _fmt(key, base[key]), _fmt(key, scen[key]),
+               "rows": [[label.replace(" (cents)", "").replace("(cents, ", "("), _fmt(key, base[key]),
+                         _fmt(key, scen[key]),
                          ("+" if scen[key] - base[key] > 0 else "") + _fmt(key, scen[key] - base[key])]
                         for key, label in HEADLINE]}
     slugs = sorted(set(base["by_level"]) | set(scen["by_level"]))

@@ -53,3 +53,11 @@ def test_providers_cannot_open_the_simulator(client, provider):
     client.force_login(provider.user)
     response = client.get(reverse("admin:simulator_simulationrun_changelist"))
     assert response.status_code in (302, 403)
+
+
+def test_a_running_simulation_shows_its_progress_and_refreshes(staff_console):
+    run = SimulationRun.objects.create(source="synthetic", params={"providers": 10, "leads": 20, "seed": 1},
+                                       status=SimulationStatus.RUNNING, leads_total=40, leads_done=10)
+    page = staff_console.get(reverse("admin:simulator_simulationrun_change", args=[run.pk]))
+    assert b"10 of 40 leads simulated (25%)" in page.content
+    assert b'http-equiv="refresh"' in page.content
