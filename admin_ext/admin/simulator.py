@@ -25,7 +25,7 @@ from hotlead.levels.models import CompetitionLevel
 from hotlead.simulator.exports import report_xlsx
 from hotlead.simulator.models import SimulationRun, SimulationSource, SimulationStatus
 from hotlead.simulator.report import HEADLINE
-from hotlead.simulator.services import simulation_run_create
+from hotlead.simulator.services import JOB_MAX_LEADS, JOB_MAX_PROVIDERS, simulation_run_create
 
 TEMPLATE_NEW = "admin/simulator/new.html"
 TEMPLATE_RUN = "admin/simulator/run.html"
@@ -39,8 +39,8 @@ def _int_field(label: str, initial: int | None, *, minimum: int, maximum: int, r
 class SimulationForm(forms.Form):
     source = forms.ChoiceField(choices=SimulationSource.choices, initial=SimulationSource.SYNTHETIC,
                                widget=UnfoldAdminSelectWidget)
-    providers = _int_field("Providers (synthetic)", 200, minimum=1, maximum=5_000, required=False)
-    leads = _int_field("Leads (synthetic)", 1_000, minimum=1, maximum=20_000, required=False)
+    providers = _int_field("Providers (synthetic)", 200, minimum=1, maximum=JOB_MAX_PROVIDERS, required=False)
+    leads = _int_field("Leads (synthetic)", 500, minimum=1, maximum=JOB_MAX_LEADS, required=False)
     seed = _int_field("Seed (synthetic)", 1, minimum=0, maximum=2**31 - 1, required=False)
     days = _int_field("Days (synthetic)", 14, minimum=1, maximum=90, required=False)
     date_from = forms.DateField(label="From (replay, UTC)", required=False,
@@ -207,7 +207,8 @@ class SimulationRunAdmin(ModelAdmin):
                 run = simulation_run_create(source=form.cleaned_data["source"], params=form.params(),
                                             scenario=form.scenario(), actor=request.user)
             except ApplicationError as exc:
-                error = exc.message
+                fields = exc.details.get("fields", []) if isinstance(exc.details, dict) else []
+                error = " ".join(f"{f['field']}: {f['message']}" for f in fields) or exc.message
             else:
                 return HttpResponseRedirect(reverse("admin:simulator_simulationrun_change", args=[run.pk]))
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from hotlead.simulator.models import SimulationRun, SimulationStatus
@@ -61,3 +62,27 @@ def test_a_running_simulation_shows_its_progress_and_refreshes(staff_console):
     page = staff_console.get(reverse("admin:simulator_simulationrun_change", args=[run.pk]))
     assert b"10 of 40 leads simulated (25%)" in page.content
     assert b'http-equiv="refresh"' in page.content
+
+
+def test_a_job_runs_a_simulation_once(exclusive, semi, shared):
+    from hotlead.simulator.services import simulation_run_execute
+
+    run = SimulationRun.objects.create(source="synthetic", params={"providers": 5, "leads": 5, "seed": 1, "days": 1})
+    assert simulation_run_execute(run_id=run.pk) == "done"
+    assert simulation_run_execute(run_id=run.pk) == "nothing_to_do"  # a redelivered job does not run it again
+    run.refresh_from_db()
+    assert run.status == SimulationStatus.DONE and run.result["baseline"]["leads"] == 5
+
+
+def test_console_refuses_what_a_job_cannot_finish(staff_console, exclusive, semi, shared, monkeypatch):
+    from hotlead.simulator import services
+    from tests.distribution.conftest import approved_lead
+
+    monkeypatch.setattr(services, "JOB_MAX_LEADS", 2)
+    for _ in range(3):
+        approved_lead()
+    today = timezone.now().date().isoformat()
+    response = staff_console.post(reverse("admin:simulator_simulationrun_add"),
+                                  _form(source="replay", date_from=today, date_to=today))
+    assert response.status_code == 200 and b"The range holds 3 leads" in response.content
+    assert not SimulationRun.objects.exists()

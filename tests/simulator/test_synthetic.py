@@ -99,3 +99,11 @@ def test_gini():
     assert gini([5, 5, 5, 5]) == 0.0
     assert gini([0, 0, 0, 12]) == pytest.approx(0.75)
     assert gini([]) == 0.0
+
+
+def test_a_new_order_of_levels(levels):
+    result = simulate_synthetic(**MARKET, scenario={"levels": {"shared": {"rank": 1}}})
+    base, scen = result.report["baseline"], result.report["scenario"]
+    assert [lv["slug"] for lv in scen["levels"]] == ["shared", "exclusive", "semi-exclusive"]
+    assert scen["by_level"]["shared"]["leads"] > base["by_level"]["shared"]["leads"]
+    assert CompetitionLevel.objects.get(slug="shared").rank == 3  # nothing real changed
