@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from hotlead.billing.models import Account
 from hotlead.billing.services import adjustment_post, deposit_post
-from hotlead.core.exceptions import ApplicationError, ValidationFailed
+from hotlead.core.exceptions import ApplicationError, DomainRuleViolation, ValidationFailed
 from hotlead.distribution.enums import AssignmentStatus, RunTrigger
 from hotlead.distribution.models import Assignment, DistributionRun
 from hotlead.distribution.services.engine import lead_distribute
@@ -46,6 +46,12 @@ MAX_SYNTHETIC_LEADS = 200_000
 # and handed out again: bigger markets and ranges are for `manage.py simulate`.
 JOB_MAX_LEADS = 1_000
 JOB_MAX_PROVIDERS = 1_000
+
+
+class SimulationBusy(DomainRuleViolation):
+    code = "simulation_busy"
+    default_message = ("The market is busy (a row the simulation needs stayed locked by a real sale): try again, "
+                       "or run the simulation on a copy of the database.")
 
 
 class _Rollback(Exception):
@@ -240,6 +246,10 @@ def _simulate(prepare: Callable[[], Prepared], scenario_doc: Any, *, progress: P
     result: SimulationResult | None = None
     try:
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # never queue behind real traffic for long: a locked row fails the simulation, not the market
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '5s'")
             prepared = prepare()
             slugs = set(CompetitionLevel.objects.filter(archived_at__isnull=True).values_list("slug", flat=True))
             scenario = scenario_parse(scenario_doc, level_slugs=slugs)
@@ -253,6 +263,10 @@ def _simulate(prepare: Callable[[], Prepared], scenario_doc: Any, *, progress: P
             raise _Rollback
     except _Rollback:
         pass
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
+            raise SimulationBusy() from exc
+        raise
     assert result is not None
     result.elapsed_s = time.perf_counter() - started
     if progress:
