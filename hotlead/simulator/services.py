@@ -23,6 +23,7 @@ from django.utils import timezone
 from hotlead.billing.models import Account
 from hotlead.billing.services import adjustment_post, deposit_post
 from hotlead.core.exceptions import ApplicationError, DomainRuleViolation, ValidationFailed
+from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus, RunTrigger
 from hotlead.distribution.models import Assignment, DistributionRun
 from hotlead.distribution.services.engine import lead_distribute
@@ -334,7 +335,7 @@ def simulate_replay(*, start: datetime, end: datetime, scenario: Any = None,
 # --- past runs (the console) --------------------------------------------------------------------------
 
 
-def simulation_run_create(*, source: str, params: dict, scenario: dict, actor=None) -> SimulationRun:
+def simulation_run_create(*, source: str, params: dict, scenario: dict, actor=None, request=None) -> SimulationRun:
     """Record a simulation to run as a background job (queued after commit)."""
     from hotlead.ops.jobs import job_enqueue
 
@@ -363,6 +364,8 @@ def simulation_run_create(*, source: str, params: dict, scenario: dict, actor=No
     with transaction.atomic():
         run = SimulationRun.objects.create(source=source, params=params, scenario=scenario or {},
                                            created_by=actor if getattr(actor, "pk", None) else None)
+        audit_record(action="simulation.run", actor=actor, obj=run, request=request,
+                     changes={"source": source, "params": params, "scenario": scenario or {}})
         job_enqueue("hotlead.simulator.tasks.simulation_run_job", run.pk)
     return run
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from hotlead.core.models import AuditLog
 from hotlead.simulator.models import SimulationRun, SimulationStatus
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,7 @@ def test_a_run_from_the_form_is_kept_with_its_inputs_and_compared(staff_console,
     assert run.scenario == {"levels": {"shared": {"max_recipients": 1}}}  # only what was changed
     assert run.params == {"providers": 15, "leads": 40, "seed": 3, "days": 3}
     assert run.status == SimulationStatus.DONE and run.leads_done == run.leads_total == 80
+    assert AuditLog.objects.filter(action="simulation.run", object_id=str(run.pk)).exists()
     assert run.result["scenario"]["assignments"] == run.result["scenario"]["sold"]
     detail = staff_console.get(response["Location"])
     assert b"Baseline and scenario" in detail.content and b"Revenue by level" in detail.content
