@@ -10,7 +10,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from hotlead.accounts.models import User
-from hotlead.billing.services import deposit_post
 from hotlead.distribution.enums import RunTrigger
 from hotlead.distribution.services.engine import lead_distribute
 from hotlead.simulator.market import MarketSpec, market_build
@@ -26,18 +25,13 @@ def demo_market_seed(*, providers: int = 24, leads: int = 360, days: int = 21, s
         return 0
     start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
     with transaction.atomic():
+        # no weekly top-ups: a deposit made now would be dated now, and a replay of these weeks would see it late
         market = market_build(MarketSpec(providers=providers, leads=leads, seed=seed, days=days, start=start,
-                                         tag=DEMO_TAG))
+                                         tag=DEMO_TAG, top_ups=False))
         hooks = len(connection.run_on_commit)
-        deposits = iter(market.deposits)
-        pending = next(deposits, None)
         for lead_id, at in zip(market.lead_ids, market.lead_times, strict=True):
             if at >= now:
                 break
-            while pending is not None and pending.at <= at:
-                deposit_post(provider_id=pending.provider_id, amount_cents=pending.amount_cents, key=pending.key,
-                             memo="Demo market: weekly top-up")
-                pending = next(deposits, None)
             lead_distribute(lead_id=lead_id, trigger=RunTrigger.APPROVAL, now=at)
         # This is history: the e-mails and follow-up jobs its sales queued would all go out now. Drop them.
         del connection.run_on_commit[hooks:]

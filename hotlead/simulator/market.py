@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
+from django.db import connection
 from django.db.models import F
 
 from hotlead.accounts.models import Role, User
@@ -46,6 +47,7 @@ class MarketSpec:
     days: int = 14
     start: datetime = DEFAULT_START
     tag: str = "sim"  # e-mails and ledger keys carry it: two markets never collide
+    top_ups: bool = True  # four in ten providers top up weekly (events the caller applies at their times)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,18 @@ def _arrivals(rng: random.Random, spec: MarketSpec) -> list[datetime]:
     return sorted(times)
 
 
+def _entries_insert(entries: list[LedgerEntry], *, at: datetime) -> None:
+    """The opening deposits, dated when the market opens (a replay of its history sums the ledger by date);
+    the ORM would stamp them with the wall clock, and the ledger cannot be updated afterwards."""
+    table = LedgerEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (account_id, kind, amount_cents, balance_after_cents, idempotency_key, "  # noqa: S608
+            "memo, reference, related_type, related_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, '', '', '', %s)",
+            [(e.account_id, e.kind, e.amount_cents, e.balance_after_cents, e.idempotency_key, e.memo, at)
+             for e in entries])
+
+
 def market_build(spec: MarketSpec) -> Market:
     """Create the market's rows (call inside a transaction). Deterministic for spec.seed."""
     rng = random.Random(spec.seed)
@@ -128,7 +142,7 @@ def market_build(spec: MarketSpec) -> Market:
         entries.append(LedgerEntry(account_id=provider.pk, kind="deposit", amount_cents=balance,
                                    balance_after_cents=balance, idempotency_key=f"{tag}:deposit:{provider.pk}:0",
                                    memo="Synthetic market: opening deposit"))
-        if rng.random() < 0.4:  # deposit behaviour: four in ten top up weekly with their usual amount
+        if rng.random() < 0.4 and spec.top_ups:  # deposit behaviour: four in ten top up weekly with their usual amount
             for week in range(1, (spec.days + 6) // 7):
                 deposits.append(DepositEvent(at=spec.start + timedelta(days=7 * week, hours=rng.randrange(8, 18)),
                                              provider_id=provider.pk, amount_cents=balance,
@@ -155,8 +169,11 @@ def market_build(spec: MarketSpec) -> Market:
     through.objects.bulk_create(links)
     ServiceArea.objects.bulk_create(areas, ignore_conflicts=True)
     Account.objects.bulk_create(accounts)
-    LedgerEntry.objects.bulk_create(entries)
+    _entries_insert(entries, at=spec.start)
     Subscription.objects.bulk_create(subscriptions)
+    # the market opened at its start (a replay of its history takes a subscription created later as absent)
+    Subscription.objects.filter(pk__in=[sub.pk for sub in subscriptions]).update(created_at=spec.start)
+    Provider.objects.filter(pk__in=[p.pk for p in providers]).update(created_at=spec.start)
     times = _arrivals(rng, spec)
     leads = Lead.objects.bulk_create([
         Lead(name=f"Simulated submitter {i + 1}", email=f"{tag}-lead{i:06d}@sim.example",

@@ -45,3 +45,17 @@ def test_synthetic_demo_market_gives_weeks_of_history_once(monkeypatch):
     before = row_counts()
     assert "nothing changed" in _seed(monkeypatch, "synthetic")
     assert row_counts() == before
+
+
+def test_a_replay_of_the_demo_weeks_reproduces_them(monkeypatch):
+    from hotlead.simulator.services import simulate_replay
+
+    _seed(monkeypatch, "synthetic")
+    now = timezone.now()
+    first = Lead.objects.exclude(approved_at=None).order_by("approved_at").first().approved_at
+    real: dict[int, list] = {}
+    for a in Assignment.objects.select_related("level", "charge_entry"):
+        real.setdefault(a.lead_id, []).append((a.provider_id, a.level.slug, -a.charge_entry.amount_cents))
+    result = simulate_replay(start=first - timedelta(days=1), end=now + timedelta(minutes=1))
+    assert result.baseline.assignments_by_lead() == {k: sorted(v) for k, v in real.items()}
+    assert len(real) > 100

@@ -119,15 +119,16 @@ class Command(BaseCommand):
         staff = self._staff(created)
         categories = self._categories(created)
         self._levels(staff, created)
-        for spec in PROVIDERS:
-            self._provider(spec, categories, staff, created)
-        for spec in LEADS:
-            self._lead(spec, categories, staff, created)
         if (options.get("market") or os.environ.get("HOTLEAD_DEMO_MARKET", "")) == "synthetic":
+            # first: its weeks of history happened before today's demo providers and leads
             from hotlead.simulator.demo import demo_market_seed
 
             if sold := demo_market_seed():
                 created.append(f"synthetic market: {sold} leads over the last weeks")
+        for spec in PROVIDERS:
+            self._provider(spec, categories, staff, created)
+        for spec in LEADS:
+            self._lead(spec, categories, staff, created)
         if created:
             self.stdout.write(self.style.SUCCESS(f"demo data: created {len(created)} objects"))
             for line in created:
