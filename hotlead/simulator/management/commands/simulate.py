@@ -64,5 +64,5 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.report, sort_keys=True, default=str))
             return
         self.stdout.write(report_text(result.report))
-        self.stdout.write(f"\n{result.baseline and len(result.baseline.leads):,} leads per side, "
+        self.stdout.write(f"\n{len(result.baseline.leads):,} leads per side, "
                           f"{result.elapsed_s:.1f} s (nothing was written).")
