@@ -103,7 +103,7 @@ def main() -> int:
 
     try:
         call_command("migrate", verbosity=0)
-        from hotlead.simulator.services import simulate_synthetic
+        from hotlead.simulator.services.simulate import simulate_synthetic
 
         started = time.monotonic()
         engine = engine_baseline(args)

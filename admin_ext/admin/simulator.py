@@ -25,7 +25,7 @@ from hotlead.levels.models import CompetitionLevel
 from hotlead.simulator.exports import report_xlsx
 from hotlead.simulator.models import SimulationRun, SimulationSource, SimulationStatus
 from hotlead.simulator.report import HEADLINE
-from hotlead.simulator.services import JOB_MAX_LEADS, JOB_MAX_PROVIDERS, simulation_run_create
+from hotlead.simulator.services.runs import JOB_MAX_LEADS, JOB_MAX_PROVIDERS, simulation_run_create
 
 TEMPLATE_NEW = "admin/simulator/new.html"
 TEMPLATE_RUN = "admin/simulator/run.html"

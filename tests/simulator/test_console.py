@@ -67,7 +67,7 @@ def test_a_running_simulation_shows_its_progress_and_refreshes(staff_console):
 
 
 def test_a_job_runs_a_simulation_once(exclusive, semi, shared):
-    from hotlead.simulator.services import simulation_run_execute
+    from hotlead.simulator.services.runs import simulation_run_execute
 
     run = SimulationRun.objects.create(source="synthetic", params={"providers": 5, "leads": 5, "seed": 1, "days": 1})
     assert simulation_run_execute(run_id=run.pk) == "done"
@@ -77,10 +77,10 @@ def test_a_job_runs_a_simulation_once(exclusive, semi, shared):
 
 
 def test_console_refuses_what_a_job_cannot_finish(staff_console, exclusive, semi, shared, monkeypatch):
-    from hotlead.simulator import services
+    from hotlead.simulator.services import runs
     from tests.distribution.conftest import approved_lead
 
-    monkeypatch.setattr(services, "JOB_MAX_LEADS", 2)
+    monkeypatch.setattr(runs, "JOB_MAX_LEADS", 2)
     for _ in range(3):
         approved_lead()
     today = timezone.now().date().isoformat()

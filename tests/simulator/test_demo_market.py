@@ -48,7 +48,7 @@ def test_synthetic_demo_market_gives_weeks_of_history_once(monkeypatch):
 
 
 def test_a_replay_of_the_demo_weeks_reproduces_them(monkeypatch):
-    from hotlead.simulator.services import simulate_replay
+    from hotlead.simulator.services.simulate import simulate_replay
 
     _seed(monkeypatch, "synthetic")
     now = timezone.now()

@@ -12,7 +12,7 @@ from hotlead.distribution.enums import RunTrigger
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.services.engine import lead_distribute
 from hotlead.leads.enums import LeadStatus
-from hotlead.simulator.services import simulate_replay
+from hotlead.simulator.services.simulate import simulate_replay
 from tests.distribution.conftest import approved_lead, seller
 from tests.factories.leads import CategoryFactory
 from tests.simulator.conftest import row_counts

@@ -7,7 +7,7 @@ from hotlead.distribution.models import Assignment
 from hotlead.levels.models import CompetitionLevel
 from hotlead.simulator.report import gini
 from hotlead.simulator.scenario import ScenarioInvalid
-from hotlead.simulator.services import simulate_synthetic
+from hotlead.simulator.services.simulate import simulate_synthetic
 from tests.simulator.conftest import row_counts
 
 pytestmark = pytest.mark.django_db

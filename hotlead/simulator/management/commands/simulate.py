@@ -14,7 +14,7 @@ from hotlead.core.exceptions import ApplicationError
 from hotlead.simulator.exports import report_xlsx
 from hotlead.simulator.report import report_text
 from hotlead.simulator.scenario import scenario_load
-from hotlead.simulator.services import simulate_replay, simulate_synthetic
+from hotlead.simulator.services.simulate import simulate_replay, simulate_synthetic
 
 
 def _day(value: str) -> datetime:
