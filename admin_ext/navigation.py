@@ -44,6 +44,7 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ]),
     ("Reports", [
         ("Reports", "monitoring", "admin:reports_index"),
+        ("What-if simulator", "science", "admin:simulator_simulationrun_changelist"),
     ]),
 ]
 

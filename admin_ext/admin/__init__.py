@@ -11,5 +11,6 @@ from admin_ext.admin import (
     ops,  # noqa: F401
     providers,  # noqa: F401
     refunds,  # noqa: F401
+    simulator,  # noqa: F401
     webhooks,  # noqa: F401
 )

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "hotlead.refunds",
     "hotlead.portal",
     "hotlead.webhooks",
+    "hotlead.simulator",
     "reports",
     "api",
 ]

@@ -6,6 +6,7 @@ levels, subscriptions, service areas, approvals, rejections and sales through th
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -108,11 +109,22 @@ def lead_email(key: str) -> str:
 class Command(BaseCommand):
     help = "Create demo data (idempotent): staff user, categories, levels, funded providers, leads."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--market", choices=["synthetic"], default=None,
+                            help="Also seed weeks of history from a small synthetic market "
+                                 "(or set HOTLEAD_DEMO_MARKET=synthetic).")
+
     def handle(self, *args, **options):
         created: list[str] = []
         staff = self._staff(created)
         categories = self._categories(created)
         self._levels(staff, created)
+        if (options.get("market") or os.environ.get("HOTLEAD_DEMO_MARKET", "")) == "synthetic":
+            # first: its weeks of history happened before today's demo providers and leads
+            from hotlead.simulator.demo import demo_market_seed
+
+            if sold := demo_market_seed():
+                created.append(f"synthetic market: {sold} leads over the last weeks")
         for spec in PROVIDERS:
             self._provider(spec, categories, staff, created)
         for spec in LEADS:
