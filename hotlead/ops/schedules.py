@@ -49,6 +49,8 @@ SCHEDULES: list[dict] = [
     {"name": "distribution.unsold_retry", "func": "hotlead.distribution.tasks.unsold_redistribute_job", "minutes": 15},
     {"name": "distribution.assignment_digest", "func": "hotlead.distribution.tasks.assignment_digest_job",
      "every": "daily", "at": "07:00"},
+    # --- reports ---
+    {"name": "reports.exports_cleanup", "func": "reports.tasks.exports_cleanup_job", "every": "daily", "at": "04:00"},
 ]
 
 _KNOWN_KEYS = {"name", "func", "kwargs", "minutes", "every", "at", "weekday", "retry"}
