@@ -1,6 +1,7 @@
 """Export jobs (SPEC §10, §11): request one (audited, queued), build it in the background, clean up expired files."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
@@ -8,7 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from hotlead.core.exceptions import ValidationFailed
@@ -86,35 +87,43 @@ def _claim(job_id: int) -> ExportJob | None:
         return job
 
 
-def export_run(*, job_id: int) -> ExportJob | None:
-    """Build the file of one export job: rows streamed from the database, progress stored as it goes.
-
-    Idempotent: a finished job is left alone; a job a killed worker left running starts again from scratch
-    (its half-written `.part` file is overwritten, the final name only appears when the file is complete)."""
+def _export_build(job: ExportJob) -> tuple[int, str, Path]:
     from hotlead.providers.models import Provider
     from reports.exports import write_export
     from reports.ranges import DateRange
     from reports.sources import source_for
 
+    provider = Provider.objects.get(pk=job.provider_id) if job.provider_id else None
+    source = source_for(report=job.report, rng=DateRange(job.date_from, job.date_to), params=job.params,
+                        provider=provider)
+    total = source.count()
+    name = f"{job.pk}-{secrets.token_hex(8)}.{job.format}"
+    path = exports_root() / name
+    last = [time.monotonic()]
+
+    def progress(done: int) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_EVERY_SECONDS:
+            last[0] = time.monotonic()
+            ExportJob.objects.filter(pk=job.pk).update(progress=min(done / total, 0.99) if total else 0.0, rows=done)
+
+    rows = write_export(source=source, fmt=job.format, path=path, progress=progress)
+    return rows, name, path
+
+
+def export_run(*, job_id: int) -> ExportJob | None:
+    """Build the file of one export job: rows streamed from the database, progress stored as it goes.
+
+    Idempotent: a finished job is left alone; a job a killed worker left running starts again from scratch
+    (its half-written `.part` file is overwritten, the final name only appears when the file is complete)."""
     job = _claim(job_id)
     if job is None:
         return None
+    # Inside a caller's transaction (tests, a sync run) a savepoint keeps a failed query from poisoning it; a
+    # worker runs in autocommit, so each progress update is seen by the pollers at once.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        provider = Provider.objects.get(pk=job.provider_id) if job.provider_id else None
-        source = source_for(report=job.report, rng=DateRange(job.date_from, job.date_to), params=job.params,
-                            provider=provider)
-        total = source.count()
-        name = f"{job.pk}-{secrets.token_hex(8)}.{job.format}"
-        path = exports_root() / name
-        last = [time.monotonic()]
-
-        def progress(done: int) -> None:
-            if time.monotonic() - last[0] >= PROGRESS_EVERY_SECONDS:
-                last[0] = time.monotonic()
-                ExportJob.objects.filter(pk=job.pk).update(progress=min(done / total, 0.99) if total else 0.0,
-                                                           rows=done)
-
-        rows = write_export(source=source, fmt=job.format, path=path, progress=progress)
+        with guard:
+            rows, name, path = _export_build(job)
     except Exception as exc:
         logger.exception("export failed", extra={"export_id": job.pk})
         error = f"{type(exc).__name__}: {exc}"[:500]

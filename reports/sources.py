@@ -93,9 +93,9 @@ def ledger(rng: DateRange, provider_id: int | None = None) -> Source:
         Column("Memo", "text", "e.memo", 36),
         Column("Reference", "text", "e.reference", 20),
     ]
-    scope = "AND acc.provider_id = %(provider_id)s " if provider_id else ""
-    sql = (f"FROM {_table('billing.LedgerEntry')} e JOIN {_table('billing.Account')} acc ON acc.id = e.account_id "
-           f"JOIN {_table('providers.Provider')} p ON p.id = acc.provider_id "
+    # the account's primary key is its provider's id: no join to reach the provider
+    scope = "AND e.account_id = %(provider_id)s " if provider_id else ""
+    sql = (f"FROM {_table('billing.LedgerEntry')} e JOIN {_table('providers.Provider')} p ON p.id = e.account_id "
            f"WHERE e.created_at >= %(start)s AND e.created_at < %(end)s {scope}ORDER BY e.created_at, e.id")
     params = {"start": rng.start, "end": rng.end, **({"provider_id": provider_id} if provider_id else {})}
     return Source("Ledger", columns, sql, params)

@@ -95,7 +95,6 @@ def lead_reject(request: HttpRequest, assignment_id: int, payload: AssignmentRej
 @router.get("/reports/kpis", response=ProviderKpiOut, summary="The provider's own KPIs by day, week or month")
 def kpis(request: HttpRequest, filters: Query[ProviderKpiQuery]):
     from hotlead.distribution.selectors.kpis import provider_kpis
-
     from reports.cache import cached_report
 
     provider = request.auth
