@@ -11,4 +11,5 @@ from admin_ext.admin import (
     ops,  # noqa: F401
     providers,  # noqa: F401
     refunds,  # noqa: F401
+    reports,  # noqa: F401
 )
