@@ -8,7 +8,7 @@ Views use `hotlead.portal.decorators.portal_login_required` and templates extend
 """
 from django.urls import path
 
-from hotlead.portal import views_leads, views_money, views_refunds
+from hotlead.portal import views_leads, views_money, views_refunds, views_reports
 from hotlead.portal.views import account, auth
 
 app_name = "portal"
@@ -49,4 +49,7 @@ urlpatterns = [
     # bad-lead reports
     path("leads/<int:assignment_id>/report/", views_refunds.lead_report, name="lead_report"),
     path("reports/<int:report_id>/", views_refunds.report_sent, name="report_sent"),
+    # reports and exports (issue 12)
+    path("my-reports/", views_reports.reports_page, name="reports"),
+    path("my-reports/exports/<int:export_id>/download/", views_reports.export_download, name="report_export_download"),
 ]

@@ -45,9 +45,22 @@ def _subscription(owner) -> models.Model:
     return SubscriptionFactory(provider=owner)
 
 
+def _export(owner) -> models.Model:
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from reports.models import ExportJob
+
+    return ExportJob.objects.create(requested_by=owner.user, provider=owner, report="ledger", format="csv",
+                                    date_from=date(2026, 1, 1), date_to=date(2026, 1, 31), status="done",
+                                    file_name="x.csv", expires_at=timezone.now() + timedelta(days=1))
+
+
 MAKERS: list[tuple[re.Pattern, Callable[..., models.Model]]] = [
     (re.compile(rf"^{PREFIX}/provider/leads/\{{[^}}]+\}}"), _assignment),
     (re.compile(rf"^{PREFIX}/provider/subscriptions/\{{[^}}]+\}}"), _subscription),
+    (re.compile(rf"^{PREFIX}/provider/reports/exports/\{{[^}}]+\}}"), _export),
 ]
 
 
