@@ -34,6 +34,7 @@ class ExportJob(models.Model):
         db_table = "report_export_jobs"
         ordering = ["-created_at", "-id"]
         verbose_name = "export"
+        verbose_name_plural = "my exports"
         indexes = [models.Index(fields=["requested_by", "-created_at"], name="export_requester_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(progress__gte=0) & models.Q(progress__lte=1),

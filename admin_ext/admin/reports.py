@@ -17,8 +17,8 @@ from reports.models import ExportJob
 
 @admin.register(ExportJob)
 class ExportJobAdmin(ReadOnlyAdminMixin, ModelAdmin):
-    list_display = ("id", "report", "format", "date_from", "date_to", "status_badge", "progress_percent", "rows",
-                    "size", "created_at", "expires_at", "download")
+    list_display = ("id", "report", "format", "dates", "status_badge", "progress_percent", "rows", "size", "download",
+                    "created_at", "expires_at")
     list_filter = ("status", "report", "format")
     ordering = ("-created_at", "-id")
     list_per_page = 50
@@ -33,6 +33,10 @@ class ExportJobAdmin(ReadOnlyAdminMixin, ModelAdmin):
                                           ExportStatus.DONE: "success", ExportStatus.FAILED: "danger"})
     def status_badge(self, obj):
         return obj.status
+
+    @display(description="Dates")
+    def dates(self, obj):
+        return f"{obj.date_from:%Y-%m-%d} – {obj.date_to:%Y-%m-%d}"
 
     @display(description="Progress")
     def progress_percent(self, obj):
