@@ -27,6 +27,7 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the running job")
     expires_at = models.DateTimeField(db_index=True)
     file_deleted_at = models.DateTimeField(null=True, blank=True)
 

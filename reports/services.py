@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from hotlead.core.exceptions import ValidationFailed
@@ -28,6 +29,10 @@ PROGRESS_EVERY_SECONDS = 1.0
 
 def exports_root() -> Path:
     return Path(settings.EXPORTS_ROOT)
+
+
+def export_stale_seconds() -> int:
+    return int(settings.HOTLEAD.get("EXPORT_STALE_SECONDS", 30))
 
 
 def export_retention_days() -> int:
@@ -82,8 +87,14 @@ def _claim(job_id: int) -> ExportJob | None:
         job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in (ExportStatus.DONE, ExportStatus.FAILED):
             return None
-        job.status, job.started_at, job.progress, job.error = ExportStatus.RUNNING, timezone.now(), 0.0, ""
-        job.save(update_fields=["status", "started_at", "progress", "error"])
+        now = timezone.now()
+        if job.status == ExportStatus.RUNNING and job.heartbeat_at and \
+                job.heartbeat_at >= now - timedelta(seconds=export_stale_seconds()):
+            # the broker handed the task out again (it outlived Q_CLUSTER["retry"]) while it still runs
+            return None
+        job.status, job.started_at, job.heartbeat_at, job.progress, job.error = (ExportStatus.RUNNING, now, now,
+                                                                                 0.0, "")
+        job.save(update_fields=["status", "started_at", "heartbeat_at", "progress", "error"])
         return job
 
 
@@ -104,7 +115,8 @@ def _export_build(job: ExportJob) -> tuple[int, str, Path]:
     def progress(done: int) -> None:
         if time.monotonic() - last[0] >= PROGRESS_EVERY_SECONDS:
             last[0] = time.monotonic()
-            ExportJob.objects.filter(pk=job.pk).update(progress=min(done / total, 0.99) if total else 0.0, rows=done)
+            ExportJob.objects.filter(pk=job.pk).update(progress=min(done / total, 0.99) if total else 0.0, rows=done,
+                                                       heartbeat_at=timezone.now())
 
     rows = write_export(source=source, fmt=job.format, path=path, progress=progress)
     return rows, name, path
@@ -158,6 +170,13 @@ def exports_cleanup(*, now: datetime | None = None) -> dict:
                 freed += part.stat().st_size
                 part.unlink()
                 deleted += 1
-    summary = {"deleted_files": deleted, "freed_bytes": freed}
-    logger.info(f"export cleanup: deleted {deleted} expired export file(s), {freed} bytes", extra=summary)
+    # Jobs a worker will never finish (a killed worker on the Redis broker, which re-delivers nothing).
+    interrupted = ExportJob.objects.filter(
+        Q(status=ExportStatus.RUNNING, heartbeat_at__lt=now - timedelta(hours=1))
+        | Q(status=ExportStatus.QUEUED, created_at__lt=now - timedelta(days=1))
+    ).update(status=ExportStatus.FAILED, error="Interrupted: the job stopped without finishing; export again.",
+             finished_at=now)
+    summary = {"deleted_files": deleted, "freed_bytes": freed, "interrupted_jobs": interrupted}
+    logger.info(f"export cleanup: deleted {deleted} expired export file(s), {freed} bytes; "
+                f"{interrupted} interrupted job(s) marked failed", extra=summary)
     return summary

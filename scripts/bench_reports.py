@@ -122,7 +122,7 @@ def load(args) -> None:
             "is_staff": f"g > {int(P)}", "password": ("%s", [make_password("bench-password-not-used")]),
         }, "generate_series(1, %s) g", [P + 1])
         insert_select(cur, Provider, {
-            "id": "g", "user": "g", "company_name": "CASE WHEN mod(g, 50) = 0 THEN '=Bench Co ' ELSE 'Bench Co ' END || g",
+            "id": "g", "user": "g", "company_name": "CASE WHEN mod(g, 50) = 0 THEN '=Co ' ELSE 'Bench Co ' END || g",
             "contact_name": "'Bench Contact'", "phone": "'+14155550100'", "timezone": "'UTC'",
             "status": "'active'", "email_verified_at": "now()",
         }, "generate_series(1, %s) g", [P])
@@ -168,7 +168,8 @@ def load(args) -> None:
         }, "bench_funding f")
         insert_select(cur, LedgerEntry, {
             "id": "s.g", "account": "s.provider_id", "kind": "'charge'", "amount_cents": "-s.price",
-            "balance_after_cents": "f.deposit - sum(s.price) OVER (PARTITION BY s.provider_id ORDER BY s.assigned_at, s.g)",
+            "balance_after_cents": "f.deposit - sum(s.price) OVER "
+                                   "(PARTITION BY s.provider_id ORDER BY s.assigned_at, s.g)",
             "idempotency_key": "'charge:' || s.lead_id || ':' || s.provider_id", "related_type": "'leads.lead'",
             "related_id": "s.lead_id::text", "created_at": "s.assigned_at",
         }, "bench_sale s JOIN bench_funding f USING (provider_id)")
@@ -189,7 +190,8 @@ def load(args) -> None:
         step.done(f"{sales:,} assignments")
         for model in (User, Provider, Subscription, Lead, LedgerEntry, Assignment, Category, CompetitionLevel):
             table = model._meta.db_table
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT max(id) FROM \"{table}\"))")
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                        f"(SELECT max(id) FROM \"{table}\"))")
         cur.execute("DROP TABLE bench_sale, bench_funding")
         cur.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value text)")
         cur.execute("INSERT INTO bench_meta VALUES ('sizes', %s)", [f"{DATA_SHAPE}:{N}"])
@@ -265,11 +267,11 @@ def measure_copy(path: Path) -> tuple[int, float]:
     sql = sources.ledger(export_range()).copy_sql()
     rows = 0
     started = time.perf_counter()
-    with connection.cursor() as cur, open(path, "wb") as handle:
-        with cur.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
-            for block in copy:
-                handle.write(block)
-                rows += bytes(block).count(b"\n")
+    with connection.cursor() as cur, open(path, "wb") as handle, \
+            cur.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+        for block in copy:
+            handle.write(block)
+            rows += bytes(block).count(b"\n")
     return rows - 1, time.perf_counter() - started
 
 
@@ -350,6 +352,10 @@ def main() -> int:
     if fresh:
         print(f"loading {args.leads:,} leads into {args.db_name}")
         load(args)
+    else:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # a reused database gets the newest schema
     load1, load5, _ = os.getloadavg()
     print(f"machine: {os.cpu_count()} CPUs, load average {load1:.1f} (1 min) {load5:.1f} (5 min) — shared")
     results = measure_kpis(args) + measure_exports(args)

@@ -168,3 +168,55 @@ def test_cleanup_is_scheduled_daily():
 
     entry = next(s for s in SCHEDULES if s["name"] == "reports.exports_cleanup")
     assert entry["every"] == "daily" and entry["func"] == "reports.tasks.exports_cleanup_job"
+
+
+def _job(user, **fields):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return ExportJob.objects.create(requested_by=user, report="kpis", format="csv", date_from=DATE_FROM,
+                                    date_to=DATE_TO, expires_at=timezone.now() + timedelta(days=1), **fields)
+
+
+def test_a_redelivered_job_does_not_run_twice_while_the_first_run_is_alive(db, staff_user, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.EXPORTS_ROOT = tmp_path
+    alive = _job(staff_user, status="running", heartbeat_at=timezone.now() - timedelta(seconds=5))
+    assert export_run(job_id=alive.pk) is None
+    alive.refresh_from_db()
+    assert alive.status == "running" and list(tmp_path.iterdir()) == []
+    # a run whose worker died (no heartbeat for longer than EXPORT_STALE_SECONDS) starts again and finishes
+    dead = _job(staff_user, status="running", heartbeat_at=timezone.now() - timedelta(minutes=5))
+    assert export_run(job_id=dead.pk).status == "done"
+    # a finished job is left alone
+    assert export_run(job_id=dead.pk) is None
+
+
+def test_cleanup_fails_jobs_that_will_never_finish(db, staff_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stuck = _job(staff_user, status="running", heartbeat_at=timezone.now() - timedelta(hours=2))
+    busy = _job(staff_user, status="running", heartbeat_at=timezone.now())
+    assert exports_cleanup()["interrupted_jobs"] == 1
+    stuck.refresh_from_db()
+    busy.refresh_from_db()
+    assert stuck.status == "failed" and "Interrupted" in stuck.error and busy.status == "running"
+
+
+def test_export_jobs_get_their_own_timeout_in_the_broker(monkeypatch):
+    import django_q.tasks
+
+    from hotlead.ops import jobs
+
+    sent = []
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *a, **k: sent.append(k))
+    monkeypatch.setattr(jobs, "_broker", lambda: None)
+    jobs._push("reports.tasks.export_run_job", [1], {}, {"job_id": "x", "attempt": 1})
+    jobs._push("reports.tasks.exports_cleanup_job", [], {}, {"job_id": "y", "attempt": 1})
+    assert sent[0]["timeout"] == 3600 and "timeout" not in sent[1]
