@@ -242,21 +242,27 @@ def provider_flags(*, only_flagged: bool = False) -> dict:
     of SPEC §6, divided by the window as the auto-approval cap is), the stored flag and its reason."""
     policy = flag_policy()
     window = max(policy.return_window, policy.reject_window)
+    # Per provider, its last `window` assignments through the (provider, -assigned_at, -id) index: a LATERAL
+    # LIMIT, never a sort of every assignment.
+    assignments = _table("distribution.Assignment")
     sql = f"""
-WITH ranked AS (
-  SELECT a.provider_id, a.status, a.rejected_at,
-         EXISTS (SELECT 1 FROM {_table('refunds.BadLeadReport')} b WHERE b.assignment_id = a.id) AS reported,
-         row_number() OVER (PARTITION BY a.provider_id ORDER BY a.assigned_at DESC, a.id DESC) AS rn,
-         count(*) OVER (PARTITION BY a.provider_id) AS total
-  FROM {_table('distribution.Assignment')} a
-)
-SELECT p.id, p.company_name, max(r.total),
-       count(*) FILTER (WHERE r.rn <= %(rw)s AND r.reported),
-       count(*) FILTER (WHERE r.rn <= %(jw)s AND (r.status = 'rejected' OR r.rejected_at IS NOT NULL)),
-       p.flagged, p.flagged_reason
+SELECT p.id, p.company_name,
+       (SELECT count(*) FROM {assignments} t WHERE t.provider_id = p.id),
+       w.returns, w.rejects, p.flagged, p.flagged_reason
 FROM {_table('providers.Provider')} p
-JOIN ranked r ON r.provider_id = p.id AND r.rn <= %(window)s
-GROUP BY p.id, p.company_name, p.flagged, p.flagged_reason
+CROSS JOIN LATERAL (
+  SELECT count(*) AS n,
+         count(*) FILTER (WHERE x.rn <= %(rw)s AND x.reported) AS returns,
+         count(*) FILTER (WHERE x.rn <= %(jw)s AND x.rejected) AS rejects
+  FROM (
+    SELECT row_number() OVER (ORDER BY a.assigned_at DESC, a.id DESC) AS rn,
+           (a.status = 'rejected' OR a.rejected_at IS NOT NULL) AS rejected,
+           EXISTS (SELECT 1 FROM {_table('refunds.BadLeadReport')} b WHERE b.assignment_id = a.id) AS reported
+    FROM {assignments} a WHERE a.provider_id = p.id
+    ORDER BY a.assigned_at DESC, a.id DESC LIMIT %(window)s
+  ) AS x
+) AS w
+WHERE w.n > 0
 ORDER BY p.flagged DESC, p.company_name, p.id"""
     items = []
     for pid, company, total, returns, rejects, flagged, reason in _rows(
@@ -401,6 +407,17 @@ class Dashboard:
 DASHBOARD_CHART_DAYS = 14
 
 
+def _starving_count(*, now: datetime | None) -> int:
+    """The dashboard's starving card reads the traces of a week: cached briefly like the report itself."""
+    if now is not None:
+        return len(starvation(now=now)["items"])
+    from reports.cache import cached_report
+
+    report = cached_report(audience="admin", report="starvation", params={"days": STARVATION_DEFAULT_DAYS},
+                           compute=lambda: starvation(days=STARVATION_DEFAULT_DAYS))
+    return len(report["items"])
+
+
 def dashboard(*, now: datetime | None = None) -> Dashboard:
     since = day_start(now=now)
     today = since.date()
@@ -420,7 +437,7 @@ def dashboard(*, now: datetime | None = None) -> Dashboard:
         dead_letters_open=dead_letters_open_count(),
         bad_leads_pending=bad_lead_reports_pending_count(),
         providers_flagged=providers_flagged_count(),
-        starving=len(starvation(now=now)["items"]),
+        starving=_starving_count(now=now),
         chart_range=chart,
         sell_through=_ratio(sold, sold + unsold),
         leads_by_day=leads_per_day_by_status(rng=chart),
