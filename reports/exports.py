@@ -18,7 +18,7 @@ import csv
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -81,13 +81,24 @@ class Column:
             return f"to_char({x}, 'YYYY-MM-DD')"
         return x
 
-    def typed_sql(self) -> str:
+    def typed_sql(self, *, postgres: bool = True) -> str:
         x = self.expr
         if self.kind == "text":
-            return f"({x})::text"
-        if self.kind == "datetime":
+            return f"CAST(({x}) AS TEXT)"
+        if self.kind == "datetime" and postgres:
             return f"({x}) AT TIME ZONE %(tz)s"
         return x
+
+    def typed_value(self, value):
+        """A value of the SQLite demo's typed query as PostgreSQL's would be (local naive datetimes)."""
+        if value is None or self.kind != "datetime" or isinstance(value, datetime):
+            return _local_naive(value) if isinstance(value, datetime) else value
+        from django.utils.dateparse import parse_datetime
+
+        parsed = parse_datetime(str(value))
+        if parsed is not None and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, UTC)
+        return _local_naive(parsed) if parsed else value
 
 
 def _local_naive(value: datetime) -> datetime:
@@ -127,8 +138,8 @@ class Source:
     def streamed(self) -> bool:
         return self.rows is None
 
-    def _select(self, *, typed: bool) -> str:
-        cells = ", ".join(c.typed_sql() if typed else c.csv_sql() for c in self.columns)
+    def _select(self, *, typed: bool, postgres: bool = True) -> str:
+        cells = ", ".join(c.typed_sql(postgres=postgres) if typed else c.csv_sql() for c in self.columns)
         return f"SELECT {cells} {self.sql}"
 
     def _params(self) -> dict:
@@ -149,12 +160,20 @@ class Source:
                 yield chunk if typed else [tuple(csv_cell(c, v) for c, v in zip(self.columns, row, strict=True))
                                            for row in chunk]
             return
+        postgres = connection.vendor == "postgresql"
         with connection.chunked_cursor() as cursor:
-            cursor.execute(self._select(typed=typed), self._params())
+            # The SQLite demo has none of PostgreSQL's formatting functions: it reads typed rows and formats
+            # them in Python, like the small reports.
+            cursor.execute(self._select(typed=typed or not postgres, postgres=postgres), self._params())
             while True:
                 chunk = cursor.fetchmany(size)
                 if not chunk:
                     break
+                if not postgres:
+                    chunk = [tuple(c.typed_value(v) for c, v in zip(self.columns, row, strict=True)) for row in chunk]
+                    if not typed:
+                        chunk = [tuple(csv_cell(c, v) for c, v in zip(self.columns, row, strict=True))
+                                 for row in chunk]
                 yield chunk
 
     def copy_sql(self) -> str:

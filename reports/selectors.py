@@ -42,6 +42,21 @@ def site_tz_name() -> str:
     return str(timezone.get_default_timezone())
 
 
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _local_date_sql(column: str) -> str:
+    """The date of a timestamp in the site's time zone (parameter %(tz)s), on PostgreSQL and the SQLite demo."""
+    if _postgres():
+        return f"({column} AT TIME ZONE %(tz)s)::date"
+    return f"django_datetime_cast_date({column}, %(tz)s, 'UTC')"  # Django's own SQLite function
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 # --- KPIs and funnel ------------------------------------------------------------------------------------
 
 # The furthest state a lead reached, from its current status: the lifecycle (SPEC §3) only moves forward, so
@@ -140,7 +155,7 @@ def revenue_rows(*, rng: DateRange, group_by: str) -> list[dict]:
     entries, assignments = _table("billing.LedgerEntry"), _table("distribution.Assignment")
     params = {"start": rng.start, "end": rng.end, "tz": site_tz_name()}
     if group_by == "day":
-        key_sql, joins = "to_char((e.created_at AT TIME ZONE %(tz)s)::date, 'YYYY-MM-DD')", ""
+        key_sql, joins = _local_date_sql("e.created_at"), ""
     elif group_by == "level":
         key_sql = f"coalesce(l.slug, '{UNLINKED_KEY}')"
         joins = (f"LEFT JOIN {assignments} a ON a.charge_entry_id = coalesce(e.refund_of_id, e.id) "
@@ -162,7 +177,8 @@ FROM {entries} e {joins}
 WHERE e.kind IN ('charge', 'refund') AND e.created_at >= %(start)s AND e.created_at < %(end)s
 GROUP BY 1 ORDER BY 1"""
     return [
-        {"key": key, "assignments": int(n), "charges_cents": int(charges), "refunds_cents": int(refunds)}
+        {"key": _as_date(key).isoformat() if group_by == "day" else key, "assignments": int(n),
+         "charges_cents": int(charges), "refunds_cents": int(refunds)}
         for key, n, charges, refunds in _rows(sql, params)
     ]
 
@@ -188,6 +204,8 @@ def starvation(*, days: int = STARVATION_DEFAULT_DAYS, now: datetime | None = No
         raise ValidationFailed.for_field("days", "Choose between 1 and 365 days.")
     now = now or timezone.now()
     since = now - timedelta(days=days)
+    if not _postgres():
+        return {"days": days, "items": _starvation_python(since=since)}
     sql = f"""
 WITH missed AS (
   SELECT lv->>'level' AS level_slug, (e.value)::bigint AS provider_id, count(*) AS n
@@ -219,6 +237,37 @@ ORDER BY m.n DESC, 5 ASC NULLS FIRST, s.id"""
     return {"days": days, "items": items}
 
 
+def _starvation_python(*, since: datetime) -> list[dict]:
+    """The same rule for the SQLite demo (no jsonb): the week's traces read in Python."""
+    from collections import Counter
+
+    from django.db.models import F, Max
+
+    from hotlead.distribution.models import Assignment, DistributionRun
+    from hotlead.levels.models import Subscription
+
+    missed: Counter = Counter()
+    for trace in DistributionRun.objects.filter(started_at__gte=since).values_list("trace", flat=True):
+        for level in (trace or {}).get("levels", []):
+            chosen = set(level.get("chosen") or [])
+            for provider_id in level.get("eligible_providers") or []:
+                if provider_id not in chosen:
+                    missed[(level.get("level"), provider_id)] += 1
+    served_recently = Assignment.objects.filter(assigned_at__gte=since).values("subscription_id")
+    subs = (Subscription.objects.filter(status="active", level__active=True, level__archived_at__isnull=True,
+                                        provider__status="active",
+                                        provider__account__balance_cents__gte=F("level__price_cents"))
+            .exclude(pk__in=served_recently).annotate(last=Max("assignments__assigned_at"))
+            .values("pk", "provider_id", "provider__company_name", "level__slug", "last"))
+    items = [{"provider_id": s["provider_id"], "company_name": s["provider__company_name"],
+              "subscription_id": s["pk"], "level": s["level__slug"], "last_assigned_at": s["last"],
+              "eligible_leads_missed": missed[(s["level__slug"], s["provider_id"])]}
+             for s in subs if missed[(s["level__slug"], s["provider_id"])]]
+    never = datetime.min.replace(tzinfo=timezone.get_default_timezone())
+    return sorted(items, key=lambda i: (-i["eligible_leads_missed"], i["last_assigned_at"] or never,
+                                        i["subscription_id"]))
+
+
 # --- flagged providers ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -244,6 +293,8 @@ def provider_flags(*, only_flagged: bool = False) -> dict:
     of SPEC §6, divided by the window as the auto-approval cap is), the stored flag and its reason."""
     policy = flag_policy()
     window = max(policy.return_window, policy.reject_window)
+    if not _postgres():
+        return {"policy": policy.__dict__, "items": _flags_python(policy=policy, only_flagged=only_flagged)}
     # Per provider, its last `window` assignments through the (provider, -assigned_at, -id) index: a LATERAL
     # LIMIT, never a sort of every assignment.
     assignments = _table("distribution.Assignment")
@@ -266,22 +317,47 @@ CROSS JOIN LATERAL (
 ) AS w
 WHERE w.n > 0
 ORDER BY p.flagged DESC, p.company_name, p.id"""
-    items = []
-    for pid, company, total, returns, rejects, flagged, reason in _rows(
-        sql, {"rw": policy.return_window, "jw": policy.reject_window, "window": window}
-    ):
-        return_rate = _ratio(int(returns), policy.return_window)
-        reject_rate = _ratio(int(rejects), policy.reject_window)
-        if only_flagged and not flagged:
-            continue
-        items.append({
-            "provider_id": pid, "company_name": company, "assignments": int(total),
-            "return_rate": return_rate, "reject_rate": reject_rate,
-            "return_over": int(returns) * 100 > policy.return_max_percent * policy.return_window,
-            "reject_over": int(rejects) * 100 > policy.reject_max_percent * policy.reject_window,
-            "flagged": bool(flagged), "flagged_reason": reason or "",
-        })
+    items = [
+        _flag_item(policy=policy, pid=pid, company=company, total=total, returns=returns, rejects=rejects,
+                   flagged=flagged, reason=reason)
+        for pid, company, total, returns, rejects, flagged, reason in _rows(
+            sql, {"rw": policy.return_window, "jw": policy.reject_window, "window": window})
+        if flagged or not only_flagged
+    ]
     return {"policy": policy.__dict__, "items": items}
+
+
+def _flag_item(*, policy: FlagPolicy, pid: int, company: str, total: int, returns: int, rejects: int, flagged: bool,
+               reason: str) -> dict:
+    return {
+        "provider_id": pid, "company_name": company, "assignments": int(total),
+        "return_rate": _ratio(int(returns), policy.return_window),
+        "reject_rate": _ratio(int(rejects), policy.reject_window),
+        "return_over": int(returns) * 100 > policy.return_max_percent * policy.return_window,
+        "reject_over": int(rejects) * 100 > policy.reject_max_percent * policy.reject_window,
+        "flagged": bool(flagged), "flagged_reason": reason or "",
+    }
+
+
+def _flags_python(*, policy: FlagPolicy, only_flagged: bool) -> list[dict]:
+    """The same figures for the SQLite demo (no LATERAL): one small read per provider."""
+    from hotlead.distribution.models import Assignment
+    from hotlead.providers.models import Provider
+
+    items = []
+    for provider in Provider.objects.filter(assignments__isnull=False).distinct().order_by("-flagged",
+                                                                                             "company_name", "id"):
+        if only_flagged and not provider.flagged:
+            continue
+        recent = list(Assignment.objects.filter(provider_id=provider.pk).order_by("-assigned_at", "-id")
+                      .values_list("status", "rejected_at", "bad_lead_report")[: max(policy.return_window,
+                                                                                      policy.reject_window)])
+        returns = sum(1 for _, _, report in recent[: policy.return_window] if report)
+        rejects = sum(1 for status, at, _ in recent[: policy.reject_window] if status == "rejected" or at)
+        items.append(_flag_item(policy=policy, pid=provider.pk, company=provider.company_name,
+                                total=Assignment.objects.filter(provider_id=provider.pk).count(), returns=returns,
+                                rejects=rejects, flagged=provider.flagged, reason=provider.flagged_reason))
+    return items
 
 
 # --- the dashboard (SPEC §9) --------------------------------------------------------------------------------
@@ -354,24 +430,24 @@ def job_worker_seen_seconds() -> float | None:
 def leads_per_day_by_status(*, rng: DateRange) -> list[dict]:
     """[{day, status, count}] of the leads created in the range (sparse; frames zero-fill)."""
     sql = f"""
-SELECT (created_at AT TIME ZONE %(tz)s)::date AS day, status, count(*)
+SELECT {_local_date_sql("created_at")} AS day, status, count(*)
 FROM {_table('leads.Lead')} WHERE created_at >= %(start)s AND created_at < %(end)s
 GROUP BY 1, 2 ORDER BY 1, 2"""
-    return [{"day": day, "status": status, "count": int(n)}
+    return [{"day": _as_date(day), "status": status, "count": int(n)}
             for day, status, n in _rows(sql, {"tz": site_tz_name(), "start": rng.start, "end": rng.end})]
 
 
 def revenue_per_day_by_level(*, rng: DateRange) -> list[dict]:
     """[{day, level, charges_cents}] of the charges posted in the range (sparse; frames zero-fill)."""
     sql = f"""
-SELECT (e.created_at AT TIME ZONE %(tz)s)::date AS day, coalesce(l.slug, '{UNLINKED_KEY}'),
+SELECT {_local_date_sql("e.created_at")} AS day, coalesce(l.slug, '{UNLINKED_KEY}'),
        -sum(e.amount_cents)
 FROM {_table('billing.LedgerEntry')} e
 LEFT JOIN {_table('distribution.Assignment')} a ON a.charge_entry_id = e.id
 LEFT JOIN {_table('levels.CompetitionLevel')} l ON l.id = a.level_id
 WHERE e.kind = 'charge' AND e.created_at >= %(start)s AND e.created_at < %(end)s
 GROUP BY 1, 2 ORDER BY 1, 2"""
-    return [{"day": day, "level": level, "charges_cents": int(cents)}
+    return [{"day": _as_date(day), "level": level, "charges_cents": int(cents)}
             for day, level, cents in _rows(sql, {"tz": site_tz_name(), "start": rng.start, "end": rng.end})]
 
 
