@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from admin_ext.dashboard import TodayKpis
 from hotlead.leads.enums import LeadStatus
+from reports.selectors import Dashboard as TodayKpis
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 
@@ -110,8 +110,20 @@ def dashboard_cards(kpis: TodayKpis) -> list[KpiCard]:
         KpiCard(
             key="flagged", title="Flagged providers", value=f"{kpis.providers_flagged:,}",
             footer="return or reject rate above the thresholds",
-            link=admin_link("admin:providers_provider_changelist", flagged__exact="1"),
+            link=admin_link("admin:reports_flags")
+            or admin_link("admin:providers_provider_changelist", flagged__exact="1"),
             tone="attention" if kpis.providers_flagged else "normal",
+        ),
+        KpiCard(
+            key="starving", title="Starving subscriptions", value=f"{kpis.starving:,}",
+            footer="active, funded, no lead for 7 days while eligible leads went elsewhere",
+            link=admin_link("admin:reports_starvation"),
+            tone="attention" if kpis.starving else "normal",
+        ),
+        KpiCard(
+            key="sell_through", title="Sell-through, last 14 days", value=f"{kpis.sell_through * 100:.1f}%",
+            footer="distributed ÷ (distributed + unsold), leads created in the last 14 days",
+            link=admin_link("admin:reports_funnel"),
         ),
     ]
 
@@ -122,6 +134,48 @@ def status_rows(kpis: TodayKpis) -> dict:
         "headers": ["Status", "Leads today"],
         "rows": [[label, f"{kpis.submitted_by_status[value]:,}"] for value, label in LeadStatus.choices],
     }
+
+
+STATUS_COLORS = {
+    "pending_verification": "var(--color-base-300)", "verified": "var(--color-base-400)",
+    "pending_review": "var(--color-primary-300)", "approved": "var(--color-primary-400)",
+    "rejected": "#ef4444", "distributed": "var(--color-primary-600)", "unsold": "#f59e0b", "expired": "#9ca3af",
+}
+LEVEL_COLORS = ["var(--color-primary-700)", "var(--color-primary-500)", "var(--color-primary-300)", "#f59e0b",
+                "#10b981", "#6366f1"]
+STACKED = json.dumps({"responsive": True, "maintainAspectRatio": False,
+                      "plugins": {"legend": {"display": True, "position": "bottom", "align": "start"}},
+                      "scales": {"x": {"stacked": True, "grid": {"display": False}},
+                                 "y": {"stacked": True, "beginAtZero": True, "grid": {"display": True}}}})
+
+
+def leads_by_status_chart(kpis: TodayKpis) -> str:
+    """Chart.js data for unfold's bar chart: leads created per day by their status, zero-filled (pandas)."""
+    from reports.frames import days_by_series
+
+    statuses = [value for value, _ in LeadStatus.choices]
+    labels, series = days_by_series(rows=kpis.leads_by_day, days=kpis.chart_range.days, series_field="status",
+                                    value_field="count", series=statuses)
+    labels_by_value = dict(LeadStatus.choices)
+    return json.dumps({
+        "labels": [day[5:] for day in labels],
+        "datasets": [{"label": labels_by_value[s], "data": series[s], "backgroundColor": STATUS_COLORS[s]}
+                     for s in statuses if any(series[s])],
+    })
+
+
+def revenue_by_level_chart(kpis: TodayKpis) -> str:
+    """Chart.js data: charges per day by level (dollars), zero-filled."""
+    from reports.frames import days_by_series
+
+    labels, series = days_by_series(rows=kpis.revenue_by_day, days=kpis.chart_range.days, series_field="level",
+                                    value_field="charges_cents")
+    return json.dumps({
+        "labels": [day[5:] for day in labels],
+        "datasets": [{"label": level, "data": [c / 100 for c in values],
+                      "backgroundColor": LEVEL_COLORS[i % len(LEVEL_COLORS)]}
+                     for i, (level, values) in enumerate(sorted(series.items()))],
+    })
 
 
 def leads_chart(kpis: TodayKpis) -> str:

@@ -45,6 +45,12 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Reports", [
         ("Reports", "monitoring", "admin:reports_index"),
         ("What-if simulator", "science", "admin:simulator_simulationrun_changelist"),
+        ("KPIs", "query_stats", "admin:reports_kpis"),
+        ("Funnel", "filter_alt", "admin:reports_funnel"),
+        ("Revenue", "paid", "admin:reports_revenue"),
+        ("Starving subscriptions", "hourglass_empty", "admin:reports_starvation"),
+        ("Flagged providers", "flag", "admin:reports_flags"),
+        ("My exports", "download", "admin:reports_exportjob_changelist"),
     ]),
 ]
 

@@ -78,9 +78,11 @@ class OTPAdminSite(AdminSiteOTPRequiredMixin, UnfoldAdminSite):
     def extra_urls(self) -> list:
         """Console pages that are not a model's (unfold puts these before the model URLs)."""
         from admin_ext import views
+        from admin_ext.reports_views import report_urls
 
         return [
             path("reports/", self.admin_view(views.reports_index), name="reports_index"),
+            *report_urls(self),
             # reachable while unverified, so a half-enrolled user can always leave
             path("signout/", signout, name="signout"),
         ]

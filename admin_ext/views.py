@@ -31,11 +31,11 @@ REPORTS: tuple[ReportSpec, ...] = (
     ReportSpec("revenue", "Revenue", "Revenue by day, level and category.",
                "admin:reports_revenue", "/admin/reports/revenue"),
     ReportSpec("starvation", "Fairness and starvation", "Active, funded subscriptions that got no lead for N days "
-               "while eligible leads existed.", "admin:reports_starvation", "/admin/reports/fairness"),
+               "while eligible leads existed.", "admin:reports_starvation", "/admin/reports/fairness/starvation"),
     ReportSpec("flags", "Flagged providers", "Providers whose report or reject rate is above the thresholds.",
                "admin:reports_flags", "/admin/reports/providers/flags"),
     ReportSpec("exports", "Report exports", "Exports built in the background as .xlsx or .csv, by date range.",
-               "admin:reports_export_changelist", "/admin/reports/export"),
+               "admin:reports_exportjob_changelist", "/admin/reports/export"),
 )
 
 

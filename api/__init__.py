@@ -11,12 +11,14 @@ from api.routers import (
     admin_money,
     admin_providers,
     admin_queues,
+    admin_reports,
     auth,
     leads,
     provider_account,
     provider_bad_leads,
     provider_leads,
     provider_money,
+    provider_reports,
     provider_webhook,
     webhooks,
     webhooks_email,
@@ -46,6 +48,7 @@ api.add_router("/provider", provider_money.router, tags=["Provider: money and su
 api.add_router("/provider", provider_leads.router, tags=["Provider: leads"])
 api.add_router("/provider", provider_bad_leads.router, tags=["Provider: bad leads"])
 api.add_router("/provider", provider_webhook.router, tags=["Provider: webhook"])
+api.add_router("/provider", provider_reports.router, tags=["Provider: reports"])
 # Admin
 api.add_router("/admin", admin_leads.router, tags=["Admin: leads"])
 api.add_router("/admin", admin_distribution.router, tags=["Admin: distribution"])
@@ -53,3 +56,4 @@ api.add_router("/admin", admin_providers.router, tags=["Admin: providers"])
 api.add_router("/admin", admin_money.router, tags=["Admin: levels and money"])
 api.add_router("/admin", admin_bad_leads.router, tags=["Admin: bad leads"])
 api.add_router("/admin", admin_queues.router, tags=["Admin: queues"])
+api.add_router("/admin", admin_reports.router, tags=["Admin: reports"])

@@ -11,6 +11,7 @@ from admin_ext.admin import (
     ops,  # noqa: F401
     providers,  # noqa: F401
     refunds,  # noqa: F401
+    reports,  # noqa: F401
     simulator,  # noqa: F401
     webhooks,  # noqa: F401
 )

@@ -26,9 +26,10 @@ from hotlead.billing import services
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
 from hotlead.billing.formatting import money_format
 from hotlead.billing.models import Account, LedgerEntry, Payment
-from hotlead.billing.resources import LedgerEntryResource, PaymentResource
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
+from reports.resources import LedgerHumanResource as LedgerEntryResource
+from reports.resources import PaymentHumanResource as PaymentResource
 
 MONEY_TEMPLATE = "admin/billing/money_action.html"
 _MAX_AMOUNT = Decimal(services.MAX_MOVEMENT_CENTS) / 100

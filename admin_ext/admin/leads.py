@@ -27,6 +27,7 @@ from hotlead.leads import selectors, services
 from hotlead.leads.enums import LeadStatus, RejectReason
 from hotlead.leads.models import Category, Lead
 from hotlead.leads.validation import SLUG_RE
+from reports.resources import LeadHumanResource
 
 REVIEW_TEMPLATE = "admin/leads/lead/review.html"
 STATUS_LABELS = {
@@ -146,18 +147,6 @@ class RejectForm(forms.Form):
     note = forms.CharField(required=False, max_length=services.REVIEW_NOTE_MAX, widget=forms.Textarea)
 
 
-class LeadExportResource(resources.ModelResource):
-    """Leads out to a spreadsheet (the review queue's filters apply); never in — leads come from the form."""
-
-    class Meta:
-        model = Lead
-        fields = ("public_id", "created_at", "status", "category__slug", "postal_code", "name", "email", "phone",
-                  "phone_valid", "description", "budget_cents", "timeline", "source", "utm_source", "utm_medium",
-                  "utm_campaign", "possible_duplicate", "duplicate_of__public_id", "verified_at", "confirmed_at",
-                  "reviewed_at", "reject_reason", "approved_at", "distributed_at", "buyers_count")
-        export_order = fields
-
-
 class CreatedDateFilter(RangeDateFilter):
     """Whole days, both ends included (unfold's filter compares a datetime with a naive midnight)."""
 
@@ -182,7 +171,7 @@ class ExportModelAdmin(ExportMixin, admin.ModelAdmin):
 
 @admin.register(Lead)
 class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
-    resource_classes = [LeadExportResource]
+    resource_classes = [LeadHumanResource]  # reports.resources: the report exports' human headers
     export_form_class = ExportForm
     list_display = ("short_id", "created_at", "status_badge", "category", "postal_code", "name", "email",
                     "duplicate_badge", "source")

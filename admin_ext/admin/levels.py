@@ -22,8 +22,8 @@ from hotlead.core.exceptions import ApplicationError
 from hotlead.levels import services
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
-from hotlead.levels.resources import CompetitionLevelResource
 from hotlead.levels.selectors import subscription_status_reason
+from reports.resources import LevelHumanResource as CompetitionLevelResource
 
 CONFIRM_TEMPLATE = "admin/levels/confirm.html"
 

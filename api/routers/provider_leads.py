@@ -71,11 +71,14 @@ def lead_reject(request: HttpRequest, assignment_id: int, payload: AssignmentRej
 @router.get("/reports/kpis", response=ProviderKpiOut, summary="The provider's own KPIs by day, week or month")
 def kpis(request: HttpRequest, filters: Query[ProviderKpiQuery]):
     from hotlead.distribution.selectors.kpis import provider_kpis
+    from reports.cache import cached_report
 
     provider = request.auth
-    report = provider_kpis(
-        provider_id=provider.pk, tz_name=provider.timezone, period=filters.period,
-        date_from=filters.date_from, date_to=filters.date_to,
+    params = {"period": filters.period, "from": filters.date_from, "to": filters.date_to, "tz": provider.timezone}
+    report = cached_report(  # keyed by the provider: never another provider's figures
+        audience=f"provider:{provider.pk}", report="provider_kpis", params=params,
+        compute=lambda: provider_kpis(provider_id=provider.pk, tz_name=provider.timezone, period=filters.period,
+                                      date_from=filters.date_from, date_to=filters.date_to),
     )
     return {
         "period": report.period,

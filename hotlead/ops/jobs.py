@@ -107,11 +107,16 @@ def _broker():
 
 
 def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: str | None = None) -> None:
+    from django.conf import settings
     from django_q.tasks import async_task
 
+    # A job may run longer than Q_CLUSTER["timeout"] when settings name it (the report exports, issue 12).
+    options = {}
+    if timeout := settings.HOTLEAD.get("JOB_TIMEOUTS", {}).get(func_path):
+        options["timeout"] = int(timeout)
     try:
         async_task(RUNNER, func_path, args, kwargs, meta, broker=_broker(),
-                   task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}")
+                   task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}", **options)
     except Exception as exc:
         # The change it belongs to is committed; a job that cannot be queued must not vanish.
         logger.exception("job enqueue failed", extra={"task": func_path, "job_id": meta["job_id"]})

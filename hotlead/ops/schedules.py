@@ -53,6 +53,8 @@ SCHEDULES: list[dict] = [
     {"name": "webhooks.deliveries_due", "func": "hotlead.webhooks.tasks.webhook_deliveries_due_job", "minutes": 1},
     {"name": "webhooks.cleanup", "func": "hotlead.webhooks.tasks.webhook_events_cleanup_job",
      "every": "weekly", "at": "04:45", "weekday": 6},
+    # --- reports ---
+    {"name": "reports.exports_cleanup", "func": "reports.tasks.exports_cleanup_job", "every": "daily", "at": "04:00"},
 ]
 
 _KNOWN_KEYS = {"name", "func", "kwargs", "minutes", "every", "at", "weekday", "retry"}

@@ -10,6 +10,7 @@ PORTAL_NAV: list[tuple[str, str]] = [
     ("Inbox", "portal:inbox"),
     ("Subscriptions", "portal:subscriptions"),
     ("Billing", "portal:billing"),
+    ("Reports", "portal:reports"),
     ("Profile", "portal:profile"),
     ("Service areas", "portal:service_areas"),
     ("Preferences", "portal:preferences"),

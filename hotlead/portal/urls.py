@@ -8,7 +8,7 @@ Views use `hotlead.portal.decorators.portal_login_required` and templates extend
 """
 from django.urls import path
 
-from hotlead.portal import views_leads, views_money, views_refunds, views_webhook
+from hotlead.portal import views_leads, views_money, views_refunds, views_reports, views_webhook
 from hotlead.portal.views import account, auth
 
 app_name = "portal"
@@ -55,4 +55,7 @@ urlpatterns = [
     path("webhook/test/", views_webhook.webhook_test, name="webhook_test"),
     path("webhook/enable/", views_webhook.webhook_enable, name="webhook_enable"),
     path("webhook/deliveries/<int:delivery_id>/replay/", views_webhook.webhook_replay, name="webhook_replay"),
+    # reports and exports (issue 12)
+    path("my-reports/", views_reports.reports_page, name="reports"),
+    path("my-reports/exports/<int:export_id>/download/", views_reports.export_download, name="report_export_download"),
 ]

@@ -304,6 +304,12 @@ HOTLEAD = {
     "BAD_LEAD_WINDOW_DAYS": 7,
     "RETURN_RATE_MAX_PERCENT": 20,
     "RETURN_RATE_WINDOW": 50,
+    "REJECT_RATE_MAX_PERCENT": 40,  # SPEC §6 flagging: rejections on the last REJECT_RATE_WINDOW assignments
+    "REJECT_RATE_WINDOW": 50,
+    "REPORT_CACHE_SECONDS": 60,  # reports (issue 12): how long a computed report is served from the cache
+    # jobs that may outlive Q_CLUSTER["timeout"]: a 1M-row xlsx export takes minutes (docs/performance.md)
+    "JOB_TIMEOUTS": {"reports.tasks.export_run_job": 3600},
+    "EXPORT_STALE_SECONDS": 30,  # a running export whose heartbeat is older was left by a dead worker
     "DLQ_RETENTION_DAYS": 30,
     "WORKER_HEARTBEAT_MAX_AGE_SECONDS": 180,  # readiness: a job worker seen within this
     "EXPORT_RETENTION_DAYS": 7,

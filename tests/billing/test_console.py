@@ -101,6 +101,7 @@ def test_ledger_export_is_audited(staff_console, staff_user):
                                                                          "export_items": []})
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Disposition"].startswith("attachment")
-    assert b"700" in response.content
+    # human headers and money in dollars, as the report exports (issue 12)
+    assert b"Amount ($)" in response.content and b",deposit,7.00,7.00," in response.content
     audit = AuditLog.objects.get(action="ledgerentry.export")
     assert (audit.actor_id, audit.changes["rows"]) == (staff_user.pk, 1)

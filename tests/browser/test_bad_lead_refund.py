@@ -33,7 +33,7 @@ def test_provider_reports_staff_approve_refund_shows_in_billing(page, browser, l
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/portal/$"))
     page.goto(f"/portal/leads/{assignment.pk}/")
-    page.get_by_role("link", name=re.compile("report", re.I)).first.click()
+    page.get_by_role("link", name=re.compile("report a bad lead", re.I)).click()  # the nav also has "Reports"
     page.wait_for_url(f"**/portal/leads/{assignment.pk}/report/")
     assert "Your return rate" in page.locator("[data-testid='return-rate']").inner_text()
     page.get_by_label("Wrong contact details").check()

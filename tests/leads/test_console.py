@@ -285,7 +285,8 @@ def test_lead_export_follows_the_filters_and_is_audited(staff_console, staff_use
 
     assert response.status_code == 200
     text = response.content.decode()
-    assert text.splitlines()[0].startswith("public_id,created_at,status,category__slug")
+    # the report exports' human headers (issue 12)
+    assert text.splitlines()[0].startswith("Submitted,Status,Lead ID,Name,E-mail,Phone,Postal code,Category")
     assert "keep@example.org" in text and "skip@example.org" not in text
     audit = AuditLog.objects.get(action="lead.export")
     assert (audit.actor, audit.changes["rows"]) == (staff_user, 1)

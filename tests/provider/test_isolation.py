@@ -52,10 +52,23 @@ def _webhook_delivery(owner) -> models.Model:
     return webhook_event_emit(provider_id=owner.pk, type="lead.refunded", data={"n": 1})
 
 
+def _export(owner) -> models.Model:
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from reports.models import ExportJob
+
+    return ExportJob.objects.create(requested_by=owner.user, provider=owner, report="ledger", format="csv",
+                                    date_from=date(2026, 1, 1), date_to=date(2026, 1, 31), status="done",
+                                    file_name="x.csv", expires_at=timezone.now() + timedelta(days=1))
+
+
 MAKERS: list[tuple[re.Pattern, Callable[..., models.Model]]] = [
     (re.compile(rf"^{PREFIX}/provider/leads/\{{[^}}]+\}}"), _assignment),
     (re.compile(rf"^{PREFIX}/provider/subscriptions/\{{[^}}]+\}}"), _subscription),
     (re.compile(rf"^{PREFIX}/provider/webhook/deliveries/\{{[^}}]+\}}"), _webhook_delivery),
+    (re.compile(rf"^{PREFIX}/provider/reports/exports/\{{[^}}]+\}}"), _export),
 ]
 
 

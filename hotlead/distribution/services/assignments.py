@@ -74,4 +74,23 @@ def assignment_reject(*, provider, assignment_id: int, reason: str, request=None
         changes={"status": [AssignmentStatus.ASSIGNED, AssignmentStatus.REJECTED], "reason": reason},
         request=request,
     )
+    _provider_flag_on_reject_rate(provider=provider, assignment=assignment)
     return assignment
+
+
+def _provider_flag_on_reject_rate(*, provider, assignment: Assignment) -> None:
+    """SPEC §6: a reject rate above the maximum over the last N assignments flags the provider (audited once).
+
+    A provider already flagged keeps its flag and reason (the flags report shows both rates); clearing a flag
+    is a staff action."""
+    from hotlead.distribution.selectors.reject_rate import reject_rate_for_provider
+    from hotlead.providers.models import Provider
+
+    rate = reject_rate_for_provider(provider_id=provider.pk)
+    if not rate.over_cap:
+        return
+    reason = (f"Reject rate {rate.percent}% ({rate.rejects} rejections on the last {rate.window} assignments) "
+              f"exceeds {rate.max_percent}%")
+    if Provider.objects.filter(pk=provider.pk, flagged=False).update(flagged=True, flagged_reason=reason[:200]):
+        audit_record(action="provider.flag", obj=provider,
+                     changes={"flagged": True, "reason": reason, "rule": "reject_rate", "assignment": assignment.pk})
