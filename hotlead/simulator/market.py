@@ -6,6 +6,8 @@ deposits in the ledger (the cached balance equals the ledger sum, as everywhere 
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -176,7 +178,7 @@ def market_build(spec: MarketSpec) -> Market:
     Provider.objects.filter(pk__in=[p.pk for p in providers]).update(created_at=spec.start)
     times = _arrivals(rng, spec)
     leads = Lead.objects.bulk_create([
-        Lead(name=f"Simulated submitter {i + 1}", email=f"{tag}-lead{i:06d}@sim.example",
+        Lead(name=f"Simulated submitter {i + 1}", email=f"{tag}-lead{i:06d}@sim.example", reference=_reference(tag, i),
              phone="+14155550111", postal_code=f"{rng.choice(REGIONS)}{rng.randrange(100):02d}",
              category=rng.choice(category_list), description="A synthetic lead of the what-if simulator.",
              budget_cents=rng.choice(BUDGETS), timeline=rng.choice(["", *Timeline.values]),
@@ -189,3 +191,10 @@ def market_build(spec: MarketSpec) -> Market:
     end = spec.start + timedelta(days=spec.days)
     return Market(start=spec.start, end=end, provider_ids=[p.pk for p in providers], labels=labels,
                   lead_ids=lead_ids, lead_times=times, deposits=sorted(deposits, key=lambda d: (d.at, d.key)))
+
+
+def _reference(tag: str, index: int) -> str:
+    """A simulated lead's reference: unique by construction (random HL- ones collide in a 10,000-lead batch,
+    ~2 expected), and never an HL- reference a real lead could have."""
+    digest = base64.b32encode(hashlib.sha256(f"{tag}:{index}".encode()).digest()).decode()
+    return "S" + digest[:11]

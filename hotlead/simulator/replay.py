@@ -178,13 +178,14 @@ def state_rewind(history: History) -> dict[int, int]:
     for run in history.runs:
         first_trigger.setdefault(run.original_id, run.trigger)
     originals = list(Lead.objects.filter(pk__in=history.lead_ids).order_by("approved_at", "id"))
-    skip = {"id", "public_id"}
+    skip = {"id", "public_id", "reference"}
     copies = []
-    for lead in originals:
+    for index, lead in enumerate(originals):
         values = {f.attname: getattr(lead, f.attname) for f in Lead._meta.concrete_fields if f.attname not in skip}
         values.update(status=(LeadStatus.UNSOLD if first_trigger.get(lead.pk) == RunTrigger.SCHEDULE
                               else LeadStatus.APPROVED),
-                      buyers_count=0, distributed_at=None, duplicate_of_id=None)
+                      buyers_count=0, distributed_at=None, duplicate_of_id=None,
+                      reference=f"SIM-{index:08d}")  # unique, never an HL- reference (rolled back anyway)
         copies.append(Lead(**values))
     Lead.objects.bulk_create(copies)
     for lead, copy in zip(originals, copies, strict=True):  # keep the submission time (freshness counts from it)
