@@ -7,8 +7,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from unfold.admin import ModelAdmin as UnfoldModelAdmin
 
+from admin_ext.paginator import EstimatedCountPaginator
+
 
 class ModelAdmin(UnfoldModelAdmin):
+    # no full COUNT(*) of a big table on every list load (see admin_ext/paginator.py)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
     def response_action(self, request, queryset):
         """A bulk action's selected ids come from the form: a value that is not an id of this model (a
         hand-made POST) gets a message and the list again, instead of the server error Django gives it."""

@@ -24,7 +24,9 @@ class Account(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider} ({self.balance_cents / 100:.2f} {self.currency})"
+        from hotlead.billing.formatting import money_format
+
+        return f"Account of {self.provider} ({money_format(self.balance_cents, self.currency)})"
 
 
 class LedgerEntry(models.Model):
@@ -70,7 +72,10 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount_cents:+d} → {self.balance_after_cents}"
+        from hotlead.billing.formatting import money_format
+
+        amount = money_format(self.amount_cents)
+        return f"{self.get_kind_display()} of {'+' if self.amount_cents > 0 else ''}{amount} (entry #{self.pk})"
 
 
 class Payment(models.Model):
@@ -96,3 +101,8 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        from hotlead.billing.formatting import money_format
+
+        return f"Deposit #{self.pk} of {money_format(self.amount_cents)} ({self.get_status_display().lower()})"

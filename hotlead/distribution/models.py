@@ -42,7 +42,7 @@ class Assignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"lead {self.lead_id} → provider {self.provider_id}"
+        return f"Sale of lead {str(self.lead.public_id)[:8]} to {self.provider}"
 
 
 class DistributionRun(models.Model):
@@ -63,6 +63,10 @@ class DistributionRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        started = f", {self.started_at:%d %b %Y %H:%M}" if self.started_at else ""
+        return f"Distribution run #{self.pk} ({self.get_trigger_display().lower()}{started})"
 
 
 class LevelCursor(models.Model):
