@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from hotlead.core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from hotlead.distribution.enums import AssignmentStatus
@@ -31,6 +31,7 @@ from hotlead.leads.models import Category
 from hotlead.portal.decorators import portal_login_required
 from hotlead.portal.forms import form_errors_apply
 from hotlead.portal.metrics import INBOX_QUERY_DURATION
+from hotlead.portal.prg import form_restore, form_stash, post_only
 from hotlead.providers.selectors import provider_home_summary
 
 HOME_DAYS = 30
@@ -160,11 +161,11 @@ def _lead_page(request, assignment_id: int, *, reject_form: RejectForm | None = 
 @portal_login_required
 @require_GET
 def lead(request, assignment_id: int):
-    return _lead_page(request, assignment_id)
+    return _lead_page(request, assignment_id, reject_form=form_restore(request, f"reject:{assignment_id}", RejectForm))
 
 
 @portal_login_required
-@require_POST
+@post_only("portal:lead")
 def lead_accept(request, assignment_id: int):
     try:
         assignment_accept(provider=request.provider, assignment_id=assignment_id, request=request)
@@ -178,7 +179,7 @@ def lead_accept(request, assignment_id: int):
 
 
 @portal_login_required
-@require_POST
+@post_only("portal:lead")
 def lead_reject(request, assignment_id: int):
     form = RejectForm(request.POST)
     if form.is_valid():
@@ -195,4 +196,5 @@ def lead_reject(request, assignment_id: int):
         else:
             messages.success(request, "Lead rejected.")
             return redirect("portal:lead", assignment_id=assignment_id)
-    return _lead_page(request, assignment_id, reject_form=form, status=422)
+    form_stash(request, f"reject:{assignment_id}", form)  # POST-redirect-GET: the page shows the form's errors
+    return redirect("portal:lead", assignment_id=assignment_id)
