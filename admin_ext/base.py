@@ -26,3 +26,11 @@ class ModelAdmin(UnfoldModelAdmin):
                 self.message_user(request, "The selection is not valid: choose the rows again.", messages.ERROR)
                 return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """A detail page is titled by what it shows ("Bay Roofing Co.", "Distribution run #4 …"), not
+        "Change provider" or "DistributionRun object (4)"."""
+        if obj is not None and not add:
+            context["title"] = str(obj)
+            context["subtitle"] = None
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)

@@ -19,3 +19,22 @@ def when(value: datetime | None) -> str:
 
 def money(cents: int | None) -> str:
     return "—" if cents is None else money_format(int(cents), settings.HOTLEAD["CURRENCY"])
+
+
+def action_plain(action: str) -> str:
+    """"provider.flag_cleared" → "Provider: flag cleared"."""
+    subject, _, verb = (action or "").partition(".")
+    if not verb:
+        return subject.replace("_", " ").capitalize()
+    return f"{subject.replace('_', ' ').capitalize()}: {verb.replace('_', ' ').replace('.', ' ')}"
+
+
+def model_name_plain(label: str) -> str:
+    """"leads.lead" → "Lead" (the model's verbose name); an unknown label is shown as it is."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return label
+    return str(model._meta.verbose_name).capitalize()
