@@ -24,7 +24,7 @@ class EstimatedCountPaginator(Paginator):
         qs = self.object_list
         if not hasattr(qs, "query"):
             return super().count
-        capped = qs.order_by()[: self.exact_up_to + 1].count()
+        capped = qs.order_by().values("pk")[: self.exact_up_to + 1].count()
         if capped <= self.exact_up_to:
             self.estimated = False
             return capped
