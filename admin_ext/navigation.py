@@ -25,7 +25,8 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Money", [
         ("Accounts", "account_balance_wallet", "admin:billing_account_changelist"),
         ("Ledger", "receipt_long", "admin:billing_ledgerentry_changelist"),
-        ("Deposits", "payments", "admin:billing_payment_changelist"),
+        ("Deposits", "savings", "admin:billing_deposit_changelist"),  # every deposit in the ledger, however recorded
+        ("Payments", "payments", "admin:billing_payment_changelist"),
     ]),
     ("Operations", [
         ("Failed jobs", "error", "admin:ops_deadletter_changelist"),

@@ -106,3 +106,23 @@ class Payment(models.Model):
         from hotlead.billing.formatting import money_format
 
         return f"Deposit #{self.pk} of {money_format(self.amount_cents)} ({self.get_status_display().lower()})"
+
+
+class DepositManager(models.Manager):
+    def get_queryset(self):
+        from hotlead.billing.enums import EntryKind
+
+        return super().get_queryset().filter(kind=EntryKind.DEPOSIT)
+
+
+class Deposit(LedgerEntry):
+    """Every deposit in the ledger, whichever way it was recorded (console, API, payment webhook, seed):
+    the console's Deposits list. A view of the ledger, not a table of its own."""
+
+    objects = DepositManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "deposit"
+        verbose_name_plural = "deposits"
+        ordering = ["-created_at", "-id"]
