@@ -114,9 +114,9 @@ def review_queue_view(model_admin, request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             _decide(request, form)
         else:
-            for errors in form.errors.values():
+            for field, errors in form.errors.items():
                 for error in errors:
-                    messages.error(request, error)
+                    messages.error(request, "Choose Approve or Reject." if field == "decision" else error)
         after = request.POST.get("after") or ""
         return HttpResponseRedirect(f"{queue_url}?after={after}" if after else queue_url)  # PRG
     now = timezone.now()
