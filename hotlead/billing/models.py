@@ -53,7 +53,9 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["account", "-created_at", "-id"])]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"]),
+                   # the console's ledger, newest first across every account, without a sort
+                   models.Index(fields=["-created_at", "-id"], name="ledger_newest_first_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(balance_after_cents__gte=0), name="ledger_balance_after_gte_0"),
             models.CheckConstraint(
