@@ -210,9 +210,10 @@ def load(providers: int, leads: int, sizes: str) -> None:
             WHERE mod(k, 50) > 1 AND p <= {int(P)}
         """)
         cur.execute("CREATE UNLOGGED TABLE bench_funding AS SELECT p AS provider_id, "
-                    "coalesce((SELECT sum(price) FROM bench_sale s WHERE s.provider_id = p), 0) + 100000 AS deposit "
-                    f"FROM generate_series(1, {int(P)}) p")
-        cur.execute("CREATE INDEX ON bench_sale (provider_id)")
+                    "coalesce(spent.total, 0) + 100000 AS deposit "
+                    f"FROM generate_series(1, {int(P)}) p LEFT JOIN "
+                    "(SELECT provider_id, sum(price) AS total FROM bench_sale GROUP BY provider_id) spent "
+                    "ON spent.provider_id = p")
         step.done("sales staged")
         insert_select(cur, LedgerEntry, {
             "id": "f.provider_id", "account": "f.provider_id", "kind": "'deposit'", "amount_cents": "f.deposit",
