@@ -69,7 +69,8 @@ class ProviderForm(forms.ModelForm):
 
         self.fields["categories"].queryset = Category.objects.filter(active=True).order_by("name")
         if self.instance.pk is not None:
-            self.fields["low_balance_threshold"].initial = Decimal(self.instance.low_balance_threshold_cents) / 100
+            cents = self.instance.low_balance_threshold_cents
+            self.fields["low_balance_threshold"].initial = (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
     def _clean_with(self, field: str, func):
         try:
@@ -142,8 +143,8 @@ class ProviderAdmin(ModelAdmin):
     filter_horizontal = ("categories",)
     # only the action the provider's status allows is shown: Suspend or Reinstate (get_actions_detail)
     actions_detail = ["suspend_detail", "reinstate_detail", "clear_flag_detail"]
-    # below the profile: balance, ledger, subscriptions, purchases, reports, rates, flags, missed leads, audit
-    change_form_after_template = "admin_ext/provider_overview.html"
+    # above the profile: balance, ledger, subscriptions, purchases, reports, rates, flags, missed leads, audit
+    change_form_outer_before_template = "admin_ext/provider_overview.html"
     fieldsets = (
         ("Profile", {"fields": ("email", "company_name", "contact_name", "phone", "timezone", "categories",
                                 "webhook_url")}),
