@@ -78,10 +78,35 @@ class Prediction:
         return f"No buyer now ({reasons})" if reasons else "No buyer now (no live subscription)"
 
 
+def _level_read(*, facts, level, now: datetime) -> tuple[int, int, dict[str, int]]:
+    """(buyers it would sell to now, eligible, {skip reason: n}) at one level: the engine's own read.
+
+    On PostgreSQL the index-driven read the sale function runs (`level_read_fast_sql`: only the live
+    subscriptions in the lead's category and area are evaluated in full); elsewhere `level_eligibility`.
+    Same rows either way (tests/distribution/test_sale_sql.py)."""
+    from hotlead.distribution.services import eligibility
+
+    if connection.vendor != "postgresql":
+        found = eligibility.level_eligibility(lead=facts, level=level, now=now, limit=level.max_recipients)
+        return len(found.candidates), found.eligible, dict(found.skipped)
+    params = eligibility._params(lead=facts, level=level, now=now, vendor="postgresql", timezones_sql="")
+    params = {k: v for k, v in params.items() if not k.startswith("prefix")}
+    params.update(prefixes=eligibility._prefixes(facts.postal_code), limit=level.max_recipients)
+    buyers, eligible, skipped = 0, 0, {}
+    for kind, reason, n, *_rest in eligibility._fetch(eligibility.level_read_fast_sql(), params):
+        if kind == 1:
+            buyers += 1
+        elif reason is None:
+            eligible = n
+        else:
+            skipped[reason] = n
+    return buyers, eligible, skipped
+
+
 def leads_predicted_outcomes(*, leads: Iterable, now: datetime | None = None) -> dict[int, Prediction]:
     """{lead id: Prediction} — the engine's eligibility read per level (one query each), walked by rank until
     a level has a buyer. `leads` need their category loaded (select_related)."""
-    from hotlead.distribution.services.eligibility import lead_facts_of, level_eligibility, market_read
+    from hotlead.distribution.services.eligibility import lead_facts_of, market_read
 
     now = now or timezone.now()
     levels = market_read().levels
@@ -91,12 +116,12 @@ def leads_predicted_outcomes(*, leads: Iterable, now: datetime | None = None) ->
         skipped: dict[str, int] = {}
         prediction = None
         for level in levels:
-            found = level_eligibility(lead=facts, level=level, now=now, limit=level.max_recipients)
-            if found.candidates:
+            buyers, eligible, level_skipped = _level_read(facts=facts, level=level, now=now)
+            if buyers:
                 prediction = Prediction(level_name=level.name, price_cents=level.price_cents,
-                                        buyers=len(found.candidates), eligible=found.eligible, skipped={})
+                                        buyers=buyers, eligible=eligible, skipped={})
                 break
-            for reason, n in found.skipped.items():
+            for reason, n in level_skipped.items():
                 skipped[reason] = skipped.get(reason, 0) + n
         predictions[lead.pk] = prediction or Prediction(level_name=None, price_cents=0, buyers=0, eligible=0,
                                                         skipped=skipped)
