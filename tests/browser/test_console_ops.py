@@ -108,18 +108,20 @@ def test_lead_page_tabs_plain_trace_and_fresh_data_right_after_approve(console, 
 
     assert field("Status").locator(".readonly").inner_text() == "Distributed"
     assert field("What this means").locator(".readonly").inner_text() == "Sold to 1 buyer."
+
     def tab(name: str):
         return console.locator("#lead_form a").filter(has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
 
     story = console.locator("[data-testid='run-story']").first
     assert not story.is_visible()  # on the Sales & trace tab
     tab("Sales & trace").click()
-    assert story.is_visible()
+    story.wait_for(state="visible")  # the tab switch is Alpine's, a moment after the click
     assert "Sold to Bay Roofing Co. at Exclusive, $120.00 — it had never had a lead at this level." \
         in story.inner_text()
     assert field("Sales").locator(".readonly").inner_text() == "Sold to 1 buyer (Bay Roofing Co.) for $120.00."
     tab("Contact").click()
-    assert lead.email in field("Email").inner_text() and field("Email").is_visible() and not story.is_visible()
+    story.wait_for(state="hidden")
+    assert lead.email in field("Email").inner_text() and field("Email").is_visible()
     tab("History").click()
     assert "Approved" in field("History").inner_text()
     # a sold lead offers neither Approve, Reject nor Distribute
