@@ -8,6 +8,7 @@ from django.utils.module_loading import import_string
 SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Review", [
         ("Dashboard", "dashboard", "admin:index"),
+        ("Review queue", "fact_check", "admin:leads_lead_review_queue"),
         ("Leads", "inbox", "admin:leads_lead_changelist"),
         ("Bad-lead reports", "report", "admin:refunds_badleadreport_changelist"),
     ]),
@@ -24,7 +25,8 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Money", [
         ("Accounts", "account_balance_wallet", "admin:billing_account_changelist"),
         ("Ledger", "receipt_long", "admin:billing_ledgerentry_changelist"),
-        ("Deposits", "payments", "admin:billing_payment_changelist"),
+        ("Deposits", "savings", "admin:billing_deposit_changelist"),  # every deposit in the ledger, however recorded
+        ("Payments", "payments", "admin:billing_payment_changelist"),
     ]),
     ("Operations", [
         ("Failed jobs", "error", "admin:ops_deadletter_changelist"),
@@ -57,7 +59,8 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
 
 # A count shown beside a link while there is work waiting: url name → dotted path of a callable() -> int
 BADGES: dict[str, str] = {
-    "admin:leads_lead_changelist": "admin_ext.dashboard.leads_awaiting_review_count",
+    # the leads waiting for review: the badge sits on (and opens) the review queue, not the list of every lead
+    "admin:leads_lead_review_queue": "admin_ext.dashboard.leads_awaiting_review_count",
     "admin:refunds_badleadreport_changelist": "admin_ext.dashboard.bad_lead_reports_pending_count",
     "admin:ops_deadletter_changelist": "admin_ext.dashboard.dead_letters_open_count",
 }

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from two_factor.urls import urlpatterns as two_factor_urls
 
@@ -19,7 +21,13 @@ def _two_factor_patterns() -> list:
     ]
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page that names none: the brand's icon."""
+    return redirect(static("brand/favicon.svg"), permanent=True)
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("health/live", core_views.health_live, name="health-live"),
     path("health/ready", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="metrics"),

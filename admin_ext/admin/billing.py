@@ -25,7 +25,7 @@ from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.billing import services
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
 from hotlead.billing.formatting import money_format
-from hotlead.billing.models import Account, LedgerEntry, Payment
+from hotlead.billing.models import Account, Deposit, LedgerEntry, Payment
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
 from reports.resources import LedgerHumanResource as LedgerEntryResource
@@ -293,3 +293,42 @@ class PaymentAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
                                           PaymentStatus.FAILED: "danger"})
     def status_badge(self, obj):
         return obj.status
+
+
+@admin.register(Deposit)
+class DepositAdmin(ReadOnlyAdminMixin, ModelAdmin):
+    """Every deposit in the ledger, however it was recorded (console, API, card webhook, import): the list staff
+    open to find a deposit. The payment record, when there is one, adds its method, reference and who recorded it."""
+
+    list_display = ("created_at", "provider_link", "amount", "how", "reference_text", "recorded_by")
+    search_fields = ("=id", "reference", "memo", "idempotency_key", "account__provider__company_name")
+    list_select_related = ("account__provider", "actor", "payment__recorded_by")
+    ordering = ("-created_at", "-id")
+    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+
+    @display(description="Provider", ordering="account__provider__company_name")
+    def provider_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:providers_provider_change", args=[obj.account_id]),
+                           obj.account.provider)
+
+    @display(description="Amount", ordering="amount_cents")
+    def amount(self, obj):
+        return _money(obj.amount_cents)
+
+    @display(description="How")
+    def how(self, obj):
+        payment = getattr(obj, "payment", None)
+        if payment is not None:
+            return payment.get_method_display()
+        return "Posted to the ledger" + (f" ({obj.memo})" if obj.memo else "")
+
+    @display(description="Reference")
+    def reference_text(self, obj):
+        payment = getattr(obj, "payment", None)
+        return (payment.reference if payment is not None and payment.reference else obj.reference) or "—"
+
+    @display(description="Recorded by")
+    def recorded_by(self, obj):
+        payment = getattr(obj, "payment", None)
+        user = (payment.recorded_by if payment is not None else None) or obj.actor
+        return user.email if user else "system"

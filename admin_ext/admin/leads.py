@@ -7,10 +7,14 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 from import_export import resources
@@ -21,6 +25,9 @@ from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
+from admin_ext.plain import when
+from admin_ext.review_queue import age_text, review_queue_view
+from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
 from hotlead.leads import selectors, services
@@ -30,7 +37,7 @@ from hotlead.leads.validation import SLUG_RE
 from reports.resources import LeadHumanResource
 
 REVIEW_TEMPLATE = "admin/leads/lead/review.html"
-STATUS_LABELS = {
+STATUS_COLOURS = {
     LeadStatus.PENDING_VERIFICATION: "info",
     LeadStatus.VERIFIED: "info",
     LeadStatus.PENDING_REVIEW: "warning",
@@ -39,6 +46,18 @@ STATUS_LABELS = {
     LeadStatus.UNSOLD: "warning",
     LeadStatus.REJECTED: "danger",
     LeadStatus.EXPIRED: "danger",
+}
+# the badge shows the human label ("Pending review"), coloured by status
+STATUS_LABELS = {LeadStatus(status).label: colour for status, colour in STATUS_COLOURS.items()}
+STATUS_SENTENCES = {
+    LeadStatus.PENDING_VERIFICATION: "Waiting for the submitter to enter the e-mailed code.",
+    LeadStatus.VERIFIED: "E-mail verified; waiting for the submitter to confirm the request.",
+    LeadStatus.PENDING_REVIEW: "Waiting for review: approve it to sell it, or reject it.",
+    LeadStatus.APPROVED: "Approved; the sale is being made — this page refreshes itself until it is done.",
+    LeadStatus.DISTRIBUTED: "Sold.",
+    LeadStatus.UNSOLD: "Approved, but no provider could buy it yet; it is offered again while it is fresh.",
+    LeadStatus.REJECTED: "Rejected in review; no provider sees it.",
+    LeadStatus.EXPIRED: "Expired: the submitter never verified the e-mail address.",
 }
 
 
@@ -50,12 +69,33 @@ def _admin_link(url_name: str, *args) -> str | None:
 
 
 def _money(cents: int | None) -> str:
-    return "—" if cents is None else f"${cents / 100:,.2f}"
+    return "—" if cents is None else money_format(int(cents), settings.HOTLEAD["CURRENCY"])
+
+
+def _status_label(status: str | None) -> str:
+    if not status:
+        return "—"
+    return LeadStatus(status).label if status in LeadStatus.values else status.replace("_", " ")
 
 
 def _provider_link(provider_id: int, label: str) -> str:
     link = _admin_link("admin:providers_provider_change", provider_id)
     return format_html('<a href="{}">{}</a>', link, label) if link else label
+
+
+def _once(method):
+    """Compute a read-only field once per lead per page: unfold renders a field's value more than once (tabs,
+    error counts), and each of these reads the database."""
+    from functools import wraps
+
+    @wraps(method)
+    def wrapper(self, obj):
+        cache = obj.__dict__.setdefault("_hl_display_cache", {})
+        if method.__name__ not in cache:
+            cache[method.__name__] = method(self, obj)
+        return cache[method.__name__]
+
+    return wrapper
 
 
 _TH = '<th class="py-1 pr-3 font-semibold">{}</th>'
@@ -173,8 +213,9 @@ class ExportModelAdmin(ExportMixin, admin.ModelAdmin):
 class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
     resource_classes = [LeadHumanResource]  # reports.resources: the report exports' human headers
     export_form_class = ExportForm
-    list_display = ("short_id", "created_at", "status_badge", "category", "postal_code", "name", "email",
-                    "duplicate_badge", "source")
+    # fits 1440 px: no contact columns (they are one click away), no per-row action menus
+    list_display = ("short_id", "who", "age", "status_badge", "category", "postal_code", "budget", "buyers_col",
+                    "sold_for", "duplicate_badge")
     list_display_links = ("short_id",)
     list_filter = (
         "status",
@@ -186,37 +227,97 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
     search_fields = ("email", "phone", "postal_code", "public_id", "name", "reference")
     search_help_text = "E-mail, phone, postal code, name, the lead's public id or its reference (HL-…)"
     list_select_related = ("category",)
-    list_per_page = 50
+    list_per_page = 25  # unfold renders every cell with its mobile label: fewer rows, a faster page
     ordering = ("-created_at", "-id")
     actions = ["approve_selected", "reject_selected"]
-    actions_row = ["approve_row", "reject_row"]
+    # only the actions the lead's state allows are shown (has_<x>_permission below, per lead)
     actions_detail = ["approve_detail", "reject_detail", "distribute_detail", "mark_fraud_detail"]
+    # four tabs (unfold shows fieldsets with the "tab" class as tabs)
     fieldsets = (
-        ("Request", {"fields": ("reference", "public_id", "status_badge", "category", "postal_code", "description",
-                                "budget", "timeline", "created_at")}),
-        ("Contact", {"fields": ("name", "email", "phone", "phone_valid", "email_bounced")}),
-        ("Consent", {"fields": ("consent_text_version", "consent_at", "consent_ip", "consent_user_agent")}),
-        ("Source", {"fields": ("source", "utm_source", "utm_medium", "utm_campaign", "referrer", "api_client")}),
-        ("Duplicates", {"fields": ("possible_duplicate", "duplicate_link", "later_duplicates_links")}),
-        ("Review", {"fields": ("verified_at", "confirmed_at", "reviewed_by", "reviewed_at", "reject_reason",
-                               "review_note", "fraud_link")}),
-        ("History", {"fields": ("history_table",)}),
-        ("Sales (read-only)", {"fields": ("buyers_count", "assignments_table", "distribution_trace")}),
+        ("Request", {"classes": ["tab"], "fields": (
+            "status_badge", "status_sentence", "reference", "public_id", "category", "postal_code", "description",
+            "budget", "timeline", "created_when", "source", "utm_source", "utm_medium", "utm_campaign", "referrer",
+            "api_client", "possible_duplicate", "duplicate_link", "later_duplicates_links")}),
+        ("Contact", {"classes": ["tab"], "fields": (
+            "name", "email", "phone", "phone_valid", "email_bounced", "consent_text_version", "consent_when",
+            "consent_ip", "consent_user_agent")}),
+        ("Sales & trace", {"classes": ["tab"], "fields": (
+            "sales_summary", "assignments_table", "trace_plain", "distribution_trace", "fraud_link")}),
+        ("History", {"classes": ["tab"], "fields": (
+            "history_table", "verified_when", "confirmed_when", "reviewed_by", "reviewed_when", "reject_reason",
+            "review_note")}),
     )
     readonly_fields = (
-        "reference", "public_id", "status_badge", "category", "postal_code", "description", "budget", "timeline",
-        "created_at",
-        "name", "email", "phone", "phone_valid", "email_bounced", "consent_text_version", "consent_at",
-        "consent_ip", "consent_user_agent", "source", "utm_source", "utm_medium", "utm_campaign", "referrer",
-        "api_client", "possible_duplicate", "duplicate_link", "later_duplicates_links", "verified_at",
-        "confirmed_at", "reviewed_by", "reviewed_at", "reject_reason", "review_note", "fraud_link",
-        "history_table", "buyers_count", "assignments_table", "distribution_trace",
+        "reference", "public_id", "status_badge", "status_sentence", "category", "postal_code", "description", "budget",
+        "timeline", "created_when", "name", "email", "phone", "phone_valid", "email_bounced", "consent_text_version",
+        "consent_when", "consent_ip", "consent_user_agent", "source", "utm_source", "utm_medium", "utm_campaign",
+        "referrer", "api_client", "possible_duplicate", "duplicate_link", "later_duplicates_links", "verified_when",
+        "confirmed_when", "reviewed_by", "reviewed_when", "reject_reason", "review_note", "fraud_link",
+        "history_table", "sales_summary", "assignments_table", "trace_plain", "distribution_trace",
     )
 
     # --- permissions: leads come from the public form and change only through the review actions ---
 
     def has_review_permission(self, request, obj=None):
         return bool(request.user.is_active and request.user.is_staff)
+
+    # Which detail actions the lead's state allows: only those are shown. Running one on a lead whose state has
+    # moved on since the page was drawn still reaches the service, which refuses it with a message.
+    ACTIONS_BY_STATE = {
+        "approve_detail": lambda status, fraud: status == LeadStatus.PENDING_REVIEW,
+        "reject_detail": lambda status, fraud: status == LeadStatus.PENDING_REVIEW,
+        "distribute_detail": lambda status, fraud: status in (LeadStatus.APPROVED, LeadStatus.UNSOLD) and not fraud,
+        "mark_fraud_detail": lambda status, fraud: not fraud and status in (
+            LeadStatus.APPROVED, LeadStatus.DISTRIBUTED, LeadStatus.UNSOLD),
+    }
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        try:
+            pk = self._lead_pk(object_id)
+        except Http404:
+            return actions
+        state = Lead.objects.filter(pk=pk).values_list("status", "is_fraud").first()
+        if state is None:
+            return actions
+        prefix = f"{self.model._meta.app_label}_{self.model._meta.model_name}_"
+        return [a for a in actions
+                if self.ACTIONS_BY_STATE.get(a.action_name.removeprefix(prefix), lambda *_: True)(*state)]
+
+    def get_urls(self):
+        site = self.admin_site
+        extra = [
+            path("review/", site.admin_view(lambda request: review_queue_view(self, request)),
+                 name="leads_lead_review_queue"),
+            # the row decisions keep their URLs (links and bookmarks) without a menu on every list row
+            path("<path:object_id>/approve-row/", site.admin_view(self.approve_row), name="leads_lead_approve_row"),
+            path("<path:object_id>/reject-row/", site.admin_view(self.reject_row), name="leads_lead_reject_row"),
+        ]
+        return [*extra, *super().get_urls()]
+
+    def get_queryset(self, request):
+        from hotlead.distribution.models import Assignment
+
+        sales = Assignment.objects.filter(lead=OuterRef("pk")).order_by()
+        return super().get_queryset(request).select_related("category", "duplicate_of", "reviewed_by").annotate(
+            sold_for_cents=Subquery(sales.values("lead").annotate(total=Sum("price_cents")).values("total")),
+            first_buyer=Subquery(sales.order_by("assigned_at", "id").values("provider__company_name")[:1]),
+        )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The lead's page is read in one snapshot (REPEATABLE READ on PostgreSQL) and rendered inside it: a sale
+        committed by a job worker while the page is being built shows everywhere on the page or nowhere — never
+        "approved, 0 buyers" beside a history that already shows the sale."""
+        if request.method != "GET" or object_id is None or connection.vendor != "postgresql" \
+                or connection.in_atomic_block:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+            return response
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         """Contact data leaving the console is audit-logged (SPEC §11: exports)."""
@@ -237,9 +338,84 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
     def short_id(self, obj):
         return str(obj.public_id)[:8]
 
-    @display(description="Status", label=STATUS_LABELS)
+    @display(description="Status", label=STATUS_LABELS, ordering="status")
     def status_badge(self, obj):
-        return obj.status
+        return obj.get_status_display()
+
+    @display(description="What this means")
+    def status_sentence(self, obj):
+        text = STATUS_SENTENCES.get(obj.status, "")
+        if obj.status == LeadStatus.DISTRIBUTED:
+            text = f"Sold to {obj.buyers_count} buyer{'s' if obj.buyers_count != 1 else ''}."
+        if obj.status == LeadStatus.APPROVED:
+            return format_html('<span data-refresh-after="3">{}</span>', text)
+        return text
+
+    @display(description="Name", ordering="name")
+    def who(self, obj):
+        return obj.name if len(obj.name) <= 24 else f"{obj.name[:23]}…"
+
+    @display(description="Age", ordering="created_at")
+    def age(self, obj):
+        return format_html('<span title="{}" class="hl-nowrap">{}</span>', when(obj.created_at),
+                           age_text(obj.created_at, timezone.now()))
+
+    @display(description="Buyers")
+    def buyers_col(self, obj):
+        name = getattr(obj, "first_buyer", None)
+        if not obj.buyers_count or not name:
+            return "—"
+        more = f" + {obj.buyers_count - 1}" if obj.buyers_count > 1 else ""
+        return f"{name}{more}"
+
+    @display(description="Sold for")
+    def sold_for(self, obj):
+        cents = getattr(obj, "sold_for_cents", None)
+        return _money(cents) if cents else "—"
+
+    @display(description="Submitted")
+    def created_when(self, obj):
+        return when(obj.created_at)
+
+    @display(description="Consent given")
+    def consent_when(self, obj):
+        return when(obj.consent_at)
+
+    @display(description="E-mail verified")
+    def verified_when(self, obj):
+        return when(obj.verified_at)
+
+    @display(description="Request confirmed")
+    def confirmed_when(self, obj):
+        return when(obj.confirmed_at)
+
+    @display(description="Reviewed")
+    def reviewed_when(self, obj):
+        return when(obj.reviewed_at)
+
+    @display(description="Sales")
+    @_once
+    def sales_summary(self, obj):
+        assignments = list(selectors.lead_assignments(lead_id=obj.pk))
+        if not assignments:
+            return STATUS_SENTENCES.get(obj.status, "Not sold.") if obj.status != LeadStatus.DISTRIBUTED else "—"
+        total = sum(a.price_cents for a in assignments)
+        names = ", ".join(a.provider.company_name for a in assignments)
+        return f"Sold to {len(assignments)} buyer{'s' if len(assignments) != 1 else ''} ({names}) for {_money(total)}."
+
+    @display(description="What happened")
+    @_once
+    def trace_plain(self, obj):
+        from hotlead.distribution.selectors.plain import lead_runs_plain
+
+        stories = lead_runs_plain(lead_id=obj.pk)
+        if not stories:
+            return "No distribution run yet."
+        return format_html_join("", '<div class="hl-story" data-testid="run-story"><p class="hl-story-head">{} — {}</p>'
+                                    '<ul>{}</ul></div>',
+                                ((when(story.started_at), story.heading,
+                                  format_html_join("", "<li>{}</li>", ((line,) for line in story.lines)))
+                                 for story in stories))
 
     @display(description="Duplicate?", label={"possible duplicate": "warning"})
     def duplicate_badge(self, obj):
@@ -250,14 +426,16 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         return _money(obj.budget_cents)
 
     @display(description="Earlier lead")
+    @_once
     def duplicate_link(self, obj):
         dup = obj.duplicate_of
         if dup is None:
             return "—"
         return format_html('<a href="{}">{}</a> · {} · {} · {}', reverse("admin:leads_lead_change", args=[dup.pk]),
-                           dup.public_id, dup.get_status_display(), dup.email, f"{dup.created_at:%Y-%m-%d %H:%M}")
+                           dup.public_id, dup.get_status_display(), dup.email, when(dup.created_at))
 
     @display(description="Later duplicates")
+    @_once
     def later_duplicates_links(self, obj):
         later = list(obj.later_duplicates.order_by("created_at", "id")[:20])
         if not later:
@@ -270,34 +448,37 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
     def fraud_link(self, obj):
         if not obj.is_fraud:
             return "no (use “Mark fraudulent…” above to refund every buyer)"
-        return f"yes, {obj.fraud_marked_at:%Y-%m-%d %H:%M} UTC" if obj.fraud_marked_at else "yes"
+        return f"yes, {when(obj.fraud_marked_at)}" if obj.fraud_marked_at else "yes"
 
     @display(description="History")
+    @_once
     def history_table(self, obj):
         events = list(selectors.lead_history(lead_id=obj.pk))
         if not events:
             return "No events yet."
         return _table(
-            ("When (UTC)", "What", "Status", "Who", "Note"),
-            ((f"{e.created_at:%Y-%m-%d %H:%M:%S}", e.action,
-              f"{e.from_status or '—'} → {e.to_status}" if e.to_status else "—",
+            ("When", "What", "Status", "Who", "Note"),
+            ((when(e.created_at), e.action.replace("_", " ").capitalize(),
+              f"{_status_label(e.from_status)} → {_status_label(e.to_status)}" if e.to_status else "—",
               e.actor.email if e.actor else "system",
               e.note or ", ".join(f"{k}: {v}" for k, v in e.data.items()))
              for e in events),
         )
 
     @display(description="Assignments")
+    @_once
     def assignments_table(self, obj):
         assignments = list(selectors.lead_assignments(lead_id=obj.pk))
         if not assignments:
             return "Not sold to anyone (yet)."
         return _table(
-            ("Provider", "Level", "Price", "Status", "Sold (UTC)"),
+            ("Provider", "Level", "Price", "Status", "Sold"),
             ((_provider_link(a.provider_id, a.provider.company_name), a.level.name, _money(a.price_cents),
-              a.get_status_display(), f"{a.assigned_at:%Y-%m-%d %H:%M}") for a in assignments),
+              a.get_status_display(), when(a.assigned_at)) for a in assignments),
         )
 
-    @display(description="Distribution trace")
+    @display(description="Engine trace (details)")
+    @_once
     def distribution_trace(self, obj):
         from hotlead.providers.models import Provider
 
@@ -321,14 +502,11 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
             duration = f" · {run.duration_ms:.0f} ms" if run.duration_ms is not None else ""
             by = f" · by {run.actor.email}" if run.actor else ""
             blocks.append(format_html(
-                '<p class="font-semibold mt-2">Run #{} · {} · {} · {} buyer(s) · {} UTC{}{}</p>{}',
-                run.pk, run.get_trigger_display(), run.outcome or "running", run.buyers,
-                f"{run.started_at:%Y-%m-%d %H:%M:%S}", duration, by, levels,
+                '<p class="font-semibold mt-2">Run #{} · {} · {} · {} buyer(s) · {}{}{}</p>{}',
+                run.pk, run.get_trigger_display(), _status_label(run.outcome) if run.outcome else "running", run.buyers,
+                when(run.started_at), duration, by, levels,
             ))
         return format_html_join("", "<div>{}</div>", ((block,) for block in blocks))
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("category", "duplicate_of", "reviewed_by")
 
     # --- review: one confirmation page for row, detail and bulk actions ---
 

@@ -5,9 +5,10 @@ Every change goes through `hotlead.providers.services`; this module only collect
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.validators import MaxValueValidator
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,11 +20,13 @@ from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
+from admin_ext.plain import when
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
 from hotlead.providers import services
 from hotlead.providers.enums import AreaKind, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
+from hotlead.providers.overview import provider_overview
 from hotlead.providers.resources import ServiceAreaResource
 from hotlead.providers.selectors import provider_list_annotated
 from hotlead.providers.validators import (
@@ -35,6 +38,7 @@ from hotlead.providers.validators import (
 )
 
 STATUS_TEMPLATE = "admin/providers/provider/status_change.html"
+CLEAR_FLAG_TEMPLATE = "admin/providers/provider/clear_flag.html"
 LOW_BALANCE_MAX_CENTS = 100_000_000  # the services' limit
 
 
@@ -48,11 +52,15 @@ class ProviderForm(forms.ModelForm):
 
     webhook_url = forms.CharField(required=False, max_length=200, label="Webhook URL",
                                   help_text="https:// only; leave empty for none.")
+    # dollars on screen, integer cents in the database (Decimal in between: never a float)
+    low_balance_threshold = forms.DecimalField(
+        label="Low-balance alert below", min_value=0, max_value=Decimal(LOW_BALANCE_MAX_CENTS) / 100,
+        decimal_places=2, help_text="In dollars: the provider is e-mailed when the balance drops below it.")
 
     class Meta:
         model = Provider
         fields = ("company_name", "contact_name", "phone", "timezone", "categories", "notify_assignments",
-                  "low_balance_threshold_cents", "webhook_url")
+                  "webhook_url")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,10 +68,9 @@ class ProviderForm(forms.ModelForm):
         from hotlead.leads.models import Category
 
         self.fields["categories"].queryset = Category.objects.filter(active=True).order_by("name")
-        threshold = self.fields["low_balance_threshold_cents"]
-        threshold.max_value = LOW_BALANCE_MAX_CENTS
-        threshold.validators.append(MaxValueValidator(LOW_BALANCE_MAX_CENTS))
-        threshold.widget.attrs["max"] = LOW_BALANCE_MAX_CENTS
+        if self.instance.pk is not None:
+            cents = self.instance.low_balance_threshold_cents
+            self.fields["low_balance_threshold"].initial = (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
     def _clean_with(self, field: str, func):
         try:
@@ -126,7 +133,7 @@ class ProviderAdmin(ModelAdmin):
     form = ProviderForm
     inlines = [ServiceAreaInline]
     list_display = ("company_name", "email", "status_badge", "balance", "categories_list", "areas_count",
-                    "last_lead", "flagged")
+                    "last_lead", "flag_badge")
     list_filter = ("status", "flagged", "categories")
     list_filter_submit = True
     search_fields = ("company_name", "contact_name", "user__email", "=id")
@@ -134,18 +141,21 @@ class ProviderAdmin(ModelAdmin):
     ordering = ("-id",)
     autocomplete_fields = ()
     filter_horizontal = ("categories",)
-    actions_row = ["suspend_row", "reinstate_row"]
-    actions_detail = ["suspend_detail", "reinstate_detail"]
+    # only the action the provider's status allows is shown: Suspend or Reinstate (get_actions_detail)
+    actions_detail = ["suspend_detail", "reinstate_detail", "clear_flag_detail"]
+    # above the profile: balance, ledger, subscriptions, purchases, reports, rates, flags, missed leads, audit
+    change_form_outer_before_template = "admin_ext/provider_overview.html"
     fieldsets = (
         ("Profile", {"fields": ("email", "company_name", "contact_name", "phone", "timezone", "categories",
                                 "webhook_url")}),
-        ("Notifications", {"fields": ("notify_assignments", "low_balance_threshold_cents")}),
-        ("Status", {"fields": ("status_badge", "email_verified_at", "suspended_reason", "suspended_at", "flagged",
-                               "flagged_reason")}),
-        ("Activity", {"fields": ("balance", "areas_count", "last_lead", "mfa", "created_at")}),
+        ("Notifications", {"fields": ("notify_assignments", "low_balance_threshold")}),
+        ("Status", {"fields": ("status_badge", "email_verified_when", "suspended_reason", "suspended_when",
+                               "flag_badge", "flagged_reason")}),
+        ("Activity", {"fields": ("balance", "areas_count", "last_lead", "mfa", "registered_when")}),
     )
-    readonly_fields = ("email", "status_badge", "email_verified_at", "suspended_reason", "suspended_at", "flagged",
-                       "flagged_reason", "balance", "areas_count", "last_lead", "mfa", "created_at")
+    readonly_fields = ("email", "status_badge", "email_verified_when", "suspended_reason", "suspended_when",
+                       "flag_badge", "flagged_reason", "balance", "areas_count", "last_lead", "mfa",
+                       "registered_when")
 
     # --- permissions: providers register themselves; status changes go through the actions ---
 
@@ -161,6 +171,80 @@ class ProviderAdmin(ModelAdmin):
     def get_queryset(self, request):
         return provider_list_annotated()
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        try:
+            pk = self._pk(object_id)
+        except Http404:
+            pk = None
+        if pk is not None and Provider.objects.filter(pk=pk).exists():
+            extra_context = {**(extra_context or {}), "overview": provider_overview(provider_id=pk),
+                             "links": self._overview_links(pk)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _overview_links(pk: int) -> dict[str, str]:
+        def url(name: str, *args, query: str = "") -> str:
+            return reverse(f"admin:{name}", args=args) + (f"?{query}" if query else "")
+
+        return {
+            "account": url("billing_account_change", pk),
+            "deposit": url("billing_account_deposit_detail", pk),
+            "adjust": url("billing_account_adjust_detail", pk),
+            "ledger": url("billing_ledgerentry_changelist", query=f"account__exact={pk}"),
+            "subscriptions": url("levels_subscription_changelist", query=f"provider__id__exact={pk}"),
+            "purchases": url("distribution_assignment_changelist", query=f"provider__id__exact={pk}"),
+            "reports": url("refunds_badleadreport_changelist", query=f"provider__id__exact={pk}"),
+            "flagged": url("providers_provider_changelist", query="flagged__exact=1"),
+            "clear_flag": url("providers_provider_clear_flag_detail", pk),
+            "runs": url("distribution_distributionrun_changelist"),
+            "audit": url("core_auditlog_changelist", query=f"object_type__exact=providers.provider&q={pk}"),
+        }
+
+    def get_actions_detail(self, request, object_id):
+        """Suspend or Reinstate, whichever the status allows; Clear flag only on a flagged provider."""
+        actions = super().get_actions_detail(request, object_id)
+        try:
+            state = Provider.objects.filter(pk=self._pk(object_id)).values_list("status", "flagged").first()
+        except Http404:
+            state = None
+        if state is None:
+            return actions
+        status, flagged = state
+        allowed = {
+            "suspend_detail": status != ProviderStatus.SUSPENDED,
+            "reinstate_detail": status == ProviderStatus.SUSPENDED,
+            "clear_flag_detail": flagged,
+        }
+        prefix = f"{self.model._meta.app_label}_{self.model._meta.model_name}_"
+        return [a for a in actions if allowed.get(a.action_name.removeprefix(prefix), True)]
+
+    @action(description="Clear flag", permissions=["status"], icon="flag", url_path="clear-flag")
+    def clear_flag_detail(self, request, object_id):
+        provider = Provider.objects.filter(pk=self._pk(object_id)).first()
+        if provider is None:
+            raise Http404("No such provider.")
+        back_url = self._detail_url(object_id)
+        note = (request.POST.get("note") or "").strip()
+        error = ""
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            try:
+                services.provider_flag_clear(provider_id=provider.pk, actor=request.user, note=note, request=request)
+            except ApplicationError as exc:
+                fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
+                if not fields:
+                    self.message_user(request, exc.message, messages.ERROR)
+                    return HttpResponseRedirect(back_url)
+                error = fields[0]["message"]
+            else:
+                self.message_user(request, f"The flag on {provider.company_name} is cleared.", messages.SUCCESS)
+                return HttpResponseRedirect(back_url)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta,
+            "title": f"Clear the flag on {provider.company_name}?", "provider": provider, "note": note,
+            "error": error, "back_url": back_url,
+        }
+        return TemplateResponse(request, CLEAR_FLAG_TEMPLATE, context)
+
     # --- columns ---
 
     @display(description="E-mail", ordering="user__email")
@@ -168,10 +252,26 @@ class ProviderAdmin(ModelAdmin):
         return obj.user.email
 
     @display(description="Status", ordering="status", label={
-        ProviderStatus.ACTIVE: "success", ProviderStatus.PENDING_VERIFICATION: "warning",
-        ProviderStatus.SUSPENDED: "danger"})
+        ProviderStatus.ACTIVE.label: "success", ProviderStatus.PENDING_VERIFICATION.label: "warning",
+        ProviderStatus.SUSPENDED.label: "danger"})
     def status_badge(self, obj):
-        return obj.status
+        return obj.get_status_display()
+
+    @display(description="Flag", ordering="flagged", label={"Flagged": "danger"})
+    def flag_badge(self, obj):
+        return "Flagged" if obj.flagged else "—"
+
+    @display(description="E-mail verified")
+    def email_verified_when(self, obj):
+        return when(obj.email_verified_at)
+
+    @display(description="Suspended")
+    def suspended_when(self, obj):
+        return when(obj.suspended_at)
+
+    @display(description="Registered")
+    def registered_when(self, obj):
+        return when(obj.created_at)
 
     @display(description="Balance", ordering="balance_cents")
     def balance(self, obj):
@@ -185,9 +285,9 @@ class ProviderAdmin(ModelAdmin):
     def areas_count(self, obj):
         return obj.areas_count
 
-    @display(description="Last lead", ordering="last_assigned_at", empty_value="never")
+    @display(description="Last lead", ordering="last_assigned_at")
     def last_lead(self, obj):
-        return obj.last_assigned_at
+        return when(obj.last_assigned_at) if obj.last_assigned_at else "never"
 
     @display(description="Two-factor")
     def mfa(self, obj):
@@ -202,7 +302,7 @@ class ProviderAdmin(ModelAdmin):
             provider_id=obj.pk, company_name=data["company_name"], contact_name=data["contact_name"],
             phone=data["phone"], categories=[c.slug for c in data["categories"]], timezone_name=data["timezone"],
             webhook_url=data.get("webhook_url") or "", assignment_email=data["notify_assignments"],
-            low_balance_threshold_cents=data["low_balance_threshold_cents"], actor=request.user, request=request,
+            low_balance_threshold_cents=int(data["low_balance_threshold"] * 100), actor=request.user, request=request,
         )
 
     def save_related(self, request, form, formsets, change):
@@ -255,19 +355,8 @@ class ProviderAdmin(ModelAdmin):
         except (TypeError, ValueError):
             raise Http404("No such provider.") from None
 
-    def _changelist_url(self) -> str:
-        return reverse("admin:providers_provider_changelist")
-
     def _detail_url(self, object_id) -> str:
         return reverse("admin:providers_provider_change", args=[self._pk(object_id)])
-
-    @action(description="Suspend", permissions=["status"], icon="block", url_path="suspend-row")
-    def suspend_row(self, request, object_id):
-        return self._status_change(request, object_id, suspend=True, back_url=self._changelist_url())
-
-    @action(description="Reinstate", permissions=["status"], icon="restart_alt", url_path="reinstate-row")
-    def reinstate_row(self, request, object_id):
-        return self._status_change(request, object_id, suspend=False, back_url=self._changelist_url())
 
     @action(description="Suspend", permissions=["status"], icon="block", url_path="suspend")
     def suspend_detail(self, request, object_id):

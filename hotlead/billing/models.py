@@ -24,7 +24,9 @@ class Account(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider} ({self.balance_cents / 100:.2f} {self.currency})"
+        from hotlead.billing.formatting import money_format
+
+        return f"Account of {self.provider} ({money_format(self.balance_cents, self.currency)})"
 
 
 class LedgerEntry(models.Model):
@@ -51,7 +53,9 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["account", "-created_at", "-id"])]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"]),
+                   # the console's ledger, newest first across every account, without a sort
+                   models.Index(fields=["-created_at", "-id"], name="ledger_newest_first_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(balance_after_cents__gte=0), name="ledger_balance_after_gte_0"),
             models.CheckConstraint(
@@ -70,7 +74,10 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount_cents:+d} → {self.balance_after_cents}"
+        from hotlead.billing.formatting import money_format
+
+        amount = money_format(self.amount_cents)
+        return f"{self.get_kind_display()} of {'+' if self.amount_cents > 0 else ''}{amount} (entry #{self.pk})"
 
 
 class Payment(models.Model):
@@ -95,4 +102,29 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        from hotlead.billing.formatting import money_format
+
+        return f"Deposit #{self.pk} of {money_format(self.amount_cents)} ({self.get_status_display().lower()})"
+
+
+class DepositManager(models.Manager):
+    def get_queryset(self):
+        from hotlead.billing.enums import EntryKind
+
+        return super().get_queryset().filter(kind=EntryKind.DEPOSIT)
+
+
+class Deposit(LedgerEntry):
+    """Every deposit in the ledger, whichever way it was recorded (console, API, payment webhook, seed):
+    the console's Deposits list. A view of the ledger, not a table of its own."""
+
+    objects = DepositManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "deposit"
+        verbose_name_plural = "deposits"
         ordering = ["-created_at", "-id"]

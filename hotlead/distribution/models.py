@@ -42,7 +42,7 @@ class Assignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"lead {self.lead_id} → provider {self.provider_id}"
+        return f"Sale of lead {str(self.lead.public_id)[:8]} to {self.provider}"
 
 
 class DistributionRun(models.Model):
@@ -63,8 +63,14 @@ class DistributionRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        # the portal's "you missed N leads in the last 7 days" reads the recent runs' traces
-        indexes = [models.Index(fields=["started_at"], name="distribution_run_started_idx")]
+        # the console's list of runs, newest first, read off an index (no sort of every run)
+        # and the portal's "you missed N leads in the last 7 days" reads the recent runs' traces
+        indexes = [models.Index(fields=["started_at"], name="distribution_run_started_idx"),
+                   models.Index(fields=["-started_at", "-id"], name="run_newest_first_idx")]
+
+    def __str__(self) -> str:
+        started = f", {self.started_at:%d %b %Y %H:%M}" if self.started_at else ""
+        return f"Distribution run #{self.pk} ({self.get_trigger_display().lower()}{started})"
 
 
 class LevelCursor(models.Model):

@@ -79,6 +79,8 @@ class Lead(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "created_at"]),
+            # the default ordering (console lead list, newest first): read off the index, no sort of the table
+            models.Index(fields=["-created_at", "-id"], name="lead_newest_first_idx"),
             models.Index(fields=["email", "category", "created_at"]),
             models.Index(fields=["phone", "category", "created_at"]),
         ]

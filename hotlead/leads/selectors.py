@@ -203,3 +203,33 @@ def postal_code_place(postal_code: str) -> str:
         return ""
     found = zipcodes.matching(postal_code)
     return f"{found[0]['city'].title()}, {found[0]['state']}" if found else ""
+# --- the console's review queue: oldest first, keyset on (created_at, id) over the (status, created_at) index ---
+
+def review_cursor_decode(value: str) -> tuple[datetime, int] | None:
+    """The queue's `after` cursor, or None for the first page (an unreadable cursor also starts again)."""
+    if not value:
+        return None
+    try:
+        return _cursor_decode(value)
+    except ValidationFailed:
+        return None
+
+
+def review_queue_page(*, after: tuple[datetime, int] | None, limit: int) -> tuple[list[Lead], str | None]:
+    """Up to `limit` leads waiting for review, oldest first, after the cursor; and the next page's cursor."""
+    qs = Lead.objects.filter(status=LeadStatus.PENDING_REVIEW).select_related("category", "duplicate_of")
+    if after is not None:
+        at, pk = after
+        qs = qs.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk))
+    rows = list(qs.order_by("created_at", "id")[: limit + 1])
+    next_cursor = _cursor_encode(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def review_queue_count() -> int:
+    return Lead.objects.filter(status=LeadStatus.PENDING_REVIEW).count()
+
+
+def review_queue_leads_by_ids(*, ids: list[int]) -> list[Lead]:
+    """The selected leads in queue order (any status: the service refuses what is not in review)."""
+    return list(Lead.objects.filter(pk__in=ids).order_by("created_at", "id").only("pk", "public_id"))

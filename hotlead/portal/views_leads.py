@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from hotlead.core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from hotlead.distribution.enums import AssignmentStatus
@@ -34,6 +34,7 @@ from hotlead.leads.selectors import postal_code_place
 from hotlead.portal.decorators import portal_login_required
 from hotlead.portal.forms import form_errors_apply
 from hotlead.portal.metrics import INBOX_QUERY_DURATION
+from hotlead.portal.prg import form_restore, form_stash, post_only
 from hotlead.providers.selectors import provider_home_summary
 from hotlead.refunds.enums import BadLeadReason
 from hotlead.refunds.selectors import report_window_closes_at, report_window_open
@@ -208,11 +209,11 @@ def _lead_page(request, assignment_id: int, *, reject_form: RejectForm | None = 
 @portal_login_required
 @require_GET
 def lead(request, assignment_id: int):
-    return _lead_page(request, assignment_id)
+    return _lead_page(request, assignment_id, reject_form=form_restore(request, f"reject:{assignment_id}", RejectForm))
 
 
 @portal_login_required
-@require_POST
+@post_only("portal:lead")
 def lead_accept(request, assignment_id: int):
     try:
         assignment_accept(provider=request.provider, assignment_id=assignment_id, request=request)
@@ -226,7 +227,7 @@ def lead_accept(request, assignment_id: int):
 
 
 @portal_login_required
-@require_POST
+@post_only("portal:lead")
 def lead_reject(request, assignment_id: int):
     """Reject; with "also report it" ticked, reject and report as a bad lead in one step."""
     form = RejectForm(request.POST, can_report=_can_report(_lead_assignment(request, assignment_id)))
@@ -253,4 +254,5 @@ def lead_reject(request, assignment_id: int):
                 return redirect("portal:report_sent", report_id=report.pk)
             messages.success(request, "Lead rejected.")
             return redirect("portal:lead", assignment_id=assignment_id)
-    return _lead_page(request, assignment_id, reject_form=form, status=422)
+    form_stash(request, f"reject:{assignment_id}", form)  # POST-redirect-GET: the page shows the form's errors
+    return redirect("portal:lead", assignment_id=assignment_id)

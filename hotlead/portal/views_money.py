@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from hotlead.billing.enums import EntryKind
 from hotlead.billing.selectors import account_for_provider, ledger_history
@@ -40,6 +40,7 @@ from hotlead.portal.forms_money import (
     cents_to_dollars,
     subscription_errors_apply,
 )
+from hotlead.portal.prg import post_only
 from hotlead.portal.templatetags.portal_tags import money
 
 BILLING_PAGE = 50
@@ -246,13 +247,13 @@ def _status_action(request, subscription_id: int, service, done: str):
 
 
 @portal_login_required
-@require_POST
+@post_only("portal:subscriptions", same_args=False)
 def subscription_pause_view(request, subscription_id: int):
     return _status_action(request, subscription_id, subscription_pause, "paused.")
 
 
 @portal_login_required
-@require_POST
+@post_only("portal:subscriptions", same_args=False)
 def subscription_resume_view(request, subscription_id: int):
     return _status_action(request, subscription_id, subscription_resume, "resumed.")
 

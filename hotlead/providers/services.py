@@ -341,3 +341,30 @@ def provider_admin_update(*, provider_id: int, company_name: str, contact_name: 
             low_balance_threshold_cents=low_balance_threshold_cents, actor=actor, request=request,
         )
     return provider
+
+
+FLAG_NOTE_MAX = 2000
+
+
+@transaction.atomic
+def provider_flag_clear(*, provider_id: int, actor, note: str, request=None) -> Provider:
+    """Staff looked into a flagged provider (return or reject rate above its threshold) and clear the flag.
+
+    The note says why (required, audit-logged with the reason the flag had). A later report or rejection
+    that crosses the threshold again flags the provider again.
+    """
+    note = " ".join((note or "").split())
+    if not note:
+        raise ValidationFailed.for_field("note", "Say why the flag is cleared.")
+    if len(note) > FLAG_NOTE_MAX:
+        raise ValidationFailed.for_field("note", f"Use at most {FLAG_NOTE_MAX} characters.")
+    provider = _locked(provider_id)
+    if not provider.flagged:
+        raise Conflict("The provider is not flagged.")
+    previous_reason = provider.flagged_reason
+    provider.flagged = False
+    provider.flagged_reason = ""
+    provider.save(update_fields=["flagged", "flagged_reason", "updated_at"])
+    audit_record(action="provider.flag_cleared", actor=actor, obj=provider, request=request,
+                 changes={"flagged": [True, False], "flag_reason": previous_reason, "note": note})
+    return provider

@@ -140,9 +140,13 @@ def test_reject_needs_a_reason(portal, provider, shared_level):
     assignment = make_assignment(provider=provider, level=shared_level)
 
     missing = portal.post(f"/portal/leads/{assignment.pk}/reject/", {"reason": ""})
+    # POST-redirect-GET: the lead page shows the form's error; a reload is a plain GET (never a 405)
+    assert missing.status_code == 302 and missing["Location"] == f"/portal/leads/{assignment.pk}/"
+    assert "This field is required" in portal.get(missing["Location"]).content.decode()
+    assert "This field is required" not in portal.get(missing["Location"]).content.decode()  # shown once
+    assert portal.get(f"/portal/leads/{assignment.pk}/reject/").status_code == 302
     given = portal.post(f"/portal/leads/{assignment.pk}/reject/", {"reason": "Outside our hours"}, follow=True)
 
-    assert missing.status_code == 422 and "This field is required" in missing.content.decode()
     assert "Lead rejected" in given.content.decode() and "Outside our hours" in given.content.decode()
     assignment.refresh_from_db()
     assert (assignment.status, assignment.reject_reason) == ("rejected", "Outside our hours")

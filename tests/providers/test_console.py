@@ -51,7 +51,7 @@ def test_editing_validates_and_saves_through_the_service(staff_console, staff_us
     url = f"{CHANGELIST}{provider.pk}/change/"
     form = {
         "company_name": "Edited Co", "contact_name": "Ed", "phone": "+1 415 555 0177", "timezone": "America/Denver",
-        "categories": [plumbing.pk], "notify_assignments": "off", "low_balance_threshold_cents": "700",
+        "categories": [plumbing.pk], "notify_assignments": "off", "low_balance_threshold": "7.00",
         "webhook_url": "",
         "service_areas-TOTAL_FORMS": "1", "service_areas-INITIAL_FORMS": "1", "service_areas-MIN_NUM_FORMS": "0",
         "service_areas-MAX_NUM_FORMS": "1000",
@@ -79,7 +79,7 @@ def test_editing_validates_and_saves_through_the_service(staff_console, staff_us
 
 @pytest.mark.parametrize("change, field", [
     ({"categories": "retired"}, "categories"),
-    ({"low_balance_threshold_cents": "100000001"}, "low_balance_threshold_cents"),
+    ({"low_balance_threshold": "1000000.01"}, "low_balance_threshold"),
 ])
 def test_editing_with_a_value_the_service_refuses_shows_the_form_error_not_a_500(staff_console, change, field):
     # given: a retired category (the services accept active ones only) and the provider still holding it
@@ -89,7 +89,7 @@ def test_editing_with_a_value_the_service_refuses_shows_the_form_error_not_a_500
     url = f"{CHANGELIST}{provider.pk}/change/"
     form = {
         "company_name": "Edited Co", "contact_name": "Ed", "phone": "+1 415 555 0177", "timezone": "UTC",
-        "categories": [roofing.pk], "notify_assignments": "off", "low_balance_threshold_cents": "700",
+        "categories": [roofing.pk], "notify_assignments": "off", "low_balance_threshold": "7.00",
         "webhook_url": "", "service_areas-TOTAL_FORMS": "0", "service_areas-INITIAL_FORMS": "0",
         "service_areas-MIN_NUM_FORMS": "0", "service_areas-MAX_NUM_FORMS": "1000",
     }
@@ -114,7 +114,7 @@ def test_an_inline_area_that_duplicates_an_existing_one_is_a_form_error_not_a_50
     url = f"{CHANGELIST}{provider.pk}/change/"
     form = {
         "company_name": "Edited Co", "contact_name": "Ed", "phone": "+1 415 555 0177", "timezone": "UTC",
-        "categories": [], "notify_assignments": "off", "low_balance_threshold_cents": "700", "webhook_url": "",
+        "categories": [], "notify_assignments": "off", "low_balance_threshold": "7.00", "webhook_url": "",
         "service_areas-TOTAL_FORMS": "1", "service_areas-INITIAL_FORMS": "0", "service_areas-MIN_NUM_FORMS": "0",
         "service_areas-MAX_NUM_FORMS": "1000", "service_areas-0-provider": str(provider.pk),
         "service_areas-0-kind": "code", "service_areas-0-value": "94 110",

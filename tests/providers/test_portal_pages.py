@@ -159,7 +159,9 @@ def test_password_change_in_the_portal_keeps_this_session():
     wrong = client.post("/portal/security/password/", {
         "old_password": "nope-nope-nope", "password": "another-passphrase-1",
         "password_confirm": "another-passphrase-1"})
-    assert wrong.status_code == 400 and b"current password is not correct" in wrong.content
+    # POST-redirect-GET: the security page shows the error (a reload never re-posts, never a 405)
+    assert wrong.status_code == 302 and wrong["Location"] == "/portal/security/"
+    assert b"current password is not correct" in client.get("/portal/security/").content
 
 
 def test_nav_shows_only_pages_that_exist():

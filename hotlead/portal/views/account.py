@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -31,6 +31,7 @@ from hotlead.portal.forms import (
     TotpConfirmForm,
     form_errors_apply,
 )
+from hotlead.portal.prg import form_restore, form_stash, post_only
 from hotlead.providers.services import (
     provider_notification_preferences_update,
     provider_profile_update,
@@ -134,7 +135,7 @@ def security(request):
     enabled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     pending = None if enabled else TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     context = {"mfa_enabled": enabled, "pending": pending, "confirm_form": TotpConfirmForm(),
-               "password_form": PasswordChangeForm()}
+               "password_form": form_restore(request, "password_change", PasswordChangeForm) or PasswordChangeForm()}
     if pending is not None:
         uri = totp_provisioning_uri(pending)
         # the SVG is produced by qrcode from our own otpauth URI: no user-controlled markup
@@ -144,7 +145,7 @@ def security(request):
 
 
 @portal_login_required(mfa_setup=True)
-@require_POST
+@post_only("portal:security")
 def mfa_setup(request):
     try:
         totp_setup_start(user=request.user, request=request)
@@ -154,7 +155,7 @@ def mfa_setup(request):
 
 
 @portal_login_required(mfa_setup=True)
-@require_POST
+@post_only("portal:security")
 def mfa_confirm(request):
     form = TotpConfirmForm(request.POST)
     if not form.is_valid():
@@ -171,7 +172,7 @@ def mfa_confirm(request):
 
 
 @portal_login_required(mfa_setup=True)
-@require_POST
+@post_only("portal:security")
 def password_change(request):
     form = PasswordChangeForm(request.POST)
     if form.is_valid():
@@ -184,7 +185,5 @@ def password_change(request):
             update_session_auth_hash(request, request.user)  # this session stays; all others end
             messages.success(request, "Your password has been changed. Other sessions and API tokens were signed out.")
             return redirect("portal:security")
-    return render(request, "portal/account/security.html", {
-        "mfa_enabled": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
-        "pending": None, "confirm_form": TotpConfirmForm(), "password_form": form,
-    }, status=400)
+    form_stash(request, "password_change", form)  # POST-redirect-GET: the security page shows the errors
+    return redirect("portal:security")

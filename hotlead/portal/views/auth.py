@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect, render, resolve_url
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.forms import BackupTokenForm
 from two_factor.views.core import LoginView
@@ -22,6 +22,7 @@ from hotlead.core.services import audit_record
 from hotlead.portal.decorators import signed_in_provider
 from hotlead.portal.forms import EmailForm, NewPasswordForm, RegistrationForm, form_errors_apply
 from hotlead.portal.forms_auth import PortalAuthenticationForm, PortalTokenForm
+from hotlead.portal.prg import post_only
 from hotlead.providers.services import (
     provider_email_verify,
     provider_register,
@@ -81,7 +82,7 @@ class PortalLoginView(LoginView):
         return response
 
 
-@require_POST
+@post_only("portal:home", same_args=False)
 def logout_view(request):
     if request.user.is_authenticated:
         audit_record(action="auth.logout", actor=request.user, obj=request.user,
