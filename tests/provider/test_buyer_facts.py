@@ -117,8 +117,9 @@ def test_reject_and_report_needs_a_reason_for_the_report_and_then_does_neither(p
 
     response = portal.post(f"/portal/leads/{assignment.pk}/reject/", {"reason": "Fake", "report": "on"})
 
-    assert response.status_code == 422
-    assert "Choose what is wrong with the lead" in response.content.decode()
+    # POST-redirect-GET: the lead page shows the form's error after the redirect
+    assert response.status_code == 302 and response["Location"] == f"/portal/leads/{assignment.pk}/"
+    assert "Choose what is wrong with the lead" in portal.get(response["Location"]).content.decode()
     assignment.refresh_from_db()
     assert assignment.status == "assigned" and not BadLeadReport.objects.exists()
 
