@@ -7,9 +7,11 @@ so it must hold JSON values only; seal secrets (codes, links with tokens) before
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.template.loader import get_template
+from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
@@ -19,6 +21,13 @@ from hotlead.ops.models import DeadLetter, DeadLetterStatus
 from hotlead.ops.services import dead_letter_resolve
 
 DELIVER = "hotlead.notifications.tasks.email_deliver"
+# A claim ("sending") older than this was interrupted: no send takes minutes (the job timeout is 60 s).
+STALE_SENDING_MINUTES = 10
+# A queued e-mail never tried this long after it was queued lost its job (the Redis broker drops the jobs a
+# killed worker held): it is queued again. The claim in email_deliver makes an extra job harmless.
+LOST_JOB_MINUTES = 5
+INTERRUPTED_ERROR = ("Interrupted while sending (the worker stopped): it may or may not have gone out. "
+                     "Resend it if the recipient did not get it.")
 
 
 def email_queue(*, template: str, to: str, context: dict | None = None, related=None,
@@ -63,3 +72,25 @@ def email_resend(*, event_id: int, actor, request=None) -> EmailEvent:
         dead_letter_resolve(dead_letter_id=dead_letter.pk, actor=actor, request=request,
                             note=f"E-mail {event.pk} was queued again from the e-mail events page.")
     return event
+
+
+@transaction.atomic
+def emails_recover(*, now=None) -> tuple[int, int]:
+    """After a crash: (interrupted sends failed, lost deliveries queued again).
+
+    A delivery claim ("sending") a killed worker left behind becomes failed — shown in the console and
+    resendable by staff, never sent again automatically, since the worker may have died after the SMTP
+    server accepted the message. A queued e-mail that was never tried LOST_JOB_MINUTES after it was last
+    queued gets a new delivery job (its own may have been lost with the worker)."""
+    now = now or timezone.now()
+    interrupted = EmailEvent.objects.filter(
+        status=EmailStatus.SENDING, updated_at__lt=now - timedelta(minutes=STALE_SENDING_MINUTES)
+    ).update(status=EmailStatus.FAILED, error=INTERRUPTED_ERROR, updated_at=now)
+    lost = list(EmailEvent.objects.select_for_update(skip_locked=True).filter(
+        status=EmailStatus.QUEUED, attempts=0, updated_at__lt=now - timedelta(minutes=LOST_JOB_MINUTES)
+    ).order_by("id").values_list("pk", "template")[:5000])
+    if lost:
+        EmailEvent.objects.filter(pk__in=[pk for pk, _ in lost]).update(updated_at=now)
+        for pk, template in lost:
+            job_enqueue(DELIVER, pk, task_name=f"email {template}")
+    return interrupted, len(lost)

@@ -222,16 +222,21 @@ PAYMENTS_WEBHOOK_SECRET = os.environ.get("PAYMENTS_WEBHOOK_SECRET", "")
 
 # --- jobs: django-q2 (SPEC §11) ---------------------------------------------------------
 # timeout < retry: a task is only handed out again after `retry` seconds without an ack.
+# Crash recovery and throughput (docs/operations.md "Crash recovery"; decisions.md): results of successful
+# jobs are not stored (save_limit -1: with a positive limit q2's monitor locks and loads every stored success
+# before it acknowledges each job, ~5 acks/s, and the ORM broker hands unacknowledged jobs out again after
+# `retry`); a worker prefetches only 2 jobs per process (the Redis broker loses what a killed worker held).
+Q_WORKERS = env_int("Q_WORKERS", 2)
 Q_CLUSTER = {
     "name": "hotlead",
-    "workers": env_int("Q_WORKERS", 2),
+    "workers": Q_WORKERS,
     "timeout": 60,
     "retry": 90,
     "max_attempts": 5,
     "ack_failures": True,
-    "save_limit": 1000,
+    "save_limit": -1,
     "catch_up": False,
-    "queue_limit": 50,
+    "queue_limit": max(4, 2 * Q_WORKERS),
     "label": "Jobs",
     "orm": "default",
 }
@@ -298,6 +303,7 @@ HOTLEAD = {
     "RETURN_RATE_WINDOW": 50,
     "DLQ_RETENTION_DAYS": 30,
     "WORKER_HEARTBEAT_MAX_AGE_SECONDS": 180,  # readiness: a job worker seen within this
+    "APPROVED_RECOVERY_AFTER_SECONDS": 60,  # crash recovery: an approved lead still unsold after this is re-queued
     "EXPORT_RETENTION_DAYS": 7,
     "EMAIL_VERIFY_TTL_HOURS": 48,
     "PASSWORD_RESET_TTL_MINUTES": 60,

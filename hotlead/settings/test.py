@@ -22,7 +22,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
-Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Inline jobs; their results are stored (save_limit 0: all, unpruned) so tests can see which jobs ran.
+# Production stores none (base.py); the qcluster crash test overrides it back.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True, "save_limit": 0}
+if os.environ.get("HOTLEAD_TEST_REAL_CLUSTER") == "1":  # a real `manage.py qcluster` started by a test
+    from .base import Q_CLUSTER as _PRODUCTION_Q_CLUSTER  # noqa: E402
+
+    Q_CLUSTER = dict(_PRODUCTION_Q_CLUSTER)
 # One cache per test process keeps rate-limit state from leaking between parallel runs.
 CACHES = {
     "default": {

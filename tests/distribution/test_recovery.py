@@ -1,0 +1,86 @@
+"""Crash recovery: approved leads whose distribution job was lost are sold by the recovery sweep, once."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from hotlead.billing.models import LedgerEntry
+from hotlead.distribution.models import Assignment
+from hotlead.distribution.services.recovery import MAX_REQUEUES, approved_leads_requeue
+from hotlead.distribution.tasks import approved_leads_recover_job
+from hotlead.leads.enums import LeadStatus
+from hotlead.leads.models import Lead
+from hotlead.ops.schedules import SCHEDULES
+from tests.distribution.conftest import approved_lead, seller
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _ago(seconds: int):
+    return timezone.now() - timedelta(seconds=seconds)
+
+
+def test_an_approved_lead_whose_job_was_lost_is_sold_by_the_sweep(roofing, exclusive):
+    # given: a buyer, a lead approved 2 minutes ago whose job died with a worker, one approved just now
+    seller(exclusive)
+    lost = approved_lead(approved_at=_ago(120))
+    just_now = approved_lead(approved_at=_ago(5))
+    # when: the sweep runs (the job it queues runs inline in tests)
+    assert approved_leads_recover_job() == 1
+    # then: the lost lead is sold, the recent one is left to its own job
+    lost.refresh_from_db()
+    just_now.refresh_from_db()
+    assert lost.status == LeadStatus.DISTRIBUTED and just_now.status == LeadStatus.APPROVED
+    assert Assignment.objects.filter(lead=lost).count() == 1
+
+
+def test_a_lead_sold_meanwhile_is_not_charged_twice(roofing, exclusive):
+    # given: the sweep queues a lead whose own (slow) job then also runs
+    seller(exclusive)
+    lead = approved_lead(approved_at=_ago(120))
+    from hotlead.distribution.tasks import lead_distribute_job
+
+    approved_leads_requeue()
+    # when: the original job arrives late
+    assert lead_distribute_job(lead.pk) == "nothing_to_do"
+    # then: one sale, one charge
+    assert Assignment.objects.filter(lead=lead).count() == 1
+    assert LedgerEntry.objects.filter(idempotency_key__startswith=f"charge:{lead.pk}:").count() == 1
+
+
+def test_unsold_rejected_fraud_and_distributed_leads_are_not_swept(roofing, exclusive):
+    old = _ago(600)
+    for status in (LeadStatus.UNSOLD, LeadStatus.REJECTED, LeadStatus.DISTRIBUTED, LeadStatus.PENDING_REVIEW):
+        approved_lead(status=status, approved_at=old)
+    approved_lead(approved_at=old, is_fraud=True)
+    assert approved_leads_requeue() == []
+
+
+def test_a_lead_is_requeued_at_most_once_per_gap_and_a_few_times_a_day(roofing):
+    # given: an approved lead nobody can buy (no subscription): its runs leave it... unsold; keep it approved by
+    # making the sweep only queue (the job finds a lead that stays approved if distribution keeps failing)
+    lead = approved_lead(approved_at=_ago(300))
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.APPROVED)
+    # when: two sweeps back to back
+    first = approved_leads_requeue()
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.APPROVED)  # as if the run had failed again
+    second = approved_leads_requeue()
+    # then: queued once; the second sweep leaves it to the job it just queued
+    assert first == [lead.pk] and second == []
+    # and over a day at most MAX_REQUEUES times
+    from django.core.cache import cache
+
+    queued = 1
+    for _ in range(MAX_REQUEUES + 3):
+        cache.delete(f"hotlead:recover:gap:{lead.pk}")
+        Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.APPROVED)
+        queued += len(approved_leads_requeue())
+    assert queued == MAX_REQUEUES
+
+
+def test_the_sweep_runs_twice_a_minute():
+    entries = [e for e in SCHEDULES if e["func"] == "hotlead.distribution.tasks.approved_leads_recover_job"]
+    assert sorted((e["minutes"], e.get("offset_seconds", 0), e.get("retry", True)) for e in entries) == [
+        (1, 0, False), (1, 30, False)]
