@@ -29,10 +29,10 @@ def unsold_redistribute_job() -> int:
 
 
 def approved_leads_recover_job() -> int:
-    """Twice a minute: queue again the approved leads whose distribution job a crashed worker lost."""
-    from hotlead.distribution.services.recovery import approved_leads_requeue
+    """Twice a minute: queue again the approved leads (and the runs' outcome e-mails) a crashed worker lost."""
+    from hotlead.distribution.services.recovery import approved_leads_requeue, outcomes_requeue
 
-    return len(approved_leads_requeue())
+    return len(approved_leads_requeue()) + len(outcomes_requeue())
 
 
 def assignment_digest_job(day: str | None = None) -> int:

@@ -82,12 +82,16 @@ def emails_recover(*, now=None) -> tuple[int, int]:
     resendable by staff, never sent again automatically, since the worker may have died after the SMTP
     server accepted the message. A queued e-mail that was never tried LOST_JOB_MINUTES after it was last
     queued gets a new delivery job (its own may have been lost with the worker)."""
+    from django.conf import settings
+
     now = now or timezone.now()
+    stale = settings.HOTLEAD.get("EMAIL_SENDING_STALE_SECONDS", STALE_SENDING_MINUTES * 60)
+    lost_after = settings.HOTLEAD.get("EMAIL_LOST_JOB_SECONDS", LOST_JOB_MINUTES * 60)
     interrupted = EmailEvent.objects.filter(
-        status=EmailStatus.SENDING, updated_at__lt=now - timedelta(minutes=STALE_SENDING_MINUTES)
+        status=EmailStatus.SENDING, updated_at__lt=now - timedelta(seconds=stale)
     ).update(status=EmailStatus.FAILED, error=INTERRUPTED_ERROR, updated_at=now)
     lost = list(EmailEvent.objects.select_for_update(skip_locked=True).filter(
-        status=EmailStatus.QUEUED, attempts=0, updated_at__lt=now - timedelta(minutes=LOST_JOB_MINUTES)
+        status=EmailStatus.QUEUED, attempts=0, updated_at__lt=now - timedelta(seconds=lost_after)
     ).order_by("id").values_list("pk", "template")[:5000])
     if lost:
         EmailEvent.objects.filter(pk__in=[pk for pk, _ in lost]).update(updated_at=now)

@@ -304,6 +304,8 @@ HOTLEAD = {
     "DLQ_RETENTION_DAYS": 30,
     "WORKER_HEARTBEAT_MAX_AGE_SECONDS": 180,  # readiness: a job worker seen within this
     "APPROVED_RECOVERY_AFTER_SECONDS": 60,  # crash recovery: an approved lead still unsold after this is re-queued
+    "EMAIL_LOST_JOB_SECONDS": 300,  # crash recovery: a queued, never-tried e-mail this old gets a new job
+    "EMAIL_SENDING_STALE_SECONDS": 600,  # a send claimed this long ago was interrupted: failed, for staff to resend
     "EXPORT_RETENTION_DAYS": 7,
     "EMAIL_VERIFY_TTL_HOURS": 48,
     "PASSWORD_RESET_TTL_MINUTES": 60,

@@ -74,7 +74,7 @@ def test_a_lead_is_requeued_at_most_once_per_gap_and_a_few_times_a_day(roofing):
 
     queued = 1
     for _ in range(MAX_REQUEUES + 3):
-        cache.delete(f"hotlead:recover:gap:{lead.pk}")
+        cache.delete(f"hotlead:recover:lead:gap:{lead.pk}")
         Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.APPROVED)
         queued += len(approved_leads_requeue())
     assert queued == MAX_REQUEUES
@@ -84,3 +84,30 @@ def test_the_sweep_runs_twice_a_minute():
     entries = [e for e in SCHEDULES if e["func"] == "hotlead.distribution.tasks.approved_leads_recover_job"]
     assert sorted((e["minutes"], e.get("offset_seconds", 0), e.get("retry", True)) for e in entries) == [
         (1, 0, False), (1, 30, False)]
+
+
+def test_a_run_whose_outcome_emails_were_lost_gets_them_from_the_sweep(roofing, exclusive, settings):
+    # given: a lead sold 2 minutes ago whose follow-up job (the e-mails) died with a worker on Redis
+    from django.core import mail
+
+    from hotlead.distribution.models import DistributionRun
+    from hotlead.distribution.services.recovery import RUNS_CURSOR_KEY, outcomes_requeue
+    from hotlead.notifications.models import EmailEvent
+
+    seller(exclusive)
+    lead = approved_lead(approved_at=_ago(180))
+    from hotlead.distribution.services.engine import lead_distribute
+
+    run = lead_distribute(lead_id=lead.pk, trigger="approval")  # outside a job: its follow-up is queued after
+    EmailEvent.objects.all().delete()                          # commit and ran inline; forget it, as if lost
+    mail.outbox.clear()
+    DistributionRun.objects.filter(pk=run.pk).update(finished_at=_ago(120))
+    from django.core.cache import cache
+
+    cache.delete(RUNS_CURSOR_KEY)
+    # when
+    assert outcomes_requeue() == [run.pk]
+    # then: the submitter and the buyer got their e-mails, once; the next pass finds nothing missing
+    assert sorted(e.template for e in EmailEvent.objects.all()) == ["lead_assigned", "lead_outcome"]
+    assert outcomes_requeue() == []
+    assert len(mail.outbox) == 2
