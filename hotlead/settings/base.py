@@ -132,6 +132,13 @@ else:
             },
         }
     }
+# A streaming read replica for reports (hotlead/core/db_router.py): report reads go there when it is set.
+# Tests mirror it to the primary. Writes and migrations always go to "default".
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)),
+                            "CONN_HEALTH_CHECKS": True, "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["hotlead.core.db_router.ReplicaRouter"]
 DB_VENDOR = "postgresql" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "sqlite"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
