@@ -310,7 +310,9 @@ HOTLEAD = {
     "RETURN_RATE_WINDOW": 50,
     "DLQ_RETENTION_DAYS": 30,
     "WORKER_HEARTBEAT_MAX_AGE_SECONDS": 180,  # readiness: a job worker seen within this
-    "APPROVED_RECOVERY_AFTER_SECONDS": 60,  # crash recovery: an approved lead still unsold after this is re-queued
+    # crash recovery: an approved lead still approved this long after approval is re-queued (None: 60 s on the
+    # Redis broker, Q_CLUSTER["retry"] + 30 s on the ORM broker, which redelivers a killed worker's jobs itself)
+    "APPROVED_RECOVERY_AFTER_SECONDS": None,
     "EMAIL_LOST_JOB_SECONDS": 300,  # crash recovery: a queued, never-tried e-mail this old gets a new job
     "EMAIL_SENDING_STALE_SECONDS": 600,  # a send claimed this long ago was interrupted: failed, for staff to resend
     "EXPORT_RETENTION_DAYS": 7,

@@ -23,9 +23,9 @@ def _ago(seconds: int):
 
 
 def test_an_approved_lead_whose_job_was_lost_is_sold_by_the_sweep(roofing, exclusive):
-    # given: a buyer, a lead approved 2 minutes ago whose job died with a worker, one approved just now
+    # given: a buyer, a lead approved 200 s ago whose job died with a worker, one approved just now
     seller(exclusive)
-    lost = approved_lead(approved_at=_ago(120))
+    lost = approved_lead(approved_at=_ago(200))
     just_now = approved_lead(approved_at=_ago(5))
     # when: the sweep runs (the job it queues runs inline in tests)
     assert approved_leads_recover_job() == 1
@@ -39,7 +39,7 @@ def test_an_approved_lead_whose_job_was_lost_is_sold_by_the_sweep(roofing, exclu
 def test_a_lead_sold_meanwhile_is_not_charged_twice(roofing, exclusive):
     # given: the sweep queues a lead whose own (slow) job then also runs
     seller(exclusive)
-    lead = approved_lead(approved_at=_ago(120))
+    lead = approved_lead(approved_at=_ago(200))
     from hotlead.distribution.tasks import lead_distribute_job
 
     approved_leads_requeue()
@@ -101,7 +101,7 @@ def test_a_run_whose_outcome_emails_were_lost_gets_them_from_the_sweep(roofing, 
     run = lead_distribute(lead_id=lead.pk, trigger="approval")  # outside a job: its follow-up is queued after
     EmailEvent.objects.all().delete()                          # commit and ran inline; forget it, as if lost
     mail.outbox.clear()
-    DistributionRun.objects.filter(pk=run.pk).update(finished_at=_ago(120))
+    DistributionRun.objects.filter(pk=run.pk).update(finished_at=_ago(200))
     from django.core.cache import cache
 
     cache.delete(RUNS_CURSOR_KEY)
@@ -111,3 +111,15 @@ def test_a_run_whose_outcome_emails_were_lost_gets_them_from_the_sweep(roofing, 
     assert sorted(e.template for e in EmailEvent.objects.all()) == ["lead_assigned", "lead_outcome"]
     assert outcomes_requeue() == []
     assert len(mail.outbox) == 2
+
+
+def test_the_threshold_leaves_the_orm_broker_its_own_redelivery_first(settings):
+    from hotlead.distribution.services.recovery import recovery_after_seconds
+
+    settings.HOTLEAD = {**settings.HOTLEAD, "APPROVED_RECOVERY_AFTER_SECONDS": None}
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "retry": 90}
+    assert recovery_after_seconds() == 120  # the ORM broker hands a killed worker's job out again after 90 s
+    settings.Q_CLUSTER = {k: v for k, v in settings.Q_CLUSTER.items() if k != "orm"} | {"redis": "redis://x"}
+    assert recovery_after_seconds() == 60  # Redis never does: the sweep is the only way back
+    settings.HOTLEAD = {**settings.HOTLEAD, "APPROVED_RECOVERY_AFTER_SECONDS": 5}
+    assert recovery_after_seconds() == 5

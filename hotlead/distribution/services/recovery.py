@@ -4,8 +4,8 @@ A distribution job can vanish: the Redis broker has no acknowledgement, so the j
 taken (up to `queue_limit` of them, prefetched) are gone; the ORM broker hands them out again only after
 `Q_CLUSTER["retry"]` seconds. Nothing else would ever sell such a lead: the 15-minute schedule offers
 *unsold* leads again, not approved ones. Twice a minute (two 1-minute schedules 30 s apart) every lead
-still approved more than HOTLEAD["APPROVED_RECOVERY_AFTER_SECONDS"] (60) after its approval gets a new
-distribution job with the approval trigger.
+still approved `recovery_after_seconds()` after its approval (60 s on Redis, `retry` + 30 s on the ORM
+broker) gets a new distribution job with the approval trigger.
 
 Idempotent with the engine: the approval run sells only a lead that is still approved, under the lead's
 row lock, so a lead whose first job was merely slow is sold once and the extra job finds nothing to do.
@@ -46,7 +46,18 @@ BATCH = 2000
 
 
 def recovery_after_seconds() -> int:
-    return int(settings.HOTLEAD.get("APPROVED_RECOVERY_AFTER_SECONDS", 60))
+    """How long after approval a lead still approved counts as lost.
+
+    HOTLEAD["APPROVED_RECOVERY_AFTER_SECONDS"] when set; by default 60 s on the Redis broker (a lost job never
+    comes back) and `retry` + 30 s on the ORM broker, which hands a killed worker's job out again after
+    `retry` by itself: re-queueing sooner would only add a second job for every lead that is merely waiting
+    in a backlog, and make the backlog longer."""
+    configured = settings.HOTLEAD.get("APPROVED_RECOVERY_AFTER_SECONDS")
+    if configured is not None:
+        return int(configured)
+    if "redis" in settings.Q_CLUSTER:
+        return 60
+    return int(settings.Q_CLUSTER.get("retry", 90)) + 30
 
 
 def approved_leads_requeue(*, now: datetime | None = None, older_than_seconds: int | None = None,
