@@ -201,6 +201,23 @@ def approve_all(leads: list[tuple[int, str]], ports: list[int], token: str, clie
     return time.monotonic() - started, len(failures)
 
 
+def job_counts(metrics_dir: str) -> dict[str, float]:
+    """From every process's metrics files: distribution jobs run, and leads re-queued by the recovery sweep."""
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=metrics_dir)
+    counts = {"distribution_jobs": 0.0, "recovered": 0.0}
+    for family in registry.collect():
+        for sample in family.samples:
+            if (sample.name == "hotlead_jobs_total" and sample.labels.get("event") == "completed"
+                    and sample.labels.get("task") == "lead_distribute_job"):
+                counts["distribution_jobs"] += sample.value
+            elif sample.name == "hotlead_leads_recovered_total":
+                counts["recovered"] += sample.value
+    return counts
+
+
 def settled_count(ids: list[int]) -> int:
     from hotlead.leads.models import Lead
 
@@ -268,6 +285,7 @@ def run(label: str, *, leads: list[tuple[int, str]], servers: int, clusters: int
     cls = [qcluster(f"{label}-worker{i + 1}", workers, env, log_dir) for i in range(clusters)]
     ids = [lead_id for lead_id, _ in leads]
     kill_times: list[float] = []
+    jobs_before = job_counts(env["PROMETHEUS_MULTIPROC_DIR"])
     try:
         for proc in (*webs, *cls):
             proc.start()
@@ -303,6 +321,8 @@ def run(label: str, *, leads: list[tuple[int, str]], servers: int, clusters: int
         connections.close_all()
         result.update(outcome(ids, started_wall))
         result["kills"] = len(kill_times)
+        jobs_after = job_counts(env["PROMETHEUS_MULTIPROC_DIR"])
+        result.update({key: jobs_after[key] - jobs_before[key] for key in jobs_after})
         result["throughput"] = len(ids) / result["drain_s"] if result["drain_s"] > 0 else float("nan")
         return result
     finally:
@@ -372,6 +392,8 @@ def main() -> int:
         ("lost (still approved)", lambda r, n: f"{r['lost']}"),
         ("double charges", lambda r, n: f"{r['double_charges']}"),
         ("sales without a charge", lambda r, n: f"{r['uncharged']}"),
+        ("distribution jobs run", lambda r, n: f"{r['distribution_jobs']:.0f}"),
+        ("re-queued by the sweep", lambda r, n: f"{r['recovered']:.0f}"),
         ("approving took", lambda r, n: f"{r['approve_s']:.1f} s"),
         ("time to drain", lambda r, n: f"{r['drain_s']:.1f} s"),
         ("throughput", lambda r, n: f"{r['throughput']:.1f} leads/s"),
