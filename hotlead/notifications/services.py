@@ -21,6 +21,7 @@ from hotlead.ops.models import DeadLetter, DeadLetterStatus
 from hotlead.ops.services import dead_letter_resolve
 
 DELIVER = "hotlead.notifications.tasks.email_deliver"
+DELIVER_MANY = "hotlead.notifications.tasks.email_deliver_many"
 # A claim ("sending") older than this was interrupted: no send takes minutes (the job timeout is 60 s).
 STALE_SENDING_MINUTES = 10
 # A queued e-mail never tried this long after it was queued lost its job (the Redis broker drops the jobs a
@@ -31,8 +32,10 @@ INTERRUPTED_ERROR = ("Interrupted while sending (the worker stopped): it may or 
 
 
 def email_queue(*, template: str, to: str, context: dict | None = None, related=None,
-                dedupe_key: str | None = None) -> EmailEvent | None:
-    """Record an e-mail as queued and deliver it after commit. A repeated dedupe_key sends nothing (None)."""
+                dedupe_key: str | None = None, deliver: bool = True) -> EmailEvent | None:
+    """Record an e-mail as queued and deliver it after commit. A repeated dedupe_key sends nothing (None).
+
+    deliver=False records it only: the caller hands several to `emails_deliver` (one job for all)."""
     for suffix in (".subject.txt", ".txt", ".html"):
         get_template(f"emails/{template}{suffix}")  # a missing template fails here, in the caller
     context = context or {}
@@ -50,8 +53,21 @@ def email_queue(*, template: str, to: str, context: dict | None = None, related=
         if dedupe_key and EmailEvent.objects.filter(dedupe_key=dedupe_key).exists():
             return None  # already queued under this dedupe_key
         raise
-    job_enqueue(DELIVER, event.pk, task_name=f"email {template}")
+    if deliver:
+        job_enqueue(DELIVER, event.pk, task_name=f"email {template}")
     return event
+
+
+def emails_deliver(events: list[EmailEvent | None]) -> None:
+    """One delivery job, after commit, for e-mails recorded with deliver=False (None entries are skipped).
+
+    A burst (a sale's "new lead" e-mails to every buyer) then costs one job and one mail connection instead of
+    one of each per message. Each e-mail is still claimed and sent on its own: exactly once, a failure retried."""
+    ids = [event.pk for event in events if event is not None]
+    if len(ids) == 1:
+        job_enqueue(DELIVER, ids[0], task_name="email")
+    elif ids:
+        job_enqueue(DELIVER_MANY, ids, task_name=f"email ×{len(ids)}")
 
 
 @transaction.atomic
@@ -67,8 +83,12 @@ def email_resend(*, event_id: int, actor, request=None) -> EmailEvent:
     audit_record(action="email.resent", actor=actor, obj=event, request=request,
                  changes={"status": [EmailStatus.FAILED, EmailStatus.QUEUED], "template": event.template})
     job_enqueue(DELIVER, event.pk, task_name=f"email {event.template}")
-    # The delivery job that gave up is in the dead-letter queue: this resend settles it.
-    for dead_letter in DeadLetter.objects.filter(func=DELIVER, args=[event.pk], status=DeadLetterStatus.OPEN):
+    # The delivery job that gave up is in the dead-letter queue: this resend settles it (a batch's too: its
+    # other e-mails that failed stay listed as failed e-mails, each resendable).
+    open_letters = DeadLetter.objects.filter(status=DeadLetterStatus.OPEN)
+    batches = [dl for dl in open_letters.filter(func=DELIVER_MANY)  # few rows; JSON containment differs by database
+               if dl.args and isinstance(dl.args[0], list) and event.pk in dl.args[0]]
+    for dead_letter in [*open_letters.filter(func=DELIVER, args=[event.pk]), *batches]:
         dead_letter_resolve(dead_letter_id=dead_letter.pk, actor=actor, request=request,
                             note=f"E-mail {event.pk} was queued again from the e-mail events page.")
     return event

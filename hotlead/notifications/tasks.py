@@ -59,6 +59,20 @@ def email_deliver(event_id: int) -> None:
     )
 
 
+def email_deliver_many(event_ids: list[int]) -> None:
+    """A batch (services.emails_deliver): each e-mail delivered as by `email_deliver`, over this process's one
+    connection. Failures do not stop the others; one is raised at the end, so the job mechanism retries the
+    batch — the e-mails already sent are skipped by their claim."""
+    failure: Exception | None = None
+    for event_id in event_ids:
+        try:
+            email_deliver(event_id)
+        except Exception as exc:  # noqa: BLE001 - recorded on the event by email_deliver; re-raised below
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
 def emails_recover_job() -> list[int]:
     """Every 5 minutes: fail interrupted sends, queue again deliveries whose job was lost (see email_deliver)."""
     from hotlead.notifications.services import emails_recover

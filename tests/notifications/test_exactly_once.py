@@ -200,3 +200,57 @@ def test_a_worker_killed_after_the_server_took_the_message_does_not_send_it_agai
     assert len(mail.outbox) == 1
     event.refresh_from_db()
     assert event.status == EmailStatus.FAILED and event.error == INTERRUPTED_ERROR
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sales_emails_go_out_in_one_job_over_one_connection(counting_smtp):
+    # given: a lead sold to three buyers who want instant e-mails
+    from django_q.models import Task
+
+    from hotlead.distribution.services.engine import lead_distribute
+    from tests.distribution.conftest import approved_lead, make_level, seller
+
+    level = make_level("shared", rank=1, price_cents=2_500, max_recipients=3)
+    for _ in range(3):
+        seller(level)
+    lead = approved_lead()
+    # when: the sale's follow-up job runs (inline in tests)
+    lead_distribute(lead_id=lead.pk, trigger="approval")
+    # then: the submitter and the three buyers got their e-mail, each once, from one delivery job
+    assert sorted(m.subject.split(":")[0] for m in mail.outbox) == [
+        "3 pros received your Roofing request", "New lead", "New lead", "New lead"]
+    batches = [t for t in Task.objects.filter(func="hotlead.ops.jobs.job_run")
+               if t.args and t.args[0].startswith("hotlead.notifications.tasks.email_deliver")]
+    assert [(t.args[0].rsplit(".", 1)[1], len(t.args[1][0])) for t in batches] == [("email_deliver_many", 4)]
+    assert counting_smtp.opened == 1
+    assert set(EmailEvent.objects.values_list("status", flat=True)) == {EmailStatus.SENT}
+
+
+@pytest.mark.django_db
+def test_a_batch_with_one_failing_message_sends_the_others_and_retries_only_that_one(counting_smtp):
+    from hotlead.notifications.tasks import email_deliver_many
+
+    events = _queued(3)
+    counting_smtp.failures = 1  # the first message is refused
+    with pytest.raises(ConnectionResetError):
+        email_deliver_many([e.pk for e in events])
+    assert sorted(m.to[0] for m in mail.outbox) == ["p1@example.com", "p2@example.com"]
+    # the retry (the failed one is queued again inside a job; here: by hand) sends only the one left
+    EmailEvent.objects.filter(pk=events[0].pk).update(status=EmailStatus.QUEUED)
+    email_deliver_many([e.pk for e in events])
+    assert sorted(m.to[0] for m in mail.outbox) == ["p0@example.com", "p1@example.com", "p2@example.com"]
+
+
+@pytest.mark.django_db
+def test_resending_an_email_of_a_batch_that_gave_up_settles_the_batchs_dead_letter(staff_user):
+    from hotlead.notifications.services import DELIVER_MANY, email_resend
+    from hotlead.ops.models import DeadLetter, DeadLetterStatus
+    from tests.factories.ops import DeadLetterFactory
+
+    first, second = _queued(2)
+    EmailEvent.objects.filter(pk__in=[first.pk, second.pk]).update(status=EmailStatus.FAILED)
+    batch = DeadLetterFactory(func=DELIVER_MANY, args=[[first.pk, second.pk]])
+    other = DeadLetterFactory(func=DELIVER_MANY, args=[[second.pk]])
+    email_resend(event_id=first.pk, actor=staff_user)
+    assert DeadLetter.objects.get(pk=batch.pk).status == DeadLetterStatus.RESOLVED
+    assert DeadLetter.objects.get(pk=other.pk).status == DeadLetterStatus.OPEN
