@@ -16,7 +16,6 @@ import sys
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -186,6 +185,4 @@ def test_a_worker_killed_mid_distribution_loses_and_doubles_nothing(broker, tmp_
     assert set(statuses) <= {EmailStatus.SENT, EmailStatus.SENDING}, statuses
     assert statuses[EmailStatus.SENDING] <= 2  # at most one per worker process killed mid-send
     assert statuses[EmailStatus.SENT] == sum(sent.values())
-    approved_emails = EmailEvent.objects.filter(template="lead_approved")
-    assert approved_emails.count() == LEADS
-    assert timedelta(0) <= timezone.now() - approved_emails.latest("created_at").created_at
+    assert EmailEvent.objects.filter(template="lead_approved").count() == LEADS
