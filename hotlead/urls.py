@@ -30,6 +30,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("health/live", core_views.health_live, name="health-live"),
     path("health/ready", core_views.health_ready, name="health-ready"),
+    path("health/worker", core_views.health_worker, name="health-worker"),
     path("metrics", core_views.metrics, name="metrics"),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<path>.*)$", api_not_found),

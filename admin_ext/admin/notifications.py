@@ -43,7 +43,7 @@ class EmailEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
         return request.user.has_perm("notifications.change_emailevent")
 
     @display(description="Status", label={EmailStatus.QUEUED: "info", EmailStatus.SENT: "success",
-                                          EmailStatus.FAILED: "danger"})
+                                          EmailStatus.SENDING: "warning", EmailStatus.FAILED: "danger"})
     def status_badge(self, obj):
         return obj.status
 

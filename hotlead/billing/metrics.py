@@ -24,6 +24,13 @@ DEPOSITED_CENTS = Counter(
     "Money credited by deposits, in cents, by source (staff, webhook)",
     ["source"],
 )
+# outcome: ok; refused (an ApplicationError: a business rule said no, e.g. insufficient funds);
+# error (anything else: the database, a bug). The "billing failures" alert watches outcome="error".
+BILLING_OPERATIONS = Counter(
+    "hotlead_billing_operations",
+    "Billing operations attempted, by operation and outcome (ok, refused, error)",
+    ["operation", "outcome"],
+)
 RECONCILIATION_CORRECTIONS = Counter(
     "hotlead_billing_reconciliation_corrections",
     "Accounts whose cached balance differed from the ledger sum and was corrected by reconciliation",
@@ -32,12 +39,20 @@ RECONCILIATION_CORRECTIONS = Counter(
 
 @contextmanager
 def operation_timed(operation: str) -> Iterator[None]:
-    """Observe how long a billing operation took (also when it fails)."""
+    """Observe how long a billing operation took (also when it fails), and count it by outcome."""
+    from hotlead.core.exceptions import ApplicationError
+
     started = time.perf_counter()
+    outcome = "error"
     try:
         yield
+        outcome = "ok"
+    except ApplicationError:
+        outcome = "refused"
+        raise
     finally:
         BILLING_OPERATION_DURATION.labels(operation=operation).observe(time.perf_counter() - started)
+        BILLING_OPERATIONS.labels(operation=operation, outcome=outcome).inc()
 
 
 def deposit_counted(*, source: str, amount_cents: int) -> None:

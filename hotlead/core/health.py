@@ -1,4 +1,8 @@
-"""Readiness checks: database, migrations applied, cache, a job worker seen recently.
+"""Health checks. Readiness (/health/ready, for load balancers): what THIS web process needs to serve a request —
+the database answers, no migration of its code is pending, the cache round-trips. The job worker's heartbeat is
+reported beside them but is not part of readiness: a stopped worker is not a reason to take every web server
+out of the load balancer at once (which turns "e-mails are late" into "the site is down"); /health/worker
+answers 503 for it instead, for the worker's own monitoring.
 
 Each check answers {"ok": bool, ...}; a failure names the error's type, never its message
 (which may carry a host name or credentials).
@@ -21,13 +25,24 @@ def _check_database() -> dict:
         return {"ok": False, "error": type(exc).__name__}
 
 
+# A process's code never gains migrations while it runs: once none is pending, re-reading the migration
+# graph (tens of milliseconds of disk and CPU) on every probe is waste. Re-checked after this many seconds.
+MIGRATIONS_OK_CACHE_SECONDS = 60
+_migrations_ok_at: list[float] = []
+
+
 def _check_migrations() -> dict:
+    import time
+
+    if _migrations_ok_at and time.monotonic() - _migrations_ok_at[0] < MIGRATIONS_OK_CACHE_SECONDS:
+        return {"ok": True, "pending": 0}
     try:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-        return {"ok": not pending, "pending": len(pending)}
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": type(exc).__name__}
+    _migrations_ok_at[:] = [time.monotonic()] if not pending else []
+    return {"ok": not pending, "pending": len(pending)}
 
 
 def _check_cache() -> dict:
@@ -55,9 +70,16 @@ def _check_worker() -> dict:
 
 
 def readiness_checks() -> dict[str, dict]:
+    """What a load balancer needs: can this process serve requests."""
+    database = _check_database()
     return {
-        "database": _check_database(),
-        "migrations": _check_migrations(),
+        "database": database,
+        # without the database the migration state is unknown: not ready either way, and no slow retry
+        "migrations": _check_migrations() if database["ok"] else {"ok": False, "error": "DatabaseUnavailable"},
         "cache": _check_cache(),
-        "worker": _check_worker(),
     }
+
+
+def worker_check() -> dict:
+    """Whether a job worker ran the heartbeat schedule recently (not part of readiness)."""
+    return _check_worker()

@@ -17,6 +17,10 @@ ASSIGNMENTS_SKIPPED = Counter(
 )
 LEADS_UNSOLD = Counter("hotlead_leads_unsold", "Distribution runs that ended with the lead unsold, by trigger",
                        ["trigger"])
+LEADS_RECOVERED = Counter(
+    "hotlead_leads_recovered",
+    "Approved leads queued again by the recovery sweep (their distribution job was lost or late)",
+)
 DISTRIBUTION_DURATION = Histogram(
     "hotlead_distribution_duration_seconds",
     "Duration of one distribution run (one lead, one transaction), by outcome",

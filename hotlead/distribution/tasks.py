@@ -28,6 +28,13 @@ def unsold_redistribute_job() -> int:
     return unsold_leads_redistribute()
 
 
+def approved_leads_recover_job() -> int:
+    """Twice a minute: queue again the approved leads (and the runs' outcome e-mails) a crashed worker lost."""
+    from hotlead.distribution.services.recovery import approved_leads_requeue, outcomes_requeue
+
+    return len(approved_leads_requeue()) + len(outcomes_requeue())
+
+
 def assignment_digest_job(day: str | None = None) -> int:
     """Daily: the digest e-mail of yesterday's (UTC) leads for providers who chose it."""
     from hotlead.distribution.services.outcomes import assignment_digest_send

@@ -6,6 +6,9 @@ from django.db import models
 
 class EmailStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    # Claimed by a delivery job (committed before the SMTP call): no other run sends it. A claim older than
+    # STALE_SENDING_MINUTES was interrupted (worker killed mid-send) and is failed for staff to resend.
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     BOUNCED = "bounced", "Bounced"  # sent, then reported undeliverable by the e-mail provider

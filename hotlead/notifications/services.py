@@ -7,9 +7,11 @@ so it must hold JSON values only; seal secrets (codes, links with tokens) before
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.template.loader import get_template
+from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
@@ -19,11 +21,21 @@ from hotlead.ops.models import DeadLetter, DeadLetterStatus
 from hotlead.ops.services import dead_letter_resolve
 
 DELIVER = "hotlead.notifications.tasks.email_deliver"
+DELIVER_MANY = "hotlead.notifications.tasks.email_deliver_many"
+# A claim ("sending") older than this was interrupted: no send takes minutes (the job timeout is 60 s).
+STALE_SENDING_MINUTES = 10
+# A queued e-mail never tried this long after it was queued lost its job (the Redis broker drops the jobs a
+# killed worker held): it is queued again. The claim in email_deliver makes an extra job harmless.
+LOST_JOB_MINUTES = 5
+INTERRUPTED_ERROR = ("Interrupted while sending (the worker stopped): it may or may not have gone out. "
+                     "Resend it if the recipient did not get it.")
 
 
 def email_queue(*, template: str, to: str, context: dict | None = None, related=None,
-                dedupe_key: str | None = None) -> EmailEvent | None:
-    """Record an e-mail as queued and deliver it after commit. A repeated dedupe_key sends nothing (None)."""
+                dedupe_key: str | None = None, deliver: bool = True) -> EmailEvent | None:
+    """Record an e-mail as queued and deliver it after commit. A repeated dedupe_key sends nothing (None).
+
+    deliver=False records it only: the caller hands several to `emails_deliver` (one job for all)."""
     for suffix in (".subject.txt", ".txt", ".html"):
         get_template(f"emails/{template}{suffix}")  # a missing template fails here, in the caller
     context = context or {}
@@ -41,8 +53,21 @@ def email_queue(*, template: str, to: str, context: dict | None = None, related=
         if dedupe_key and EmailEvent.objects.filter(dedupe_key=dedupe_key).exists():
             return None  # already queued under this dedupe_key
         raise
-    job_enqueue(DELIVER, event.pk, task_name=f"email {template}")
+    if deliver:
+        job_enqueue(DELIVER, event.pk, task_name=f"email {template}")
     return event
+
+
+def emails_deliver(events: list[EmailEvent | None]) -> None:
+    """One delivery job, after commit, for e-mails recorded with deliver=False (None entries are skipped).
+
+    A burst (a sale's "new lead" e-mails to every buyer) then costs one job and one mail connection instead of
+    one of each per message. Each e-mail is still claimed and sent on its own: exactly once, a failure retried."""
+    ids = [event.pk for event in events if event is not None]
+    if len(ids) == 1:
+        job_enqueue(DELIVER, ids[0], task_name="email")
+    elif ids:
+        job_enqueue(DELIVER_MANY, ids, task_name=f"email ×{len(ids)}")
 
 
 @transaction.atomic
@@ -58,8 +83,38 @@ def email_resend(*, event_id: int, actor, request=None) -> EmailEvent:
     audit_record(action="email.resent", actor=actor, obj=event, request=request,
                  changes={"status": [EmailStatus.FAILED, EmailStatus.QUEUED], "template": event.template})
     job_enqueue(DELIVER, event.pk, task_name=f"email {event.template}")
-    # The delivery job that gave up is in the dead-letter queue: this resend settles it.
-    for dead_letter in DeadLetter.objects.filter(func=DELIVER, args=[event.pk], status=DeadLetterStatus.OPEN):
+    # The delivery job that gave up is in the dead-letter queue: this resend settles it (a batch's too: its
+    # other e-mails that failed stay listed as failed e-mails, each resendable).
+    open_letters = DeadLetter.objects.filter(status=DeadLetterStatus.OPEN)
+    batches = [dl for dl in open_letters.filter(func=DELIVER_MANY)  # few rows; JSON containment differs by database
+               if dl.args and isinstance(dl.args[0], list) and event.pk in dl.args[0]]
+    for dead_letter in [*open_letters.filter(func=DELIVER, args=[event.pk]), *batches]:
         dead_letter_resolve(dead_letter_id=dead_letter.pk, actor=actor, request=request,
                             note=f"E-mail {event.pk} was queued again from the e-mail events page.")
     return event
+
+
+@transaction.atomic
+def emails_recover(*, now=None) -> tuple[int, int]:
+    """After a crash: (interrupted sends failed, lost deliveries queued again).
+
+    A delivery claim ("sending") a killed worker left behind becomes failed — shown in the console and
+    resendable by staff, never sent again automatically, since the worker may have died after the SMTP
+    server accepted the message. A queued e-mail that was never tried LOST_JOB_MINUTES after it was last
+    queued gets a new delivery job (its own may have been lost with the worker)."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    stale = settings.HOTLEAD.get("EMAIL_SENDING_STALE_SECONDS", STALE_SENDING_MINUTES * 60)
+    lost_after = settings.HOTLEAD.get("EMAIL_LOST_JOB_SECONDS", LOST_JOB_MINUTES * 60)
+    interrupted = EmailEvent.objects.filter(
+        status=EmailStatus.SENDING, updated_at__lt=now - timedelta(seconds=stale)
+    ).update(status=EmailStatus.FAILED, error=INTERRUPTED_ERROR, updated_at=now)
+    lost = list(EmailEvent.objects.select_for_update(skip_locked=True).filter(
+        status=EmailStatus.QUEUED, attempts=0, updated_at__lt=now - timedelta(seconds=lost_after)
+    ).order_by("id").values_list("pk", "template")[:5000])
+    if lost:
+        EmailEvent.objects.filter(pk__in=[pk for pk, _ in lost]).update(updated_at=now)
+        for pk, template in lost:
+            job_enqueue(DELIVER, pk, task_name=f"email {template}")
+    return interrupted, len(lost)

@@ -25,13 +25,18 @@ JOB_DURATION = Histogram(
 
 
 class QueueCollector(Collector):
-    """Queue depth and open dead letters, read from the broker and the database when scraped."""
+    """Queue depth, open dead letters and the worker heartbeat's age, read when scraped."""
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        from hotlead.ops.selectors import dead_letter_open_count, queue_depth
+        from hotlead.ops.selectors import dead_letter_open_count, queue_depth, worker_last_seen_seconds
 
         depth = GaugeMetricFamily("hotlead_job_queue_depth", "Jobs waiting in the broker's queue")
         depth.add_metric([], queue_depth())
         dlq = GaugeMetricFamily("hotlead_dlq_size", "Dead letters waiting for staff (open)")
         dlq.add_metric([], dead_letter_open_count())
-        return [depth, dlq]
+        # +Inf when no worker ever beat: the "worker heartbeat missing" alert fires rather than seeing no series.
+        age = worker_last_seen_seconds()
+        heartbeat = GaugeMetricFamily("hotlead_worker_heartbeat_age_seconds",
+                                      "Seconds since a job worker last ran the heartbeat schedule (+Inf: never)")
+        heartbeat.add_metric([], float("inf") if age is None else age)
+        return [depth, dlq, heartbeat]

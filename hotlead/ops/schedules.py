@@ -10,6 +10,8 @@ Keys:
 - "func":  dotted path of an idempotent function taking no arguments (or "kwargs": {...}, JSON values).
 - timing, exactly one of:
     "minutes": N                      every N minutes (first run N minutes after the sync);
+                                      optional "offset_seconds": S delays the first run (and so every
+                                      run) by S seconds: two 1-minute entries 30 s apart run every ~30 s;
     "every": "hourly", "at": "MM"     every hour at minute MM (default "00");
     "every": "daily",  "at": "HH:MM"  every day at HH:MM UTC;
     "every": "weekly", "at": "HH:MM", "weekday": 0-6 (Monday is 0)  once a week.
@@ -41,11 +43,18 @@ SCHEDULES: list[dict] = [
     # --- leads ---
     {"name": "leads.expire_unverified", "func": "hotlead.leads.tasks.leads_expire_unverified_job",
      "every": "hourly", "at": "05"},
+    # --- notifications ---
+    {"name": "notifications.recover", "func": "hotlead.notifications.tasks.emails_recover_job", "minutes": 5},
     # --- levels and billing (money) ---
     {"name": "levels.funds_sweep", "func": "hotlead.levels.tasks.subscriptions_funds_sweep", "minutes": 5},
     {"name": "billing.reconcile", "func": "hotlead.billing.tasks.balances_reconcile_nightly",
      "every": "daily", "at": "03:00"},
     # --- distribution ---
+    # Crash recovery: approved leads whose job a killed worker took with it (twice a minute, 30 s apart).
+    {"name": "distribution.approved_recover", "func": "hotlead.distribution.tasks.approved_leads_recover_job",
+     "minutes": 1, "retry": False},
+    {"name": "distribution.approved_recover_b", "func": "hotlead.distribution.tasks.approved_leads_recover_job",
+     "minutes": 1, "offset_seconds": 30, "retry": False},
     {"name": "distribution.unsold_retry", "func": "hotlead.distribution.tasks.unsold_redistribute_job", "minutes": 15},
     {"name": "distribution.assignment_digest", "func": "hotlead.distribution.tasks.assignment_digest_job",
      "every": "daily", "at": "07:00"},
@@ -57,7 +66,7 @@ SCHEDULES: list[dict] = [
     {"name": "reports.exports_cleanup", "func": "reports.tasks.exports_cleanup_job", "every": "daily", "at": "04:00"},
 ]
 
-_KNOWN_KEYS = {"name", "func", "kwargs", "minutes", "every", "at", "weekday", "retry"}
+_KNOWN_KEYS = {"name", "func", "kwargs", "minutes", "offset_seconds", "every", "at", "weekday", "retry"}
 
 
 def schedule_fields(entry: dict, *, now: datetime) -> dict:
@@ -78,7 +87,8 @@ def schedule_fields(entry: dict, *, now: datetime) -> dict:
     now = now.astimezone(UTC).replace(second=0, microsecond=0)
     if "minutes" in entry:
         return {**fields, "schedule_type": Schedule.MINUTES, "minutes": int(entry["minutes"]),
-                "next_run": now + timedelta(minutes=int(entry["minutes"]))}
+                "next_run": now + timedelta(minutes=int(entry["minutes"]),
+                                            seconds=int(entry.get("offset_seconds", 0)))}
     every = entry["every"]
     if every == "hourly":
         minute = int(str(entry.get("at", "00")).lstrip(":"))
@@ -107,6 +117,9 @@ def _problem(entry: dict) -> str | None:
         return f"{entry['func']} cannot be imported"
     if ("minutes" in entry) == ("every" in entry):
         return 'needs exactly one of "minutes" and "every"'
+    if "offset_seconds" in entry and ("minutes" not in entry or not isinstance(entry["offset_seconds"], int)
+                                      or not 0 <= entry["offset_seconds"] < 60 * int(entry.get("minutes") or 1)):
+        return '"offset_seconds" needs "minutes" and must be 0 to the period in seconds'
     if "minutes" in entry:
         return None if isinstance(entry["minutes"], int) and entry["minutes"] > 0 else '"minutes" must be > 0'
     every, at = entry["every"], str(entry.get("at", ""))

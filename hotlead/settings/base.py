@@ -134,6 +134,13 @@ else:
             },
         }
     }
+# A streaming read replica for reports (hotlead/core/db_router.py): report reads go there when it is set.
+# Tests mirror it to the primary. Writes and migrations always go to "default".
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)),
+                            "CONN_HEALTH_CHECKS": True, "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["hotlead.core.db_router.ReplicaRouter"]
 DB_VENDOR = "postgresql" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "sqlite"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -230,16 +237,21 @@ HOTLEAD_EMAIL_EVENTS_SECRET = os.environ.get("HOTLEAD_EMAIL_EVENTS_SECRET", "")
 
 # --- jobs: django-q2 (SPEC §11) ---------------------------------------------------------
 # timeout < retry: a task is only handed out again after `retry` seconds without an ack.
+# Crash recovery and throughput (docs/operations.md "Crash recovery"; decisions.md): results of successful
+# jobs are not stored (save_limit -1: with a positive limit q2's monitor locks and loads every stored success
+# before it acknowledges each job, ~5 acks/s, and the ORM broker hands unacknowledged jobs out again after
+# `retry`); a worker prefetches only 2 jobs per process (the Redis broker loses what a killed worker held).
+Q_WORKERS = env_int("Q_WORKERS", 2)
 Q_CLUSTER = {
     "name": "hotlead",
-    "workers": env_int("Q_WORKERS", 2),
+    "workers": Q_WORKERS,
     "timeout": 60,
     "retry": 90,
     "max_attempts": 5,
     "ack_failures": True,
-    "save_limit": 1000,
+    "save_limit": -1,
     "catch_up": False,
-    "queue_limit": 50,
+    "queue_limit": max(4, 2 * Q_WORKERS),
     "label": "Jobs",
     "orm": "default",
 }
@@ -312,6 +324,11 @@ HOTLEAD = {
     "EXPORT_STALE_SECONDS": 30,  # a running export whose heartbeat is older was left by a dead worker
     "DLQ_RETENTION_DAYS": 30,
     "WORKER_HEARTBEAT_MAX_AGE_SECONDS": 180,  # readiness: a job worker seen within this
+    # crash recovery: an approved lead still approved this long after approval is re-queued (None: 60 s on the
+    # Redis broker, Q_CLUSTER["retry"] + 30 s on the ORM broker, which redelivers a killed worker's jobs itself)
+    "APPROVED_RECOVERY_AFTER_SECONDS": None,
+    "EMAIL_LOST_JOB_SECONDS": 300,  # crash recovery: a queued, never-tried e-mail this old gets a new job
+    "EMAIL_SENDING_STALE_SECONDS": 600,  # a send claimed this long ago was interrupted: failed, for staff to resend
     "EXPORT_RETENTION_DAYS": 7,
     "EMAIL_VERIFY_TTL_HOURS": 48,
     "PASSWORD_RESET_TTL_MINUTES": 60,

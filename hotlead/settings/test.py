@@ -22,7 +22,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
-Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Inline jobs; their results are stored (save_limit 0: all, unpruned) so tests can see which jobs ran.
+# Production stores none (base.py); the qcluster crash test overrides it back.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True, "save_limit": 0}
+if os.environ.get("HOTLEAD_TEST_REAL_CLUSTER") == "1":
+    # A real `manage.py qcluster` (and the process that queues its jobs) started by tests/ops/test_qcluster_crash.py:
+    # the production job settings on a cluster name of its own, with the recovery clocks shortened by the test.
+    from .base import HOTLEAD  # noqa: E402
+    from .base import Q_CLUSTER as _PRODUCTION_Q_CLUSTER  # noqa: E402
+
+    Q_CLUSTER = {**_PRODUCTION_Q_CLUSTER, "name": os.environ.get("HOTLEAD_TEST_Q_NAME", "hotlead-test"),
+                 "timeout": int(os.environ.get("HOTLEAD_TEST_Q_TIMEOUT", "60")),
+                 "retry": int(os.environ.get("HOTLEAD_TEST_Q_RETRY", "90"))}
+    HOTLEAD = {**HOTLEAD,
+               "APPROVED_RECOVERY_AFTER_SECONDS": int(os.environ.get("HOTLEAD_TEST_RECOVERY_SECONDS", "60")),
+               "EMAIL_LOST_JOB_SECONDS": int(os.environ.get("HOTLEAD_TEST_RECOVERY_SECONDS", "300"))}
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ.get("HOTLEAD_TEST_MAIL_DIR", tempfile.mkdtemp(prefix="hotlead-mail-"))
 # One cache per test process keeps rate-limit state from leaking between parallel runs.
 CACHES = {
     "default": {

@@ -24,7 +24,7 @@ def test_live_answers_without_checking_dependencies(client, settings):
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_ready_when_database_migrations_cache_and_a_worker_are_fine(client):
+def test_ready_when_database_migrations_and_cache_are_fine(client):
     # given: a job worker wrote its heartbeat
     worker_heartbeat_beat()
     # when
@@ -33,32 +33,36 @@ def test_ready_when_database_migrations_cache_and_a_worker_are_fine(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["failed"] == []
-    assert set(body["checks"]) == {"database", "migrations", "cache", "worker"}
+    assert set(body["checks"]) == {"database", "migrations", "cache"}
     assert body["checks"]["migrations"] == {"ok": True, "pending": 0}
-    assert body["checks"]["worker"]["ok"] is True and body["checks"]["worker"]["last_seen_seconds"] <= 5
+    assert body["worker"]["ok"] is True and body["worker"]["last_seen_seconds"] <= 5
 
 
-def test_not_ready_when_no_worker_was_ever_seen(client):
-    response = client.get("/health/ready")
-    assert response.status_code == 503
-    body = response.json()
-    assert body["status"] == "unavailable" and body["failed"] == ["worker"]
-    assert body["checks"]["worker"]["ok"] is False and body["checks"]["worker"]["last_seen_seconds"] is None
-    assert body["checks"]["database"] == {"ok": True} and body["checks"]["cache"] == {"ok": True}
+def test_a_missing_worker_does_not_take_the_web_servers_out_of_the_load_balancer(client):
+    # given: no job worker was ever seen (a load balancer probing every web server would drop them all)
+    # when
+    ready = client.get("/health/ready")
+    worker = client.get("/health/worker")
+    # then: the web process is ready; the worker's own probe fails, with the hint
+    assert ready.status_code == 200 and ready.json()["failed"] == []
+    assert ready.json()["worker"]["ok"] is False and ready.json()["worker"]["last_seen_seconds"] is None
+    assert worker.status_code == 503
+    assert worker.json()["status"] == "unavailable" and "qcluster" in worker.json()["worker"]["hint"]
 
 
-def test_not_ready_when_the_worker_heartbeat_is_stale(client, settings):
+def test_the_worker_probe_fails_when_the_heartbeat_is_stale(client, settings):
     # given: the newest heartbeat is older than the allowed age
     settings.HOTLEAD = {**settings.HOTLEAD, "WORKER_HEARTBEAT_MAX_AGE_SECONDS": 180}
     WorkerHeartbeat.objects.create(name="old-host:hotlead", seen_at=timezone.now() - timedelta(seconds=181))
     # when
-    response = client.get("/health/ready")
+    response = client.get("/health/worker")
     # then
-    assert response.status_code == 503 and response.json()["failed"] == ["worker"]
-    assert response.json()["checks"]["worker"]["last_seen_seconds"] >= 181
-    # and a fresh heartbeat from any host makes it ready again
-    worker_heartbeat_beat()
+    assert response.status_code == 503
+    assert response.json()["worker"]["last_seen_seconds"] >= 181
     assert client.get("/health/ready").status_code == 200
+    # and a fresh heartbeat from any host makes it healthy again
+    worker_heartbeat_beat()
+    assert client.get("/health/worker").status_code == 200
 
 
 def test_not_ready_when_the_cache_is_down(client, settings):
@@ -94,7 +98,7 @@ def test_not_ready_when_the_database_is_down(client):
     # then: 503 naming the database (and what needs it), without the server's address; live stays up
     assert response.status_code == 503
     body = response.json()
-    assert {"database", "migrations", "worker"} <= set(body["failed"])
+    assert {"database", "migrations"} <= set(body["failed"])
     assert body["checks"]["database"] == {"ok": False, "error": "OperationalError"}
     assert "127.0.0.1" not in response.content.decode()
     assert live.status_code == 200
@@ -121,3 +125,4 @@ def test_the_heartbeat_is_one_row_per_host_and_cluster():
 @pytest.mark.parametrize("method", ["post", "put", "delete"])
 def test_health_endpoints_answer_get_only(client, method):
     assert getattr(client, method)("/health/ready").status_code == 405
+    assert getattr(client, method)("/health/worker").status_code == 405

@@ -15,7 +15,7 @@ from django.utils import timezone
 from hotlead.billing.formatting import money_format
 from hotlead.distribution.models import Assignment, DistributionRun
 from hotlead.leads.enums import LeadStatus
-from hotlead.notifications.services import email_queue
+from hotlead.notifications.services import email_queue, emails_deliver
 from hotlead.providers.enums import AssignmentNotify
 
 
@@ -71,24 +71,28 @@ def lead_outcome_notify(*, lead_id: int, run_id: int) -> None:
         .select_related("provider__user", "level", "category", "lead").order_by("provider_id")
     )
     with transaction.atomic():
-        email_queue(
+        # one delivery job (and one mail connection) for the submitter's and every instant buyer's e-mail
+        events = [email_queue(
             template="lead_outcome", to=lead.email, related=lead, dedupe_key=f"lead_outcome:{lead.pk}:distributed",
             context={**base, "sold": True, "buyers_count": len(assignments),
                      # who will call: the buyers' company names and phone numbers, as they gave them
                      "companies": [{"name": a.provider.company_name, "phone": a.provider.phone}
                                    for a in assignments]},
-        )
+            deliver=False,
+        )]
         for assignment in assignments:
             provider = assignment.provider
             _assigned_webhook(assignment)
             if provider.notify_assignments != AssignmentNotify.INSTANT:
                 continue
-            email_queue(
+            events.append(email_queue(
                 template="lead_assigned", to=provider.user.email, related=assignment,
                 dedupe_key=f"lead_assigned:{assignment.pk}",
                 context={**_assignment_item(assignment), "contact_name": provider.contact_name,
                          "sold_to": f"sold to {len(assignments)} of {assignment.level.max_recipients}"},
-            )
+                deliver=False,
+            ))
+        emails_deliver(events)
 
 
 def assignment_digest_send(*, day: date | None = None) -> int:
