@@ -32,11 +32,38 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
+# The development key is public (it is written here): only the test settings may use it. The system check
+# hotlead.core.checks refuses it, short keys and HOTLEAD_ALLOW_DEV_SECRET outside the tests (issue 15).
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdefghijklmnop"
+HOTLEAD_ALLOW_DEV_SECRET = env_bool("HOTLEAD_ALLOW_DEV_SECRET", False)
+HOTLEAD_TEST_SETTINGS = False  # hotlead.settings.test sets it
+
+
+def _local_secret(path: Path) -> str:
+    """The demo's key: random, written once to var/ (never a key anyone else knows), shared by its processes."""
+    import secrets
+    import tempfile
+
+    if not path.exists():
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(handle.name, path)  # atomic: a concurrent process either wins or reads the winner's key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(handle.name)
+    return path.read_text().strip()
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("HOTLEAD_ALLOW_DEV_SECRET", False):
+    if HOTLEAD_ALLOW_DEV_SECRET:
+        SECRET_KEY = DEV_SECRET_KEY
+    elif DEBUG:
+        SECRET_KEY = _local_secret(VAR_DIR / "secret_key")
+    else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdefghijklmnop"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

@@ -11,6 +11,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hotle
 from .base import *  # noqa: E402,F401,F403
 from .base import Q_CLUSTER  # noqa: E402
 
+HOTLEAD_TEST_SETTINGS = True  # the only settings allowed the development SECRET_KEY (hotlead.core.checks)
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
