@@ -1,9 +1,8 @@
 """The one NinjaAPI, mounted at /api/v1 (SPEC §8)."""
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from api import errors
+from api.openapi import HotLeadAPI
 from api.routers import (
     admin_bad_leads,
     admin_distribution,
@@ -20,7 +19,7 @@ from api.routers import (
     webhooks,
 )
 
-api = NinjaAPI(
+api = HotLeadAPI(  # adds the SPEC §8 error responses to every operation (api/openapi.py)
     title="Hot Lead API",
     version="1.0.0",
     urls_namespace="api-v1",

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator
 
 from api.schemas.auth import NulFreeSchema
 from hotlead.distribution.enums import AssignmentStatus
@@ -22,11 +22,14 @@ class _DateRange(NulFreeSchema):
     date_from: date | None = Field(None, description="First day, inclusive, in the provider's time zone")
     date_to: date | None = Field(None, description="Last day, inclusive, in the provider's time zone")
 
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from must not be after date_to")
-        return self
+    @field_validator("date_to")
+    @classmethod
+    def _ordered(cls, value, info: ValidationInfo):
+        # a field validator, so the error names date_to (the parameter the caller sent), not the query model
+        date_from = info.data.get("date_from")
+        if value and date_from and date_from > value:
+            raise ValueError("date_to must not be before date_from")
+        return value
 
 
 class InboxQuery(_DateRange):

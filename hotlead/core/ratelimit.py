@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import time
 from datetime import UTC, datetime
 
@@ -26,9 +27,34 @@ _UPSERT = (
 )
 
 
+RULE_RE = re.compile(r"^[1-9]\d{0,8}/[1-9]\d{0,7}$")
+_overrides: dict = {"at": 0.0, "rules": {}}
+
+
 def _parse(rule: str) -> tuple[int, int]:
     count, seconds = rule.split("/")
     return int(count), int(seconds)
+
+
+def rate_limit_overrides_clear() -> None:
+    """Forget this process's copy of the console overrides (after a change; others refresh within 10 s)."""
+    _overrides["at"] = 0.0
+
+
+def _console_overrides() -> dict[str, str]:
+    now = time.monotonic()
+    # Read at most every 10 s per process (tests: every time, so no override outlives its test).
+    if now - _overrides["at"] >= getattr(settings, "HOTLEAD_RATE_LIMIT_OVERRIDES_TTL", 10):
+        from hotlead.core.models import RateLimitOverride
+
+        _overrides["rules"] = dict(RateLimitOverride.objects.values_list("scope", "rule"))
+        _overrides["at"] = now
+    return _overrides["rules"]
+
+
+def rate_limit_rule(scope: str) -> str:
+    """The rule in force: a console override, else HOTLEAD["RATE_LIMITS"] (settings + HOTLEAD_RATE_LIMITS)."""
+    return _console_overrides().get(scope) or settings.HOTLEAD["RATE_LIMITS"][scope]
 
 
 def _counter_key(scope: str, key: str, window_start: int) -> str:
@@ -65,7 +91,7 @@ def rate_limit_counters_prune() -> int:
 
 def rate_limit_hit(*, scope: str, key: str, rule: str | None = None) -> None:
     """Count one attempt for (scope, key); raise RateLimited with Retry-After when over the limit."""
-    limit, window = _parse(rule or settings.HOTLEAD["RATE_LIMITS"][scope])
+    limit, window = _parse(rule or rate_limit_rule(scope))
     now = int(time.time())
     window_start = now - now % window
     counter_key = _counter_key(scope, key, window_start)
@@ -80,7 +106,7 @@ def rate_limit_hit(*, scope: str, key: str, rule: str | None = None) -> None:
 def rate_limit_reset(*, scope: str, key: str, rule: str | None = None) -> None:
     from hotlead.core.models import RateLimitCounter
 
-    _limit, window = _parse(rule or settings.HOTLEAD["RATE_LIMITS"][scope])
+    _limit, window = _parse(rule or rate_limit_rule(scope))
     now = int(time.time())
     counter_key = _counter_key(scope, key, now - now % window)
     cache.delete(counter_key)

@@ -288,6 +288,10 @@ if not DEBUG:
 # --- observability ----------------------------------------------------------------------
 PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
 Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# /metrics (issue 15): a scrape needs `Authorization: Bearer <HOTLEAD_METRICS_TOKEN>` or a client address in
+# HOTLEAD_METRICS_ALLOWED_IPS (addresses or CIDR networks; default: loopback in DEBUG, nobody otherwise).
+HOTLEAD_METRICS_TOKEN = os.environ.get("HOTLEAD_METRICS_TOKEN", "")
+HOTLEAD_METRICS_ALLOWED_IPS = env_list("HOTLEAD_METRICS_ALLOWED_IPS", "127.0.0.1,::1" if DEBUG else "")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
@@ -340,5 +344,25 @@ HOTLEAD = {
         "forgot_password_ip": "5/900",
         "forgot_password_account": "3/900",
         "register_ip": "10/3600",
+        "lead_submit_source": "1000/3600",  # a lead source's default (X-Api-Key); each source may set its own
     },
 }
+
+
+def _rate_limits_from_env(value: str) -> dict[str, str]:
+    """HOTLEAD_RATE_LIMITS="lead_submit_ip=10/3600,login_account=10/900": limits changed without code."""
+    import re
+
+    limits = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        scope, _, rule = item.partition("=")
+        if not re.fullmatch(r"[a-z0-9_]{1,60}", scope.strip()) or not re.fullmatch(r"[1-9]\d{0,8}/[1-9]\d{0,7}",
+                                                                                  rule.strip()):
+            raise ImproperlyConfigured(f"HOTLEAD_RATE_LIMITS: {item!r} is not scope=count/seconds")
+        limits[scope.strip()] = rule.strip()
+    return limits
+
+
+HOTLEAD["RATE_LIMITS"].update(_rate_limits_from_env(os.environ.get("HOTLEAD_RATE_LIMITS", "")))
