@@ -6,6 +6,7 @@ from api.openapi import HotLeadAPI
 from api.routers import (
     admin_bad_leads,
     admin_distribution,
+    admin_lead_sources,
     admin_leads,
     admin_money,
     admin_providers,
@@ -48,3 +49,4 @@ api.add_router("/admin", admin_providers.router, tags=["Admin: providers"])
 api.add_router("/admin", admin_money.router, tags=["Admin: levels and money"])
 api.add_router("/admin", admin_bad_leads.router, tags=["Admin: bad leads"])
 api.add_router("/admin", admin_queues.router, tags=["Admin: queues"])
+api.add_router("/admin", admin_lead_sources.router, tags=["Admin: lead sources"])

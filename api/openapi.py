@@ -7,7 +7,8 @@ operation is — nothing to write per endpoint, so routers added later are cover
     has a path parameter            404 not_found (also another provider's object)
     has parameters or a body        422 validation_error (details.fields names each bad field)
     has a JSON body                 400 malformed_json, 413 payload_too_large, 415 unsupported_media_type
-    changes something (POST…)       400 a business rule, 409 conflict (a transition the state does not allow)
+    changes something (POST…)       400 a business rule, 404 an object it names is unknown, 409 conflict
+    public and changes something    401 its own credential (password, e-mailed token or code, signature) is wrong
     public (no token)               429 rate_limited (with Retry-After)
 
 An operation may list more in `openapi_extra={"responses": {…}}` (ninja merges it) or name extra statuses
@@ -74,7 +75,9 @@ def error_statuses(*, method: str, operation: dict, authenticated: bool) -> set[
     if has_body:
         statuses |= {400, 413, 415}
     if method in _MUTATING:
-        statuses |= {400, 409}
+        statuses |= {400, 404, 409}  # a rule refused it; an object it names does not exist; the state forbids it
+        if not authenticated:
+            statuses.add(401)  # public actions check a credential of their own: password, token, code, signature
     if not authenticated:
         statuses.add(429)
     statuses |= {int(s) for s in operation.pop("x-error-statuses", [])}

@@ -11,4 +11,5 @@ from admin_ext.admin import (
     ops,  # noqa: F401
     providers,  # noqa: F401
     refunds,  # noqa: F401
+    sources,  # noqa: F401  lead sources, rate-limit overrides (issue 15)
 )

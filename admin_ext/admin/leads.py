@@ -192,6 +192,7 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         ("category", RelatedDropdownFilter),
         ("created_at", CreatedDateFilter),
         "possible_duplicate",
+        ("lead_source", RelatedDropdownFilter),  # issue 15: leads posted by a partner's API key
     )
     list_filter_submit = True
     search_fields = ("email", "phone", "postal_code", "public_id", "name")
@@ -207,7 +208,8 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
                                 "timeline", "created_at")}),
         ("Contact", {"fields": ("name", "email", "phone", "phone_valid", "email_bounced")}),
         ("Consent", {"fields": ("consent_text_version", "consent_at", "consent_ip", "consent_user_agent")}),
-        ("Source", {"fields": ("source", "utm_source", "utm_medium", "utm_campaign", "referrer", "api_client")}),
+        ("Source", {"fields": ("lead_source_display", "source", "utm_source", "utm_medium", "utm_campaign",
+                               "referrer", "api_client")}),
         ("Duplicates", {"fields": ("possible_duplicate", "duplicate_link", "later_duplicates_links")}),
         ("Review", {"fields": ("verified_at", "confirmed_at", "reviewed_by", "reviewed_at", "reject_reason",
                                "review_note", "fraud_link")}),
@@ -220,8 +222,14 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         "consent_ip", "consent_user_agent", "source", "utm_source", "utm_medium", "utm_campaign", "referrer",
         "api_client", "possible_duplicate", "duplicate_link", "later_duplicates_links", "verified_at",
         "confirmed_at", "reviewed_by", "reviewed_at", "reject_reason", "review_note", "fraud_link",
-        "history_table", "buyers_count", "assignments_table", "distribution_trace",
+        "history_table", "buyers_count", "assignments_table", "distribution_trace", "lead_source_display",
     )
+
+    @admin.display(description="Lead source")
+    def lead_source_display(self, obj):
+        from admin_ext.admin.sources import lead_source_summary
+
+        return lead_source_summary(obj)
 
     # --- permissions: leads come from the public form and change only through the review actions ---
 
@@ -338,7 +346,8 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         return format_html_join("", "<div>{}</div>", ((block,) for block in blocks))
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("category", "duplicate_of", "reviewed_by")
+        return super().get_queryset(request).select_related("category", "duplicate_of", "reviewed_by",
+                                                            "lead_source")
 
     # --- review: one confirmation page for row, detail and bulk actions ---
 

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "hotlead.billing",
     "hotlead.distribution",
     "hotlead.refunds",
+    "hotlead.sources",
     "hotlead.portal",
     "reports",
     "api",
