@@ -104,7 +104,8 @@ def test_a_revoked_key_is_refused_and_cannot_be_rotated(client, staff_headers):
 
 
 def test_a_source_uses_its_own_rate_limit_not_the_per_ip_one(client, staff_headers, settings):
-    settings.HOTLEAD = {**settings.HOTLEAD, "RATE_LIMITS": {**settings.HOTLEAD["RATE_LIMITS"], "lead_submit_ip": "2/3600"}}
+    limits = {**settings.HOTLEAD["RATE_LIMITS"], "lead_submit_ip": "2/3600"}
+    settings.HOTLEAD = {**settings.HOTLEAD, "RATE_LIMITS": limits}
     created = _create(client, staff_headers, rate_limit="4/3600")
     # the partner posts from one server: more than the per-IP limit passes, up to the source's own
     statuses = [_submit(client, created["api_key"], n).status_code for n in range(5)]
