@@ -7,6 +7,8 @@ from __future__ import annotations
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 
+from api.schemas.strict import StrictJson
+
 
 def nul_refuse(value):
     """PostgreSQL text cannot hold NUL: such input is a 422 on its field, never a database error (a 500)."""
@@ -25,7 +27,7 @@ class NulFreeSchema(Schema):
         return nul_refuse(value)
 
 
-class _In(NulFreeSchema):
+class _In(StrictJson, NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
 

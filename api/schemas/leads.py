@@ -8,10 +8,11 @@ from typing import Any
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool
 
+from api.schemas.strict import IsoDateTime, StrictJson
 from hotlead.leads.enums import LeadStatus, RejectReason
 
 
-class _In(Schema):
+class _In(StrictJson):
     # A client can never set what it does not own (status, duplicate flag, consent time…).
     model_config = ConfigDict(extra="forbid")
 
@@ -116,8 +117,8 @@ class AdminLeadQuery(Schema):
     status: LeadStatus | None = None
     category: str | None = Field(None, max_length=200, description="A category slug")
     possible_duplicate: bool | None = None
-    created_from: datetime | None = Field(None, description="Created at or after (ISO 8601)")
-    created_to: datetime | None = Field(None, description="Created before (ISO 8601)")
+    created_from: IsoDateTime | None = Field(None, description="Created at or after (ISO 8601)")
+    created_to: IsoDateTime | None = Field(None, description="Created before (ISO 8601)")
     q: str | None = Field(None, max_length=200, description="E-mail, phone, postal code, name or public id")
     cursor: str | None = Field(None, max_length=200)
     limit: int = Field(50, ge=1, le=200)

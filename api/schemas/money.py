@@ -11,6 +11,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
+from api.schemas.strict import StrictJson
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
 from hotlead.levels.enums import SubscriptionStatus
 
@@ -27,7 +28,7 @@ SCHEDULE_DESCRIPTION = (
 )
 
 
-class _In(Schema):
+class _In(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, ValidationInfo, field_validator
 
 from api.schemas.auth import NulFreeSchema
+from api.schemas.strict import IsoDate, StrictJson
 from hotlead.distribution.enums import AssignmentStatus
 
 # SPEC §8 pagination; the model's column length. (Schemas load with the API, before the app registry
@@ -19,8 +20,8 @@ REJECT_REASON_MAX_LENGTH = 500
 
 
 class _DateRange(NulFreeSchema):
-    date_from: date | None = Field(None, description="First day, inclusive, in the provider's time zone")
-    date_to: date | None = Field(None, description="Last day, inclusive, in the provider's time zone")
+    date_from: IsoDate | None = Field(None, description="First day, inclusive, in the provider's time zone")
+    date_to: IsoDate | None = Field(None, description="Last day, inclusive, in the provider's time zone")
 
     @field_validator("date_to")
     @classmethod
@@ -92,7 +93,7 @@ class ProviderLeadDetailOut(Schema):
     lead: ProviderLeadContactOut
 
 
-class AssignmentRejectIn(NulFreeSchema):
+class AssignmentRejectIn(StrictJson, NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(..., min_length=1, max_length=REJECT_REASON_MAX_LENGTH)

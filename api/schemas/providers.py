@@ -11,12 +11,13 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from api.schemas.auth import NulFreeSchema
+from api.schemas.strict import StrictJson
 from hotlead.providers.enums import AssignmentNotify, ProviderStatus
 
 MAX_AREAS_IN = 5000
 
 
-class _In(NulFreeSchema):
+class _In(StrictJson, NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from api.schemas.strict import StrictJson
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.refunds.enums import AutoRule, BadLeadReason, ReportStatus
 
@@ -32,7 +33,7 @@ class ReturnRateOut(Schema):
 # --- provider -------------------------------------------------------------------------------------
 
 
-class BadLeadIn(Schema):
+class BadLeadIn(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
     reason: BadLeadReason
@@ -112,7 +113,7 @@ class ReportDetailOut(ReportItemOut):
     provider_return_rate: ReturnRateOut = Field(description="The provider's return rate now")
 
 
-class ApproveIn(Schema):
+class ApproveIn(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field("", max_length=NOTE_MAX_LENGTH)
@@ -124,7 +125,7 @@ class ApproveOut(Schema):
     refund_cents: int
 
 
-class RejectIn(Schema):
+class RejectIn(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field(..., min_length=1, max_length=NOTE_MAX_LENGTH, description="Shown to the provider")
