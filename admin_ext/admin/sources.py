@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
-from hotlead.core.exceptions import ApplicationError, ValidationFailed
+from hotlead.core.exceptions import ApplicationError, Conflict, ValidationFailed
 from hotlead.core.models import RateLimitOverride
 from hotlead.core.services import rate_limit_override_delete, rate_limit_override_set
 from hotlead.sources import services
@@ -123,7 +123,7 @@ class LeadSourceAdmin(ModelAdmin):
                     actor=request.user, request=request)
                 self.message_user(request, f"Lead source {data['name']} saved.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:sources_leadsource_changelist"))
-            except ValidationFailed as exc:
+            except (ValidationFailed, Conflict) as exc:
                 _form_errors(form, exc)
         return self._render_form(request, form, obj)
 

@@ -57,7 +57,8 @@ _BODY_SCHEMA = {
         "x-error-statuses": [401, 503],  # invalid/stale signature; no secret configured
         "parameters": [{
             "in": "header", "name": "X-Hotlead-Signature", "required": True,
-            "schema": {"type": "string", "example": "t=1767225600,v1=5257a869e7ec…(64 hex digits)"},
+            "schema": {"type": "string", "pattern": "^t=[0-9]{1,12}(,v1=[0-9a-f]{64})+$",
+                       "example": "t=1767225600,v1=" + "5257a869e7ec" + "0" * 52},
             "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.\" + raw body>",
         }],
     },

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationInfo, field_validator
 
 from api.schemas.strict import StrictJson
 from hotlead.distribution.enums import AssignmentStatus
@@ -37,7 +37,20 @@ class BadLeadIn(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
     reason: BadLeadReason
-    details: str = Field("", max_length=DETAILS_MAX_LENGTH, description="Required when the reason is `other`")
+    details: str = Field("", max_length=DETAILS_MAX_LENGTH, validate_default=True,
+                         description="Required (some visible text) when the reason is `other`")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"properties": {"reason": {"not": {"const": "other"}}}},
+        {"required": ["details"], "properties": {"details": {"pattern": "\\S"}}},
+    ]})
+
+    @field_validator("details")
+    @classmethod
+    def _details_for_other(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("reason") == BadLeadReason.OTHER and not value.strip():
+            raise ValueError("Describe what is wrong with this lead.")
+        return value
 
 
 class BadLeadCreatedOut(Schema):

@@ -56,7 +56,12 @@ class StrictJson(Schema):
     @classmethod
     def _json_type(cls, value, info: ValidationInfo):
         field = cls.model_fields.get(info.field_name or "")
-        if field is not None and (message := json_type_error(value, _kinds(field.annotation))):
+        if field is None:
+            return value
+        kinds = _kinds(field.annotation)
+        if isinstance(value, float) and value.is_integer() and int in kinds and float not in kinds:
+            return int(value)  # JSON Schema: 2.0 is an integer
+        if message := json_type_error(value, kinds):
             raise ValueError(message)
         return value
 
@@ -75,3 +80,35 @@ def _iso_datetime(value):
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
+# --- text the server can use: these patterns are enforced by the schemas that carry them (pydantic) and
+# published in the document, so a request the document calls valid is one the server takes -----------------
+
+# At least one character that is neither whitespace nor invisible (format/control: bidi, zero-width…):
+# names are cleaned of those before storage (hotlead.core.text), and a name of nothing else is empty.
+VISIBLE_TEXT = (
+    "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e"
+    "\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
+# An e-mail address as the server takes it (Django's EmailValidator accepts more; this is the documented subset)
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9_%+-]{1,64}(?:\.[A-Za-z0-9_%+-]{1,64}){0,8}"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}$"
+)
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# 3 to 10 letters, digits or dashes; spaces anywhere are ignored (the server removes them)
+POSTAL_CODE_PATTERN = r"^ *(?:[A-Za-z0-9-] *){3,10}$"
+PHONE_DESCRIPTION = ("A phone number: E.164 (`+14155550100`) or national in the default region (HOTLEAD_PHONE_REGION, "
+                     "default US), e.g. `(415) 555-0100`. `format: phone` is this project's own format name.")
+
+
+def _timezones() -> list[str]:
+    import zoneinfo
+
+    return sorted(zoneinfo.available_timezones())
+
+
+TIMEZONES = _timezones()  # the server's own list (hotlead.providers.validators.timezone_validate)

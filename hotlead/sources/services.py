@@ -60,7 +60,8 @@ def lead_source_create(*, name: str, contact: str = "", notes: str = "", verifie
                          changes={"name": source.name, "verified_upstream": verified_upstream,
                                   "key_prefix": prefix, "rate_limit": source.rate_limit})
     except IntegrityError:
-        raise ValidationFailed.for_field("name", "A lead source with this name already exists.")
+        raise Conflict("A lead source with this name already exists.", details={"fields": [
+            {"field": "name", "message": "A lead source with this name already exists."}]})
     return source, key
 
 
@@ -126,6 +127,7 @@ def lead_source_update(*, source_id: int, name: str, contact: str, notes: str, v
         with transaction.atomic():
             source.save(update_fields=[*fields, "updated_at"])
     except IntegrityError:
-        raise ValidationFailed.for_field("name", "A lead source with this name already exists.")
+        raise Conflict("A lead source with this name already exists.", details={"fields": [
+            {"field": "name", "message": "A lead source with this name already exists."}]})
     audit_record(action="lead_source.updated", actor=actor, obj=source, request=request, changes=changes)
     return source

@@ -125,5 +125,5 @@ def test_source_names_are_unique_and_cleaned(client, staff_headers):
     _create(client, staff_headers, name="\u202eAcme\u200b Leads")
     assert LeadSource.objects.get().name == "Acme Leads"
     again = client.post(SOURCES, {"name": "Acme Leads"}, content_type="application/json", **staff_headers)
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert again.json()["error"]["details"]["fields"][0]["field"] == "name"
