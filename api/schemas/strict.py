@@ -94,9 +94,9 @@ VISIBLE_TEXT = (
     "\U000e0001\U000e0020-\U000e007f]"
 )
 # An e-mail address as the server takes it (Django's EmailValidator accepts more; this is the documented subset)
-EMAIL_PATTERN = (
-    r"^[A-Za-z0-9_%+-]{1,64}(?:\.[A-Za-z0-9_%+-]{1,64}){0,8}"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}$"
+EMAIL_PATTERN = (  # spaces around it are trimmed
+    r"^ *[A-Za-z0-9_%+-]{1,64}(?:\.[A-Za-z0-9_%+-]{1,64}){0,8}"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24} *$"
 )
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # 3 to 10 letters, digits or dashes; spaces anywhere are ignored (the server removes them)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import connection
+from django.db import connection, transaction
 
 from hotlead.core.exceptions import RateLimited
 
@@ -74,6 +74,13 @@ def _count_in_cache(counter_key: str, window: int) -> int:
 
 def _count_in_table(counter_key: str, expires_at: datetime) -> int:
     # One statement whatever the outcome: the same work for every caller (no timing differences).
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # A counter lost in a crash is one attempt not counted: its commit need not wait for the disk
+        # (the intake path's commits are its cost, docs/performance.md "Lead intake").
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(_UPSERT, [counter_key, expires_at])
+            return cursor.fetchone()[0]
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT, [counter_key, expires_at])
         return cursor.fetchone()[0]
