@@ -183,7 +183,10 @@ def validation_details(errors: list[dict]) -> dict:
         message = err.get("msg", "Invalid value")
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
-        fields.append({"field": _field_name(err.get("loc", ())), "message": message, "type": err.get("type", "")})
+        # a rule across fields (a model validator) names its field in ctx["field"]
+        ctx_field = (err.get("ctx") or {}).get("field")
+        field = ctx_field if isinstance(ctx_field, str) else _field_name(err.get("loc", ()))
+        fields.append({"field": field, "message": message, "type": err.get("type", "")})
     return {"fields": fields}
 
 

@@ -7,7 +7,14 @@ from __future__ import annotations
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 
-from api.schemas.strict import EMAIL_PATTERN, PHONE_DESCRIPTION, TIMEZONES, VISIBLE_TEXT, StrictJson
+from api.schemas.strict import (
+    EMAIL_PATTERN,
+    PHONE_DESCRIPTION,
+    TIMEZONE_DESCRIPTION,
+    VISIBLE_TEXT,
+    StrictJson,
+    documented,
+)
 
 
 def nul_refuse(value):
@@ -31,20 +38,19 @@ class _In(StrictJson, NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
 
-PASSWORD_RULES = dict(min_length=12, max_length=256, pattern=r"[^0-9]",
+PASSWORD_RULES = dict(max_length=256, **documented(min_length=12, pattern=r"[^0-9]"),
                       description="At least 12 characters, not only digits, not a common password, not like "
                                   "the e-mail address")
 
 
 class RegisterIn(_In):
-    email: str = Field(..., min_length=6, max_length=254, pattern=EMAIL_PATTERN)
+    email: str = Field(..., max_length=254, **documented(min_length=6, pattern=EMAIL_PATTERN))
     password: str = Field(..., **PASSWORD_RULES)
-    company_name: str = Field(..., min_length=1, max_length=200, pattern=VISIBLE_TEXT)
-    contact_name: str = Field(..., min_length=1, max_length=200, pattern=VISIBLE_TEXT)
-    phone: str = Field(..., min_length=7, max_length=30, description=PHONE_DESCRIPTION,
-                       json_schema_extra={"format": "phone"})
-    timezone: str | None = Field(None, max_length=64, description="IANA name; default America/New_York",
-                                 json_schema_extra={"enum": TIMEZONES})
+    company_name: str = Field(..., max_length=200, **documented(min_length=1, pattern=VISIBLE_TEXT))
+    contact_name: str = Field(..., max_length=200, **documented(min_length=1, pattern=VISIBLE_TEXT))
+    phone: str = Field(..., max_length=30, description=PHONE_DESCRIPTION, json_schema_extra={"format": "phone"})
+    timezone: str | None = Field(None, max_length=64, description=TIMEZONE_DESCRIPTION + "; default America/New_York",
+                                 json_schema_extra={"format": "iana-timezone"})
 
 
 class RegisterOut(Schema):

@@ -75,7 +75,7 @@ class LeadVerifyIn(_In):
     def _one_of(cls, data):
         if isinstance(data, dict) and (("code" in data) == ("token" in data) or None in (data.get("code", 1),
                                                                                         data.get("token", 1))):
-            raise PydanticCustomError("one_of", "Send exactly one of code or token.")
+            raise PydanticCustomError("one_of", "Send exactly one of code or token.", {"field": "code"})
         return data
 
 

@@ -12,7 +12,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from api.schemas.auth import NulFreeSchema
-from api.schemas.strict import PHONE_DESCRIPTION, TIMEZONES, VISIBLE_TEXT, StrictJson
+from api.schemas.strict import PHONE_DESCRIPTION, TIMEZONE_DESCRIPTION, VISIBLE_TEXT, StrictJson, documented
 from hotlead.providers.enums import AssignmentNotify, ProviderStatus
 
 MAX_AREAS_IN = 5000
@@ -26,12 +26,12 @@ class _In(StrictJson, NulFreeSchema):
 
 
 class ProfileIn(_In):
-    company_name: str = Field(..., min_length=1, max_length=200, pattern=VISIBLE_TEXT)
-    contact_name: str = Field(..., min_length=1, max_length=200, pattern=VISIBLE_TEXT)
-    phone: str = Field(..., min_length=7, max_length=30, description=PHONE_DESCRIPTION,
-                       json_schema_extra={"format": "phone"})
+    company_name: str = Field(..., max_length=200, **documented(min_length=1, pattern=VISIBLE_TEXT))
+    contact_name: str = Field(..., max_length=200, **documented(min_length=1, pattern=VISIBLE_TEXT))
+    phone: str = Field(..., max_length=30, description=PHONE_DESCRIPTION, json_schema_extra={"format": "phone"})
     categories: list[str] = Field(..., max_length=200, description="Active category slugs the provider serves")
-    timezone: str = Field(..., max_length=64, description="IANA time zone", json_schema_extra={"enum": TIMEZONES})
+    timezone: str = Field(..., max_length=64, description=TIMEZONE_DESCRIPTION,
+                          json_schema_extra={"format": "iana-timezone"})
     webhook_url: str | None = Field(None, max_length=400, description="https URL; omit to keep, null/\"\" to clear")
 
 

@@ -94,21 +94,25 @@ VISIBLE_TEXT = (
     "\U000e0001\U000e0020-\U000e007f]"
 )
 # An e-mail address as the server takes it (Django's EmailValidator accepts more; this is the documented subset)
-EMAIL_PATTERN = (  # spaces around it are trimmed
-    r"^ *[A-Za-z0-9_%+-]{1,64}(?:\.[A-Za-z0-9_%+-]{1,64}){0,8}"
+EMAIL_PATTERN = (  # spaces around it are trimmed; the local part is Django's dot-atom
+    r"^ *[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]{1,64}(?:\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]{1,64}){0,8}"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24} *$"
 )
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # 3 to 10 letters, digits or dashes; spaces anywhere are ignored (the server removes them)
 POSTAL_CODE_PATTERN = r"^ *(?:[A-Za-z0-9-] *){3,10}$"
+
+
+def documented(**constraints) -> dict:
+    """JSON Schema constraints published in the document but checked by the domain service, which reports
+    every bad field of the request at once (pydantic would stop at its own and hide the others)."""
+    keys = {"min_length": "minLength", "pattern": "pattern", "enum": "enum"}
+    return {"json_schema_extra": {keys[k]: v for k, v in constraints.items()}}
+
+
 PHONE_DESCRIPTION = ("A phone number: E.164 (`+14155550100`) or national in the default region (HOTLEAD_PHONE_REGION, "
                      "default US), e.g. `(415) 555-0100`. `format: phone` is this project's own format name.")
 
 
-def _timezones() -> list[str]:
-    import zoneinfo
-
-    return sorted(zoneinfo.available_timezones())
-
-
-TIMEZONES = _timezones()  # the server's own list (hotlead.providers.validators.timezone_validate)
+TIMEZONE_DESCRIPTION = ("A time zone name of the IANA database, e.g. America/New_York (`format: iana-timezone`, this "
+                        "project's own format name; unknown names are a 422)")

@@ -3,7 +3,7 @@
 content types, response schemas, auth, unsupported methods…), as an anonymous caller, a provider and staff.
 
 The requests go through the real WSGI application (middleware, URLconf, parser, handlers) on the test
-database. Generation is derandomized and bounded (HOTLEAD_SCHEMATHESIS_EXAMPLES, default 6 per operation and
+database. Generation is derandomized and bounded (HOTLEAD_SCHEMATHESIS_EXAMPLES, default 4 per operation and
 phase), so the run is repeatable and takes a few minutes on two cores. Referential values a random string
 cannot hit (an active category slug, a level slug) are supplied, like credentials, by the fixture below;
 everything else is generated from the document.
@@ -26,7 +26,7 @@ from tests.factories.leads import CategoryFactory
 from tests.factories.levels import LevelFactory
 from tests.factories.providers import ProviderFactory
 
-MAX_EXAMPLES = int(os.environ.get("HOTLEAD_SCHEMATHESIS_EXAMPLES", "6"))
+MAX_EXAMPLES = int(os.environ.get("HOTLEAD_SCHEMATHESIS_EXAMPLES", "4"))
 CALLERS = ["anonymous", "provider", "staff"]
 
 
@@ -53,6 +53,11 @@ def caller(request, db, settings):
 # `format: phone` (this project's own format name, see PHONE_DESCRIPTION): numbers a person would type
 schemathesis.openapi.format("phone", st.sampled_from([
     "+14155550100", "(415) 555-0134", "415-555-0199", "+1 212 555 0147", "2125550123", "+442079460958",
+]))
+
+
+schemathesis.openapi.format("iana-timezone", st.sampled_from([
+    "America/New_York", "America/Los_Angeles", "Europe/London", "UTC", "Asia/Kolkata", "Australia/Sydney",
 ]))
 
 
