@@ -6,16 +6,15 @@ from datetime import datetime
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from api.schemas.strict import StrictJson
+from api.schemas.strict import VISIBLE_TEXT, StrictJson
 
 RULE_PATTERN = r"^[1-9][0-9]{0,8}/[1-9][0-9]{0,7}$"
-NAME_PATTERN = r"[^\s\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"  # at least one visible character
 
 
 class LeadSourceIn(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN, description="Unique; shown in the console")
+    name: str = Field(min_length=1, max_length=200, pattern=VISIBLE_TEXT, description="Unique; shown in the console")
     contact: str = Field("", max_length=254, description="Who to call at the partner")
     notes: str = Field("", max_length=5000)
     verified_upstream: bool = Field(False, description="The partner verifies e-mail itself: its leads skip our "
