@@ -177,16 +177,43 @@ def _field_name(loc) -> str:
     return ".".join(parts) or "body"
 
 
+# Messages people read (the public form shows them under each field) for the schema's own refusals; a regular
+# expression is never shown.
+FRIENDLY_MESSAGES = {
+    "name": "Enter your name.",
+    "email": "Enter a valid e-mail address.",
+    "phone": "Enter a phone number.",
+    "postal_code": "Enter a postal code (3 to 10 letters, digits or dashes).",
+    "category": "Choose a category.",
+    "description": "Describe what you need.",
+    "consent": "Your consent is required to pass your request to providers.",
+    "code": "Enter the 6-digit code from the e-mail.",
+    "source": "Use at most 64 letters, digits or . _ : -",
+    "slug": "Use lower-case letters, digits and single dashes.",
+}
+_SHAPE_ERRORS = {"string_pattern_mismatch", "string_too_short", "literal_error"}
+
+
+def _message(err: dict, field: str) -> str:
+    message = err.get("msg", "Invalid value")
+    if err.get("type") in _SHAPE_ERRORS:
+        friendly = FRIENDLY_MESSAGES.get(field.rsplit(".", 1)[-1])
+        if friendly:
+            return friendly
+        if err.get("type") == "string_pattern_mismatch":
+            return "This value does not have the expected format (see the API document)."
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return message
+
+
 def validation_details(errors: list[dict]) -> dict:
     fields = []
     for err in errors:
-        message = err.get("msg", "Invalid value")
-        if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
         # a rule across fields (a model validator) names its field in ctx["field"]
         ctx_field = (err.get("ctx") or {}).get("field")
         field = ctx_field if isinstance(ctx_field, str) else _field_name(err.get("loc", ()))
-        fields.append({"field": field, "message": message, "type": err.get("type", "")})
+        fields.append({"field": field, "message": _message(err, field), "type": err.get("type", "")})
     return {"fields": fields}
 
 

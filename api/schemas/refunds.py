@@ -40,10 +40,10 @@ class BadLeadIn(StrictJson):
     details: str = Field("", max_length=DETAILS_MAX_LENGTH, validate_default=True,
                          description="Required (some visible text) when the reason is `other`")
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
-        {"properties": {"reason": {"not": {"const": "other"}}}},
-        {"required": ["details"], "properties": {"details": {"pattern": "\\S"}}},
-    ]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
+        "then": {"required": ["details"], "properties": {"details": {"pattern": "\\S"}}},
+    })
 
     @field_validator("details")
     @classmethod

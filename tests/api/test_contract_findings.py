@@ -126,3 +126,19 @@ def test_every_operation_documents_its_errors_with_the_one_error_schema(client):
                 assert {400, 415, 422} <= set(errors), (method, path)
     provider_inbox = schema["paths"]["/api/v1/provider/inbox"]["get"]["responses"]
     assert set(provider_inbox) >= {"200", "401", "403", "422"} or {200, 401, 403, 422} <= set(map(int, provider_inbox))
+
+
+def test_schema_refusals_read_as_sentences_never_as_regular_expressions(client):
+    CategoryFactory(slug="roofing")
+    response = client.post("/api/v1/leads", {
+        "name": "\u200b", "email": "not-an-address", "phone": "+14155550100", "postal_code": "!",
+        "category": "roofing", "description": "Fix my roof", "consent": False,
+    }, content_type="application/json")
+    assert response.status_code == 422
+    fields = {f["field"]: f["message"] for f in response.json()["error"]["details"]["fields"]}
+    assert fields == {
+        "name": "Enter your name.", "email": "Enter a valid e-mail address.",
+        "postal_code": "Enter a postal code (3 to 10 letters, digits or dashes).",
+        "consent": "Your consent is required to pass your request to providers.",
+    }
+    assert "pattern" not in response.content.decode()
