@@ -21,6 +21,7 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Assignments", "assignment_turned_in", "admin:distribution_assignment_changelist"),
         ("Distribution runs", "route", "admin:distribution_distributionrun_changelist"),
         ("Auto-approval rules", "rule", "admin:refunds_autoapprovalrule_changelist"),
+        ("Lead sources", "hub", "admin:sources_leadsource_changelist"),
     ]),
     ("Money", [
         ("Accounts", "account_balance_wallet", "admin:billing_account_changelist"),
@@ -39,6 +40,7 @@ SIDEBAR_GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Webhook deliveries", "webhook", "admin:webhooks_webhookdelivery_changelist"),
         ("Webhook endpoints", "settings_ethernet", "admin:webhooks_webhookendpoint_changelist"),
         ("Audit log", "policy", "admin:core_auditlog_changelist"),
+        ("Rate limits", "speed", "admin:core_ratelimitoverride_changelist"),
         ("Staff users", "badge", "admin:accounts_user_changelist"),
         ("Staff groups", "groups", "admin:auth_group_changelist"),
         ("TOTP devices", "key", "admin:otp_totp_totpdevice_changelist"),

@@ -1,12 +1,12 @@
 """The one NinjaAPI, mounted at /api/v1 (SPEC §8)."""
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from api import errors
+from api.openapi import HotLeadAPI
 from api.routers import (
     admin_bad_leads,
     admin_distribution,
+    admin_lead_sources,
     admin_leads,
     admin_money,
     admin_providers,
@@ -24,7 +24,7 @@ from api.routers import (
     webhooks_email,
 )
 
-api = NinjaAPI(
+api = HotLeadAPI(  # adds the SPEC §8 error responses to every operation (api/openapi.py)
     title="Hot Lead API",
     version="1.0.0",
     urls_namespace="api-v1",
@@ -57,3 +57,4 @@ api.add_router("/admin", admin_money.router, tags=["Admin: levels and money"])
 api.add_router("/admin", admin_bad_leads.router, tags=["Admin: bad leads"])
 api.add_router("/admin", admin_queues.router, tags=["Admin: queues"])
 api.add_router("/admin", admin_reports.router, tags=["Admin: reports"])
+api.add_router("/admin", admin_lead_sources.router, tags=["Admin: lead sources"])

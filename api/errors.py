@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -104,6 +105,38 @@ def _nul_error(locations) -> NinjaValidationError:
     return NinjaValidationError([{"loc": loc, "msg": NUL_MESSAGE, "type": "null_character"} for loc in locations])
 
 
+MAX_JSON_DEPTH = 64
+
+
+class MalformedJson(ValueError):
+    """The body is not JSON we accept: not UTF-8 JSON, or nested deeper than MAX_JSON_DEPTH."""
+
+
+def _depth_exceeds(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:  # iterative: a deep document must not exhaust Python's recursion limit here either
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def json_parse(raw: bytes):
+    """json.loads for request bodies: MalformedJson (a 400 malformed_json) instead of a RecursionError."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise MalformedJson(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.") from None
+    except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
+        raise MalformedJson("The request body is not valid JSON.") from exc
+    if _depth_exceeds(data, MAX_JSON_DEPTH):
+        raise MalformedJson(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
+    return data
+
+
 class JsonOnlyParser(Parser):
     """ninja calls this for operations that take a JSON body, when the request has one.
 
@@ -116,7 +149,7 @@ class JsonOnlyParser(Parser):
             if request.content_type in _FORM_TYPES and not request.POST and not request.FILES:
                 return None  # a form with no fields carries nothing: the same as no body
             raise UnsupportedMediaType(request.content_type or "")
-        data = super().parse_body(request)
+        data = json_parse(request.body)
         if locations := list(_nul_locations(data, ("body",))):
             raise _nul_error(locations)  # ninja wraps it in HttpError(400); _http_error unwraps it
         return data
@@ -132,20 +165,55 @@ class JsonOnlyParser(Parser):
 # --- validation details ---------------------------------------------------------------------------
 
 def _field_name(loc) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie", "form")]
-    # ninja puts the payload parameter name first ("payload"); drop it for readable names
-    if len(parts) > 1 and parts[0] in ("payload", "data", "body_params"):
+    loc = list(loc)
+    source = loc[0] if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form") else None
+    parts = [str(p) for p in (loc[1:] if source else loc)]
+    # ninja puts the payload parameter name first ("payload"): drop it for readable names. Query[Schema]
+    # parameters arrive flat (?date_to=…): name the field the caller sent, not the schema's parameter ("filters")
+    wrapped_body = len(parts) > 1 and parts[0] in ("payload", "data", "body_params")
+    flat_params = source in ("query", "path", "header", "cookie") and len(loc) > 2 and isinstance(loc[2], str)
+    if wrapped_body or flat_params:
         parts = parts[1:]
     return ".".join(parts) or "body"
+
+
+# Messages people read (the public form shows them under each field) for the schema's own refusals; a regular
+# expression is never shown.
+FRIENDLY_MESSAGES = {
+    "name": "Enter your name.",
+    "email": "Enter a valid e-mail address.",
+    "phone": "Enter a phone number.",
+    "postal_code": "Enter a postal code (3 to 10 letters, digits or dashes).",
+    "category": "Choose a category.",
+    "description": "Describe what you need.",
+    "consent": "Your consent is required to pass your request to providers.",
+    "code": "Enter the 6-digit code from the e-mail.",
+    "source": "Use at most 64 letters, digits or . _ : -",
+    "slug": "Use lower-case letters, digits and single dashes.",
+}
+_SHAPE_ERRORS = {"string_pattern_mismatch", "string_too_short", "literal_error"}
+
+
+def _message(err: dict, field: str) -> str:
+    message = err.get("msg", "Invalid value")
+    if err.get("type") in _SHAPE_ERRORS:
+        friendly = FRIENDLY_MESSAGES.get(field.rsplit(".", 1)[-1])
+        if friendly:
+            return friendly
+        if err.get("type") == "string_pattern_mismatch":
+            return "This value does not have the expected format (see the API document)."
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return message
 
 
 def validation_details(errors: list[dict]) -> dict:
     fields = []
     for err in errors:
-        message = err.get("msg", "Invalid value")
-        if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        fields.append({"field": _field_name(err.get("loc", ())), "message": message, "type": err.get("type", "")})
+        # a rule across fields (a model validator) names its field in ctx["field"]
+        ctx_field = (err.get("ctx") or {}).get("field")
+        field = ctx_field if isinstance(ctx_field, str) else _field_name(err.get("loc", ()))
+        fields.append({"field": field, "message": _message(err, field), "type": err.get("type", "")})
     return {"fields": fields}
 
 
@@ -199,7 +267,9 @@ def install(api: NinjaAPI) -> None:
         if isinstance(cause, UnsupportedMediaType):
             return error_response(415, details={"content_type": cause.content_type[:100],
                                                 "expected": "application/json"})
-        if isinstance(cause, ValueError):  # json.JSONDecodeError, UnicodeDecodeError
+        if isinstance(cause, MalformedJson):
+            return error_response(400, code="malformed_json", message=str(cause))
+        if isinstance(cause, ValueError | RecursionError):
             return error_response(400, code="malformed_json", message="The request body is not valid JSON.")
         status = exc.status_code
         if status >= 500:
@@ -263,6 +333,7 @@ class ApiErrorBodyMiddleware:
         return replacement
 
 
+@csrf_exempt  # an unknown path is a 404 whatever the method: the CSRF check must not answer 403 first
 def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     """Catch-all for unknown paths under /api/v1/."""
     return error_response(404, message="No such endpoint.")

@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import statistics
@@ -120,7 +121,7 @@ def bench_environment(args, metrics_dir: str) -> dict[str, str]:
         "DATABASE_URL": url_for(args.database_url, args.db_name),
         "DJANGO_SETTINGS_MODULE": "hotlead.settings",
         "DEBUG": "0",
-        "HOTLEAD_ALLOW_DEV_SECRET": "1",
+        "SECRET_KEY": secrets.token_urlsafe(48),  # DEBUG=0 refuses the development key (issue 15)
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
         "LOG_LEVEL": "WARNING",

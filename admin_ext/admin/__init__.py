@@ -13,5 +13,6 @@ from admin_ext.admin import (
     refunds,  # noqa: F401
     reports,  # noqa: F401
     simulator,  # noqa: F401
+    sources,  # noqa: F401  lead sources, rate-limit overrides (issue 15)
     webhooks,  # noqa: F401
 )

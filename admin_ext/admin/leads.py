@@ -222,6 +222,7 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         ("category", RelatedDropdownFilter),
         ("created_at", CreatedDateFilter),
         "possible_duplicate",
+        ("lead_source", RelatedDropdownFilter),  # issue 15: leads posted by a partner's API key
     )
     list_filter_submit = True
     search_fields = ("email", "phone", "postal_code", "public_id", "name", "reference")
@@ -236,7 +237,8 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
     fieldsets = (
         ("Request", {"classes": ["tab"], "fields": (
             "status_badge", "status_sentence", "reference", "public_id", "category", "postal_code", "description",
-            "budget", "timeline", "created_when", "source", "utm_source", "utm_medium", "utm_campaign", "referrer",
+            "budget", "timeline", "created_when", "lead_source_display", "source", "utm_source", "utm_medium",
+            "utm_campaign", "referrer",
             "api_client", "possible_duplicate", "duplicate_link", "later_duplicates_links")}),
         ("Contact", {"classes": ["tab"], "fields": (
             "name", "email", "phone", "phone_valid", "email_bounced", "consent_text_version", "consent_when",
@@ -254,7 +256,14 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         "referrer", "api_client", "possible_duplicate", "duplicate_link", "later_duplicates_links", "verified_when",
         "confirmed_when", "reviewed_by", "reviewed_when", "reject_reason", "review_note", "fraud_link",
         "history_table", "sales_summary", "assignments_table", "trace_plain", "distribution_trace",
+        "lead_source_display",
     )
+
+    @admin.display(description="Lead source")
+    def lead_source_display(self, obj):
+        from admin_ext.admin.sources import lead_source_summary
+
+        return lead_source_summary(obj)
 
     # --- permissions: leads come from the public form and change only through the review actions ---
 
@@ -299,7 +308,8 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         from hotlead.distribution.models import Assignment
 
         sales = Assignment.objects.filter(lead=OuterRef("pk")).order_by()
-        return super().get_queryset(request).select_related("category", "duplicate_of", "reviewed_by").annotate(
+        return super().get_queryset(request).select_related("category", "duplicate_of", "reviewed_by",
+                                                            "lead_source").annotate(
             sold_for_cents=Subquery(sales.values("lead").annotate(total=Sum("price_cents")).values("total")),
             first_buyer=Subquery(sales.order_by("assigned_at", "id").values("provider__company_name")[:1]),
         )

@@ -1,11 +1,10 @@
 """Inbound webhooks: the payment provider (SPEC §5). Authenticated by signature, not by a token."""
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
+from ninja.errors import HttpError
 
 from api.schemas.money import PaymentEventIn, PaymentWebhookOut
 
@@ -55,9 +54,11 @@ _BODY_SCHEMA = {
     description=PAYMENTS_DESCRIPTION,
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}},
+        "x-error-statuses": [401, 503],  # invalid/stale signature; no secret configured
         "parameters": [{
             "in": "header", "name": "X-Hotlead-Signature", "required": True,
-            "schema": {"type": "string", "example": "t=1767225600,v1=5257a869e7ec…(64 hex digits)"},
+            "schema": {"type": "string", "pattern": "^t=[0-9]{1,12}(,v1=[0-9a-f]{64})+$",
+                       "example": "t=1767225600,v1=" + "5257a869e7ec" + "0" * 52},
             "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.\" + raw body>",
         }],
     },
@@ -65,18 +66,20 @@ _BODY_SCHEMA = {
 def payments(request: HttpRequest):
     from pydantic import ValidationError
 
-    from api.errors import NUL_MESSAGE, _nul_locations, validation_details
+    from api.errors import NUL_MESSAGE, UnsupportedMediaType, _is_json, _nul_locations, json_parse, validation_details
     from hotlead.billing.services import PaymentEvent, payment_webhook_apply
     from hotlead.billing.signatures import SIGNATURE_HEADER, signature_verify
     from hotlead.core.exceptions import ApplicationError, ValidationFailed
 
+    if not _is_json(request.content_type):
+        raise HttpError(415, "") from UnsupportedMediaType(request.content_type or "")  # as every other body
     raw_body = request.body
     signature_verify(header=request.headers.get(SIGNATURE_HEADER), raw_body=raw_body,
                      secret=settings.PAYMENTS_WEBHOOK_SECRET)
     try:
-        data = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
-        raise ApplicationError("The request body is not valid JSON.", code="malformed_json")
+        data = json_parse(raw_body)  # deep nesting too: a 400 malformed_json, never a RecursionError
+    except ValueError as exc:
+        raise ApplicationError(str(exc), code="malformed_json")
     if not isinstance(data, dict):
         raise ValidationFailed.for_field("body", "The body must be a JSON object.")
     if nul := list(_nul_locations(data)):  # PostgreSQL stores no NUL in text or jsonb: a 422, not a 500

@@ -7,6 +7,15 @@ from __future__ import annotations
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 
+from api.schemas.strict import (
+    EMAIL_PATTERN,
+    PHONE_DESCRIPTION,
+    TIMEZONE_DESCRIPTION,
+    VISIBLE_TEXT,
+    StrictJson,
+    documented,
+)
+
 
 def nul_refuse(value):
     """PostgreSQL text cannot hold NUL: such input is a 422 on its field, never a database error (a 500)."""
@@ -25,17 +34,23 @@ class NulFreeSchema(Schema):
         return nul_refuse(value)
 
 
-class _In(NulFreeSchema):
+class _In(StrictJson, NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
 
+PASSWORD_RULES = dict(max_length=256, **documented(min_length=12, pattern=r"[^0-9]"),
+                      description="At least 12 characters, not only digits, not a common password, not like "
+                                  "the e-mail address")
+
+
 class RegisterIn(_In):
-    email: str = Field(..., max_length=254)
-    password: str = Field(..., max_length=256)
-    company_name: str = Field(..., max_length=400)
-    contact_name: str = Field(..., max_length=400)
-    phone: str = Field(..., max_length=40)
-    timezone: str | None = Field(None, max_length=64, description="IANA name; default America/New_York")
+    email: str = Field(..., max_length=254, **documented(min_length=6, pattern=EMAIL_PATTERN))
+    password: str = Field(..., **PASSWORD_RULES)
+    company_name: str = Field(..., max_length=200, **documented(min_length=1, pattern=VISIBLE_TEXT))
+    contact_name: str = Field(..., max_length=200, **documented(min_length=1, pattern=VISIBLE_TEXT))
+    phone: str = Field(..., max_length=30, description=PHONE_DESCRIPTION, json_schema_extra={"format": "phone"})
+    timezone: str | None = Field(None, max_length=64, description=TIMEZONE_DESCRIPTION + "; default America/New_York",
+                                 json_schema_extra={"format": "iana-timezone"})
 
 
 class RegisterOut(Schema):
@@ -66,12 +81,12 @@ class ForgotPasswordIn(_In):
 
 
 class ResetPasswordIn(_In):
-    token: str = Field(..., max_length=200)
-    password: str = Field(..., max_length=256)
+    token: str = Field(..., min_length=1, max_length=200, description="From the e-mailed link")
+    password: str = Field(..., **PASSWORD_RULES)
 
 
 class VerifyEmailIn(_In):
-    token: str = Field(..., max_length=200)
+    token: str = Field(..., min_length=1, max_length=200, description="From the e-mailed link")
 
 
 class EmailIn(_In):

@@ -3,15 +3,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from api.schemas.strict import (
+    EMAIL_PATTERN,
+    PHONE_DESCRIPTION,
+    POSTAL_CODE_PATTERN,
+    SLUG_PATTERN,
+    VISIBLE_TEXT,
+    IsoDateTime,
+    StrictJson,
+)
 from hotlead.leads.enums import LeadStatus, RejectReason
 
 
-class _In(Schema):
+class _In(StrictJson):
     # A client can never set what it does not own (status, duplicate flag, consent time…).
     model_config = ConfigDict(extra="forbid")
 
@@ -19,20 +29,25 @@ class _In(Schema):
 # --- public ------------------------------------------------------------------------------------------
 
 class LeadSubmitIn(_In):
-    name: str = Field(max_length=1000)
-    email: str = Field(max_length=1000)
-    phone: str = Field(max_length=100)
-    postal_code: str = Field(max_length=100)
-    category: str = Field(max_length=200, description="A category slug from GET /categories")
-    description: str = Field(max_length=20_000, description="At most 5,000 characters after trimming")
-    budget_cents: int | None = None
-    timeline: str | None = Field(None, description='"asap", "within_month" or "flexible"')
-    consent: StrictBool = Field(description="Must be true")
-    source: str | None = Field(None, max_length=1000)
-    utm_source: str | None = Field(None, max_length=1000)
-    utm_medium: str | None = Field(None, max_length=1000)
-    utm_campaign: str | None = Field(None, max_length=1000)
-    referrer: str | None = Field(None, max_length=4000)
+    name: str = Field(min_length=1, max_length=200, pattern=VISIBLE_TEXT,
+                      description="Bidi controls and zero-width characters are removed before storage")
+    email: str = Field(min_length=6, max_length=254, pattern=EMAIL_PATTERN)
+    phone: str = Field(min_length=7, max_length=30, description=PHONE_DESCRIPTION,
+                       json_schema_extra={"format": "phone"})
+    postal_code: str = Field(min_length=3, max_length=30, pattern=POSTAL_CODE_PATTERN,
+                             description="Letters, digits and dashes (3-10); spaces are removed, letters upper-cased")
+    category: str = Field(min_length=1, max_length=64, pattern=SLUG_PATTERN,
+                          description="An active category slug from GET /categories")
+    description: str = Field(min_length=1, max_length=5000, pattern=r"\S")
+    budget_cents: int | None = Field(None, ge=0, le=1_000_000_000)
+    timeline: Literal["asap", "within_month", "flexible", ""] | None = None
+    consent: Literal[True] = Field(description="Must be true: the submitter agrees to be contacted")
+    source: str | None = Field(None, max_length=64, pattern=r"^ *(?:[A-Za-z0-9_.:-]{1,64})? *$",
+                               description='Letters, digits and . _ : - (default "web")')
+    utm_source: str | None = Field(None, max_length=100)
+    utm_medium: str | None = Field(None, max_length=100)
+    utm_campaign: str | None = Field(None, max_length=100)
+    referrer: str | None = Field(None, max_length=500)
 
 
 class LeadSubmitOut(Schema):
@@ -41,10 +56,28 @@ class LeadSubmitOut(Schema):
     status: str
 
 
+def _verify_one_of(schema: dict) -> None:
+    schema["oneOf"] = [{"required": ["lead_id", "code"]}, {"required": ["lead_id", "token"]}]
+    schema["required"] = ["lead_id"]
+
+
 class LeadVerifyIn(_In):
+    """Exactly one of `code` (typed by the submitter) or `token` (from the e-mailed link)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_verify_one_of)
+
     lead_id: uuid.UUID
-    code: str | None = Field(None, max_length=100, description="The 6-digit code from the e-mail")
-    token: str | None = Field(None, max_length=200, description="Or the token of the e-mailed link")
+    code: str = Field(None, pattern=r"^[0-9]{6}$", description="The 6-digit code from the e-mail")
+    token: str = Field(None, min_length=1, max_length=200, pattern=r"\S",
+                       description="Or the token of the e-mailed link")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_of(cls, data):
+        if isinstance(data, dict) and (("code" in data) == ("token" in data) or None in (data.get("code", 1),
+                                                                                        data.get("token", 1))):
+            raise PydanticCustomError("one_of", "Send exactly one of code or token.", {"field": "code"})
+        return data
 
 
 class LeadSummaryOut(Schema):
@@ -71,7 +104,7 @@ class LeadVerifyOut(Schema):
 
 class LeadConfirmIn(_In):
     lead_id: uuid.UUID
-    confirm_token: str = Field(max_length=200)
+    confirm_token: str = Field(min_length=1, max_length=200, pattern=r"\S")
 
 
 class LeadConfirmOut(Schema):
@@ -104,14 +137,17 @@ class AdminCategoryOut(Schema):
     updated_at: datetime
 
 
+CATEGORY_SLUG_PATTERN = r"^ *[A-Za-z0-9]+(?:-[A-Za-z0-9]+)* *$"  # stored lower-case, spaces trimmed
+
+
 class AdminCategoryCreateIn(_In):
-    slug: str = Field(max_length=200)
-    name: str = Field(max_length=1000)
+    slug: str = Field(min_length=1, max_length=64, pattern=CATEGORY_SLUG_PATTERN)
+    name: str = Field(min_length=1, max_length=120, pattern=VISIBLE_TEXT)
     active: bool = True
 
 
 class AdminCategoryUpdateIn(_In):
-    name: str | None = Field(None, max_length=1000)
+    name: str | None = Field(None, min_length=1, max_length=120, pattern=VISIBLE_TEXT)
     active: bool | None = None
 
 
@@ -119,8 +155,8 @@ class AdminLeadQuery(Schema):
     status: LeadStatus | None = None
     category: str | None = Field(None, max_length=200, description="A category slug")
     possible_duplicate: bool | None = None
-    created_from: datetime | None = Field(None, description="Created at or after (ISO 8601)")
-    created_to: datetime | None = Field(None, description="Created before (ISO 8601)")
+    created_from: IsoDateTime | None = Field(None, description="Created at or after (ISO 8601)")
+    created_to: IsoDateTime | None = Field(None, description="Created before (ISO 8601)")
     q: str | None = Field(None, max_length=200, description="E-mail, phone, postal code, name or public id")
     cursor: str | None = Field(None, max_length=200)
     limit: int = Field(50, ge=1, le=200)

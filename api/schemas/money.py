@@ -6,11 +6,12 @@ hotlead.levels.schedule), so an error names the bad filter by index, field and o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
+from api.schemas.strict import StrictJson
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
 from hotlead.levels.enums import SubscriptionStatus
 
@@ -27,7 +28,7 @@ SCHEDULE_DESCRIPTION = (
 )
 
 
-class _In(Schema):
+class _In(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -64,20 +65,32 @@ class HistoryOut(_Page):
     items: list[LedgerItemOut]
 
 
+SCHEDULE_SCHEMA = {"anyOf": [{"type": "null"}, {
+    "type": "object", "additionalProperties": False, "required": ["days", "start", "end"],
+    "properties": {
+        "days": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 6}, "minItems": 1,
+                 "maxItems": 7, "uniqueItems": True},
+        "start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+        "end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "description": "Not equal to start"},
+    }}]}
+
+
 # --- provider: subscriptions ------------------------------------------------------------------------
 
-Cap = StrictInt | None
+Cap = Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None  # daily <= weekly <= monthly when several are set
+Budget = Annotated[StrictInt, Field(ge=1, le=2_147_483_647)] | None  # at least the level's price
 
 
 class SubscriptionCreateIn(_In):
-    level: str = Field(max_length=64, description="A competition level's slug")
+    level: str = Field(min_length=1, max_length=64, description="An active competition level's slug")
     filters: list[Any] | None = Field(None, description=FILTERS_DESCRIPTION,
                                       examples=[[{"field": "budget_cents", "op": "gte", "value": 50000}]])
     daily_cap: Cap = Field(None, description="At most this many leads per day (provider's time zone)")
     weekly_cap: Cap = None
     monthly_cap: Cap = None
-    monthly_budget_cents: Cap = Field(None, description="At most this much spend per calendar month")
-    schedule: Any | None = Field(None, description=SCHEDULE_DESCRIPTION,
+    monthly_budget_cents: Budget = Field(None, description="At most this much spend per calendar month; at least "
+                                                           "the level's price")
+    schedule: Any | None = Field(None, description=SCHEDULE_DESCRIPTION, json_schema_extra=SCHEDULE_SCHEMA,
                                  examples=[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}])
 
 
@@ -89,8 +102,8 @@ class SubscriptionUpdateIn(_In):
     daily_cap: Cap = None
     weekly_cap: Cap = None
     monthly_cap: Cap = None
-    monthly_budget_cents: Cap = None
-    schedule: Any | None = Field(None, description=SCHEDULE_DESCRIPTION)
+    monthly_budget_cents: Budget = None
+    schedule: Any | None = Field(None, description=SCHEDULE_DESCRIPTION, json_schema_extra=SCHEDULE_SCHEMA)
     status: Literal["paused", "active"] | None = Field(None, description='"paused" pauses, "active" resumes')
 
 
@@ -127,11 +140,12 @@ class SubscriptionPageOut(_Page):
 
 
 class LevelIn(_In):
-    name: str = Field(max_length=100)
-    slug: str = Field(max_length=64)
-    rank: StrictInt = Field(description="1 is tried first; a level already at this rank moves one down")
-    price_cents: StrictInt
-    max_recipients: StrictInt = Field(description="1 = exclusive")
+    name: str = Field(min_length=1, max_length=100, pattern=r"\S")
+    slug: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    rank: StrictInt = Field(ge=1, le=10_000, description="1 is tried first; a level already at this rank moves one "
+                                                          "down")
+    price_cents: StrictInt = Field(ge=1, le=100_000_000)
+    max_recipients: StrictInt = Field(ge=1, le=50, description="1 = exclusive")
     active: StrictBool = True
 
 
@@ -167,7 +181,7 @@ class LevelDeleteOut(Schema):
 
 
 class DepositIn(_In):
-    amount_cents: StrictInt = Field(description="Positive")
+    amount_cents: StrictInt = Field(ge=1, le=100_000_000_00, description="Positive")
     method: PaymentMethod
     reference: str = Field("", max_length=200, description="Bank transfer or cheque reference")
 

@@ -10,6 +10,7 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from api.schemas.strict import StrictJson
 from hotlead.ops.enums import DeadLetterStatus
 
 DLQ_DEFAULT_LIMIT = 50
@@ -55,7 +56,7 @@ class DeadLetterPageOut(Schema):
     next_cursor: str | None
 
 
-class DeadLetterResolveIn(Schema):
+class DeadLetterResolveIn(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field("", max_length=NOTE_MAX_LENGTH, description="Why no (more) running is needed")

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator
 
 from api.schemas.auth import NulFreeSchema
+from api.schemas.strict import IsoDate, StrictJson
 from hotlead.distribution.enums import AssignmentStatus
 
 # SPEC §8 pagination; the model's column length. (Schemas load with the API, before the app registry
@@ -19,14 +20,17 @@ REJECT_REASON_MAX_LENGTH = 500
 
 
 class _DateRange(NulFreeSchema):
-    date_from: date | None = Field(None, description="First day, inclusive, in the provider's time zone")
-    date_to: date | None = Field(None, description="Last day, inclusive, in the provider's time zone")
+    date_from: IsoDate | None = Field(None, description="First day, inclusive, in the provider's time zone")
+    date_to: IsoDate | None = Field(None, description="Last day, inclusive, in the provider's time zone")
 
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from must not be after date_to")
-        return self
+    @field_validator("date_to")
+    @classmethod
+    def _ordered(cls, value, info: ValidationInfo):
+        # a field validator, so the error names date_to (the parameter the caller sent), not the query model
+        date_from = info.data.get("date_from")
+        if value and date_from and date_from > value:
+            raise ValueError("date_to must not be before date_from")
+        return value
 
 
 class InboxQuery(_DateRange):
@@ -89,7 +93,7 @@ class ProviderLeadDetailOut(Schema):
     lead: ProviderLeadContactOut
 
 
-class AssignmentRejectIn(NulFreeSchema):
+class AssignmentRejectIn(StrictJson, NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(..., min_length=1, max_length=REJECT_REASON_MAX_LENGTH)

@@ -6,17 +6,19 @@ Schemas load with the API, before the app registry is ready: enums only, no mode
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from api.schemas.auth import NulFreeSchema
+from api.schemas.strict import PHONE_DESCRIPTION, TIMEZONE_DESCRIPTION, VISIBLE_TEXT, StrictJson, documented
 from hotlead.providers.enums import AssignmentNotify, ProviderStatus
 
 MAX_AREAS_IN = 5000
 
 
-class _In(NulFreeSchema):
+class _In(StrictJson, NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -24,11 +26,12 @@ class _In(NulFreeSchema):
 
 
 class ProfileIn(_In):
-    company_name: str = Field(..., max_length=400)
-    contact_name: str = Field(..., max_length=400)
-    phone: str = Field(..., max_length=40)
-    categories: list[str] = Field(..., max_length=200, description="Category slugs the provider serves")
-    timezone: str = Field(..., max_length=64, description="IANA time zone")
+    company_name: str = Field(..., max_length=200, **documented(min_length=1, pattern=VISIBLE_TEXT))
+    contact_name: str = Field(..., max_length=200, **documented(min_length=1, pattern=VISIBLE_TEXT))
+    phone: str = Field(..., max_length=30, description=PHONE_DESCRIPTION, json_schema_extra={"format": "phone"})
+    categories: list[str] = Field(..., max_length=200, description="Active category slugs the provider serves")
+    timezone: str = Field(..., max_length=64, description=TIMEZONE_DESCRIPTION,
+                          json_schema_extra={"format": "iana-timezone"})
     webhook_url: str | None = Field(None, max_length=400, description="https URL; omit to keep, null/\"\" to clear")
 
 
@@ -46,8 +49,11 @@ class ProfileOut(Schema):
 
 
 class ServiceAreasIn(_In):
-    postal_codes: list[str] = Field(default_factory=list, max_length=MAX_AREAS_IN)
-    prefixes: list[str] = Field(default_factory=list, max_length=MAX_AREAS_IN)
+    postal_codes: list[Annotated[str, Field(pattern=r"^ *[A-Za-z0-9](?: *[A-Za-z0-9-]){0,10} *[A-Za-z0-9] *$",
+                                            max_length=40)]] = Field(
+        default_factory=list, max_length=MAX_AREAS_IN, description="2-12 letters, digits or inner '-'")
+    prefixes: list[Annotated[str, Field(pattern=r"^ *(?:[A-Za-z0-9] *){1,11}\*? *$", max_length=40)]] = Field(
+        default_factory=list, max_length=MAX_AREAS_IN, description="1-11 letters or digits; a trailing * is dropped")
 
 
 class ServiceAreasOut(Schema):
@@ -136,4 +142,4 @@ class AdminProviderUpdateIn(ProfileIn):
 
 
 class ReasonIn(_In):
-    reason: str = Field(..., min_length=1, max_length=2000)
+    reason: str = Field(..., min_length=1, max_length=2000, pattern=r"\S")

@@ -9,8 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationInfo, field_validator
 
+from api.schemas.strict import StrictJson
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.refunds.enums import AutoRule, BadLeadReason, ReportStatus
 
@@ -32,11 +33,24 @@ class ReturnRateOut(Schema):
 # --- provider -------------------------------------------------------------------------------------
 
 
-class BadLeadIn(Schema):
+class BadLeadIn(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
     reason: BadLeadReason
-    details: str = Field("", max_length=DETAILS_MAX_LENGTH, description="Required when the reason is `other`")
+    details: str = Field("", max_length=DETAILS_MAX_LENGTH, validate_default=True,
+                         description="Required (some visible text) when the reason is `other`")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
+        "then": {"required": ["details"], "properties": {"details": {"pattern": "\\S"}}},
+    })
+
+    @field_validator("details")
+    @classmethod
+    def _details_for_other(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("reason") == BadLeadReason.OTHER and not value.strip():
+            raise ValueError("Describe what is wrong with this lead.")
+        return value
 
 
 class BadLeadCreatedOut(Schema):
@@ -112,7 +126,7 @@ class ReportDetailOut(ReportItemOut):
     provider_return_rate: ReturnRateOut = Field(description="The provider's return rate now")
 
 
-class ApproveIn(Schema):
+class ApproveIn(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field("", max_length=NOTE_MAX_LENGTH)
@@ -124,7 +138,7 @@ class ApproveOut(Schema):
     refund_cents: int
 
 
-class RejectIn(Schema):
+class RejectIn(StrictJson):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field(..., min_length=1, max_length=NOTE_MAX_LENGTH, description="Shown to the provider")

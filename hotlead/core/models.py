@@ -51,3 +51,21 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class RateLimitOverride(models.Model):
+    """A rate limit ops changed in the console (SPEC §12): wins over HOTLEAD_RATE_LIMITS and the settings."""
+
+    scope = models.CharField(max_length=60, unique=True, help_text="e.g. lead_submit_ip, login_account")
+    rule = models.CharField(max_length=30, help_text="count/seconds, e.g. 10/3600")
+    note = models.CharField(max_length=500, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scope"]
+        verbose_name = "rate limit"
+
+    def __str__(self) -> str:
+        return f"{self.scope} = {self.rule}"

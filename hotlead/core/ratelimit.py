@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import time
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import connection
+from django.db import connection, transaction
 
 from hotlead.core.exceptions import RateLimited
 
@@ -26,9 +27,34 @@ _UPSERT = (
 )
 
 
+RULE_RE = re.compile(r"^[1-9]\d{0,8}/[1-9]\d{0,7}$")
+_overrides: dict = {"at": 0.0, "rules": {}}
+
+
 def _parse(rule: str) -> tuple[int, int]:
     count, seconds = rule.split("/")
     return int(count), int(seconds)
+
+
+def rate_limit_overrides_clear() -> None:
+    """Forget this process's copy of the console overrides (after a change; others refresh within 10 s)."""
+    _overrides["at"] = 0.0
+
+
+def _console_overrides() -> dict[str, str]:
+    now = time.monotonic()
+    # Read at most every 10 s per process (tests: every time, so no override outlives its test).
+    if now - _overrides["at"] >= getattr(settings, "HOTLEAD_RATE_LIMIT_OVERRIDES_TTL", 10):
+        from hotlead.core.models import RateLimitOverride
+
+        _overrides["rules"] = dict(RateLimitOverride.objects.values_list("scope", "rule"))
+        _overrides["at"] = now
+    return _overrides["rules"]
+
+
+def rate_limit_rule(scope: str) -> str:
+    """The rule in force: a console override, else HOTLEAD["RATE_LIMITS"] (settings + HOTLEAD_RATE_LIMITS)."""
+    return _console_overrides().get(scope) or settings.HOTLEAD["RATE_LIMITS"][scope]
 
 
 def _counter_key(scope: str, key: str, window_start: int) -> str:
@@ -48,6 +74,13 @@ def _count_in_cache(counter_key: str, window: int) -> int:
 
 def _count_in_table(counter_key: str, expires_at: datetime) -> int:
     # One statement whatever the outcome: the same work for every caller (no timing differences).
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # A counter lost in a crash is one attempt not counted: its commit need not wait for the disk
+        # (the intake path's commits are its cost, docs/performance.md "Lead intake").
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(_UPSERT, [counter_key, expires_at])
+            return cursor.fetchone()[0]
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT, [counter_key, expires_at])
         return cursor.fetchone()[0]
@@ -65,7 +98,7 @@ def rate_limit_counters_prune() -> int:
 
 def rate_limit_hit(*, scope: str, key: str, rule: str | None = None) -> None:
     """Count one attempt for (scope, key); raise RateLimited with Retry-After when over the limit."""
-    limit, window = _parse(rule or settings.HOTLEAD["RATE_LIMITS"][scope])
+    limit, window = _parse(rule or rate_limit_rule(scope))
     now = int(time.time())
     window_start = now - now % window
     counter_key = _counter_key(scope, key, window_start)
@@ -80,7 +113,7 @@ def rate_limit_hit(*, scope: str, key: str, rule: str | None = None) -> None:
 def rate_limit_reset(*, scope: str, key: str, rule: str | None = None) -> None:
     from hotlead.core.models import RateLimitCounter
 
-    _limit, window = _parse(rule or settings.HOTLEAD["RATE_LIMITS"][scope])
+    _limit, window = _parse(rule or rate_limit_rule(scope))
     now = int(time.time())
     counter_key = _counter_key(scope, key, now - now % window)
     cache.delete(counter_key)

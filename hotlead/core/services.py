@@ -47,3 +47,50 @@ def audit_record(
         or current_request_id()
         or "",
     )
+
+
+# --- rate limits ops can change (SPEC §12) ------------------------------------------------------
+
+def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor=None, request=None):
+    """Set (or replace) the console override of one rate limit; audited."""
+    from django.conf import settings
+    from django.db import transaction
+
+    from hotlead.core.exceptions import ValidationFailed
+    from hotlead.core.models import RateLimitOverride
+    from hotlead.core.ratelimit import RULE_RE, rate_limit_overrides_clear
+
+    scope, rule = scope.strip(), rule.strip()
+    if scope not in settings.HOTLEAD["RATE_LIMITS"]:
+        known = ", ".join(sorted(settings.HOTLEAD["RATE_LIMITS"]))
+        raise ValidationFailed.for_field("scope", f"Unknown rate limit; one of: {known}.")
+    if not RULE_RE.match(rule):
+        raise ValidationFailed.for_field("rule", "Use count/seconds, e.g. 10/3600.")
+    with transaction.atomic():
+        override, _created = RateLimitOverride.objects.select_for_update().get_or_create(
+            scope=scope, defaults={"rule": rule})
+        before = "" if _created else override.rule
+        override.rule, override.note = rule, note[:500]
+        override.updated_by = actor if getattr(actor, "pk", None) else None
+        override.save()
+        audit_record(action="rate_limit.override_set", actor=actor, obj=override, request=request,
+                     changes={"scope": scope, "rule": [before, rule]})
+    rate_limit_overrides_clear()
+    return override
+
+
+def rate_limit_override_delete(*, override_id: int, actor=None, request=None) -> None:
+    """Remove a console override (the settings' rule applies again); audited."""
+    from django.db import transaction
+
+    from hotlead.core.models import RateLimitOverride
+    from hotlead.core.ratelimit import rate_limit_overrides_clear
+
+    with transaction.atomic():
+        override = RateLimitOverride.objects.select_for_update().filter(pk=override_id).first()
+        if override is None:
+            return
+        audit_record(action="rate_limit.override_deleted", actor=actor, obj=override, request=request,
+                     changes={"scope": override.scope, "rule": [override.rule, ""]})
+        override.delete()
+    rate_limit_overrides_clear()

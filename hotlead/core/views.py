@@ -1,12 +1,17 @@
 """Operations endpoints: liveness, readiness, metrics (outside /api/v1; for probes and Prometheus)."""
 from __future__ import annotations
 
+import hmac
+import ipaddress
+
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from hotlead.core.health import readiness_checks, worker_check
 from hotlead.core.metrics import render_latest
+from hotlead.core.ratelimit import client_ip
 
 
 @never_cache
@@ -29,6 +34,25 @@ def health_ready(request):
     return JsonResponse(body, status=200 if not failed else 503)
 
 
+def metrics_allowed(request) -> bool:
+    """A bearer token equal to HOTLEAD_METRICS_TOKEN, or a client address in HOTLEAD_METRICS_ALLOWED_IPS."""
+    token = settings.HOTLEAD_METRICS_TOKEN
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
+        return True
+    try:
+        address = ipaddress.ip_address(client_ip(request))
+    except ValueError:
+        return False
+    for entry in settings.HOTLEAD_METRICS_ALLOWED_IPS:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 @never_cache
 @require_GET
 def health_worker(request):
@@ -41,5 +65,13 @@ def health_worker(request):
 @never_cache
 @require_GET
 def metrics(request):
+    """Prometheus text; money and volumes are not public (issue 15)."""
+    if not metrics_allowed(request):
+        response = HttpResponse("A metrics token or an allowed address is required.\n",
+                                status=403 if request.headers.get("Authorization") else 401,
+                                content_type="text/plain")
+        if response.status_code == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     payload, content_type = render_latest()
     return HttpResponse(payload, content_type=content_type)

@@ -49,6 +49,8 @@ class Lead(TimeStampedModel):
     utm_campaign = models.CharField(max_length=100, blank=True)
     referrer = models.CharField(max_length=500, blank=True)
     api_client = models.CharField(max_length=100, blank=True)
+    lead_source = models.ForeignKey(  # the partner that posted it with its API key (SPEC §8.2); null: our form/API
+        "sources.LeadSource", null=True, blank=True, on_delete=models.PROTECT, related_name="leads")
     # lifecycle
     status = models.CharField(
         max_length=32, choices=LeadStatus.choices, default=LeadStatus.PENDING_VERIFICATION, db_index=True

@@ -127,12 +127,18 @@ def _verification_issue(lead: Lead) -> LeadVerification:
     return verification
 
 
-def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", api_client: str = "") -> Lead:
+def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", api_client: str = "",
+                lead_source=None) -> Lead:
     """Validate and store a new lead, flag a possible duplicate, e-mail the verification code.
 
-    Rate limited per IP; every attempt counts, valid or not, so the limit also slows down probing.
+    Rate limited per IP; every attempt counts, valid or not, so the limit also slows down probing. A lead
+    posted by a lead source (its API key, SPEC §8.2) counts against the source's own limit instead, is
+    audited, and when the source verifies e-mail upstream it skips our verification and goes to review.
     """
-    rate_limit_hit(scope="lead_submit_ip", key=ip)
+    if lead_source is None:
+        rate_limit_hit(scope="lead_submit_ip", key=ip)
+    else:
+        rate_limit_hit(scope="lead_submit_source", key=f"source:{lead_source.pk}", rule=lead_source.rate_limit or None)
     slug = submission.category.strip().lower()
     category = Category.objects.filter(slug=slug, active=True).first() if slug else None
     fields = submission_clean(submission, category_known=category is not None)
@@ -148,6 +154,7 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
             consent_ip=_ip_or_none(ip),
             consent_user_agent=user_agent[:400],
             api_client=api_client[:100],
+            lead_source=lead_source,
             status=LeadStatus.PENDING_VERIFICATION,
             status_changed_at=now,
             possible_duplicate=duplicate is not None,
@@ -157,9 +164,27 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
             lead=lead, to_status=LeadStatus.PENDING_VERIFICATION, action="submitted",
             data={"duplicate_of": str(duplicate.public_id)} if duplicate else {},
         )
-        _verification_issue(lead)
+        if lead_source is not None:
+            _lead_source_intake(lead, lead_source)
+        else:
+            _verification_issue(lead)
         _after_commit(metrics.LEADS_SUBMITTED.labels(source=metrics.source_label(lead.source)).inc)
     return lead
+
+
+def _lead_source_intake(lead: Lead, lead_source) -> None:
+    """A keyed lead: audited; a verified-upstream source's lead goes straight to review (no code e-mailed)."""
+    audit_record(action="lead.submitted_by_source", obj=lead, changes={
+        "lead_source": lead_source.pk, "name": lead_source.name, "verified_upstream": lead_source.verified_upstream})
+    if not lead_source.verified_upstream:
+        _verification_issue(lead)
+        return
+    now = timezone.now()
+    note = f"E-mail verified upstream by the lead source {lead_source.name}."
+    _transition(lead, to_status=LeadStatus.VERIFIED, action="verified_upstream", note=note,
+                data={"lead_source": lead_source.pk}, changes={"verified_at": now})
+    _transition(lead, to_status=LeadStatus.PENDING_REVIEW, action="confirmed_upstream", note=note,
+                data={"lead_source": lead_source.pk}, changes={"confirmed_at": now})
 
 
 def _current_verification(lead: Lead) -> LeadVerification | None:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from hotlead.core.exceptions import ValidationFailed
+from hotlead.core.text import name_clean
 from hotlead.leads.enums import Timeline
 
 DESCRIPTION_MIN = 20  # "fix roof" tells a roofer nothing; two short sentences do
@@ -104,7 +105,7 @@ def submission_clean(sub: LeadSubmission, *, category_known: bool) -> dict:
         errors.append({"field": field, "message": message})
 
     out: dict = {}
-    name = " ".join(sub.name.split())
+    name = name_clean(sub.name)  # no bidi controls or zero-width characters
     if not name:
         bad("name", "Enter your name.")
     elif len(name) > NAME_MAX:

@@ -132,7 +132,9 @@ def _is_internal_address(host: str) -> bool:
 
 
 def text_clean(value: str, *, label: str, max_length: int) -> str:
-    value = " ".join(str(value or "").split())
+    from hotlead.core.text import name_clean
+
+    value = name_clean(value)  # no bidi controls or zero-width characters (one name disguised as another)
     if not value:
         raise ValueError(f"{label} is required.")
     if len(value) > max_length:

@@ -32,11 +32,38 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
+# The development key is public (it is written here): only the test settings may use it. The system check
+# hotlead.core.checks refuses it, short keys and HOTLEAD_ALLOW_DEV_SECRET outside the tests (issue 15).
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdefghijklmnop"
+HOTLEAD_ALLOW_DEV_SECRET = env_bool("HOTLEAD_ALLOW_DEV_SECRET", False)
+HOTLEAD_TEST_SETTINGS = False  # hotlead.settings.test sets it
+
+
+def _local_secret(path: Path) -> str:
+    """The demo's key: random, written once to var/ (never a key anyone else knows), shared by its processes."""
+    import secrets
+    import tempfile
+
+    if not path.exists():
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(handle.name, path)  # atomic: a concurrent process either wins or reads the winner's key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(handle.name)
+    return path.read_text().strip()
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("HOTLEAD_ALLOW_DEV_SECRET", False):
+    if HOTLEAD_ALLOW_DEV_SECRET:
+        SECRET_KEY = DEV_SECRET_KEY
+    elif DEBUG:
+        SECRET_KEY = _local_secret(VAR_DIR / "secret_key")
+    else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdefghijklmnop"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -70,6 +97,7 @@ INSTALLED_APPS = [
     "hotlead.billing",
     "hotlead.distribution",
     "hotlead.refunds",
+    "hotlead.sources",
     "hotlead.portal",
     "hotlead.webhooks",
     "hotlead.simulator",
@@ -281,6 +309,10 @@ if not DEBUG:
 # --- observability ----------------------------------------------------------------------
 PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
 Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# /metrics (issue 15): a scrape needs `Authorization: Bearer <HOTLEAD_METRICS_TOKEN>` or a client address in
+# HOTLEAD_METRICS_ALLOWED_IPS (addresses or CIDR networks; default: loopback in DEBUG, nobody otherwise).
+HOTLEAD_METRICS_TOKEN = os.environ.get("HOTLEAD_METRICS_TOKEN", "")
+HOTLEAD_METRICS_ALLOWED_IPS = env_list("HOTLEAD_METRICS_ALLOWED_IPS", "127.0.0.1,::1" if DEBUG else "")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
@@ -344,5 +376,25 @@ HOTLEAD = {
         "forgot_password_ip": "5/900",
         "forgot_password_account": "3/900",
         "register_ip": "10/3600",
+        "lead_submit_source": "1000/3600",  # a lead source's default (X-Api-Key); each source may set its own
     },
 }
+
+
+def _rate_limits_from_env(value: str) -> dict[str, str]:
+    """HOTLEAD_RATE_LIMITS="lead_submit_ip=10/3600,login_account=10/900": limits changed without code."""
+    import re
+
+    limits = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        scope, _, rule = item.partition("=")
+        if not re.fullmatch(r"[a-z0-9_]{1,60}", scope.strip()) or not re.fullmatch(r"[1-9]\d{0,8}/[1-9]\d{0,7}",
+                                                                                  rule.strip()):
+            raise ImproperlyConfigured(f"HOTLEAD_RATE_LIMITS: {item!r} is not scope=count/seconds")
+        limits[scope.strip()] = rule.strip()
+    return limits
+
+
+HOTLEAD["RATE_LIMITS"].update(_rate_limits_from_env(os.environ.get("HOTLEAD_RATE_LIMITS", "")))

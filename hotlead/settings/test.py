@@ -11,6 +11,9 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hotle
 from .base import *  # noqa: E402,F401,F403
 from .base import Q_CLUSTER  # noqa: E402
 
+HOTLEAD_TEST_SETTINGS = True  # the only settings allowed the development SECRET_KEY (hotlead.core.checks)
+HOTLEAD_METRICS_ALLOWED_IPS = ["127.0.0.1", "::1"]  # the test client's address may scrape /metrics
+HOTLEAD_RATE_LIMIT_OVERRIDES_TTL = 0  # console rate-limit overrides are read afresh (none outlives its test)
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

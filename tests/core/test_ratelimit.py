@@ -121,7 +121,7 @@ def test_behind_a_proxy_each_visitor_has_their_own_submission_limit(client, sett
     CategoryFactory(slug="roofing")
 
     def submit(visitor: str):
-        return client.post("/api/v1/leads", valid_payload(consent=False), content_type="application/json",
+        return client.post("/api/v1/leads", valid_payload(category="no-such-category"), content_type="application/json",
                            REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=visitor)
 
     for _ in range(10):

@@ -1,0 +1,211 @@
+#!/usr/bin/env python
+"""Benchmark lead intake (issue 15, P3): `scripts/bench intake [options]`.
+
+Starts gunicorn (the production settings, DEBUG=0, PostgreSQL) on its own database and posts leads with the
+same number of client processes to two endpoints of that one server:
+
+  real      POST /api/v1/leads — middleware, ninja, the schema, lead_submit (rate limit, category, duplicate
+            check, the lead, its history, a hashed code, the e-mail event and its queued job), as submitters hit it
+  baseline  POST /bench/bare-intake — a bare view on the same server that validates the same body (pydantic)
+            and does one INSERT
+
+and prints requests per second, p50/p99 latency and the ratio real ÷ baseline. Target: ratio ≥ 0.5.
+The per-IP limit is lifted with HOTLEAD_RATE_LIMITS (every client shares one address). Exit 1 on a miss.
+
+    scripts/bench intake                         # 2 clients, 1,500 requests per endpoint
+    scripts/bench intake --clients 4 --requests 4000 --workers 3
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RATIO_TARGET = 0.5
+REAL = "/api/v1/leads"
+BASELINE = "/bench/bare-intake"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hotlead"),
+                        help="a PostgreSQL URL; only its server is used (default: $DATABASE_URL)")
+    parser.add_argument("--db-name", default="hotlead_bench_intake", help="the benchmark's own database (dropped)")
+    parser.add_argument("--clients", type=int, default=2, help="client processes, the same for both endpoints")
+    parser.add_argument("--requests", type=int, default=1500, help="timed requests per endpoint (all clients)")
+    parser.add_argument("--warmup", type=int, default=100, help="untimed requests per endpoint first")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+    if args.clients < 1 or args.requests < args.clients or args.workers < 1:
+        parser.error("use at least 1 client, 1 worker and as many requests as clients")
+    return args
+
+
+def url_for(url: str, db_name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db_name}", parts.query, parts.fragment))
+
+
+def database_recreate(server: str, name: str, *, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(url_for(server, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def lead_body(tag: str, n: int) -> bytes:
+    return json.dumps({
+        "name": f"Bench Submitter {n}", "email": f"bench-{tag}-{n}@example.com", "phone": "+14155550100",
+        "postal_code": "94110", "category": "roofing", "description": "Our roof leaks over the kitchen; please quote.",
+        "consent": True,
+    }).encode()
+
+
+def client(port: int, path: str, tag: str, start: int, count: int, barrier, results) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json", "Host": "127.0.0.1"}
+    timings, failures = [], 0
+    barrier.wait()
+    for n in range(start, start + count):
+        body = lead_body(tag, n)
+        began = time.perf_counter()
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        timings.append((time.perf_counter() - began) * 1000)
+        if response.status != 202:
+            failures += 1
+    conn.close()
+    results.put((timings, failures, time.perf_counter()))
+
+
+def run(port: int, path: str, tag: str, clients: int, total: int) -> dict:
+    barrier = multiprocessing.Barrier(clients + 1)
+    results = multiprocessing.Queue()
+    share = total // clients
+    processes = [multiprocessing.Process(target=client, args=(port, path, tag, i * share, share, barrier, results))
+                 for i in range(clients)]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    began = time.perf_counter()
+    outcomes = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    wall = max(end for _, _, end in outcomes) - began
+    timings = sorted(t for ts, _, _ in outcomes for t in ts)
+    return {"n": len(timings), "failures": sum(f for _, f, _ in outcomes), "wall_s": wall,
+            "per_s": len(timings) / wall, "p50_ms": statistics.median(timings),
+            "p99_ms": timings[min(len(timings) - 1, round(0.99 * len(timings)) - 1)]}
+
+
+def wait_for(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health/live", headers={"Host": "127.0.0.1"})
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer /health/live within a minute")
+
+
+def main() -> int:
+    args = parse_args()
+    metrics_dir = tempfile.mkdtemp(prefix="hotlead-bench-metrics-")
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "HOTLEAD_ALLOW_DEV_SECRET")},
+        "DATABASE_URL": url_for(args.database_url, args.db_name),
+        "DJANGO_SETTINGS_MODULE": "scripts.bench_support.intake_settings",
+        "PYTHONPATH": str(ROOT),
+        "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(48), "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir, "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600",
+        "HOTLEAD_RATE_LIMITS": "lead_submit_ip=100000000/3600",  # every client shares one address
+    }
+    os.environ.clear()
+    os.environ.update(env)
+    print(f"Intake benchmark: gunicorn with {args.workers} worker(s), {args.clients} client(s), "
+          f"{args.requests} requests per endpoint, database {args.db_name}")
+    database_recreate(args.database_url, args.db_name)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    call_command("migrate", verbosity=0)
+    from hotlead.leads.models import Category
+
+    Category.objects.create(slug="roofing", name="Roofing")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_bare_lead (id bigserial PRIMARY KEY, name varchar(200), "
+                       "email varchar(254), phone varchar(20), postal_code varchar(12), category varchar(64), "
+                       "description text, created_at timestamptz NOT NULL DEFAULT now())")
+    connections.close_all()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "python:hotlead.gunicorn_conf", "hotlead.wsgi:application",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True)
+    try:
+        wait_for(port)
+        run(port, BASELINE, "warm-b", args.clients, args.warmup)
+        run(port, REAL, "warm-r", args.clients, args.warmup)
+        baseline = run(port, BASELINE, "base", args.clients, args.requests)
+        real = run(port, REAL, "real", args.clients, args.requests)
+        stored = Category.objects.get(slug="roofing").leads.count()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        connections.close_all()
+        if not args.keep:
+            database_recreate(args.database_url, args.db_name, drop_only=True)
+
+    ratio = real["per_s"] / baseline["per_s"]
+    print()
+    for name, result in (("baseline (validate + 1 INSERT)", baseline), ("real POST /api/v1/leads", real)):
+        print(f"{name:32} {result['per_s']:7.0f} req/s · p50 {result['p50_ms']:6.2f} ms · "
+              f"p99 {result['p99_ms']:6.2f} ms · {result['n']} requests, {result['failures']} not 202")
+    print(f"{'ratio real ÷ baseline':32} {ratio:7.3f}")
+    print(f"{'leads stored (real)':32} {stored}")
+    checks = [
+        ("every request answered 202", real["failures"] == 0 and baseline["failures"] == 0),
+        ("every real request stored a lead", stored == args.requests + args.warmup),
+        (f"real ≥ {RATIO_TARGET} × baseline req/s", ratio >= RATIO_TARGET),
+    ]
+    print()
+    for name, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
