@@ -11,7 +11,7 @@ from tests.factories.leads import CategoryFactory
 pytestmark = pytest.mark.django_db
 
 LEAD = {"name": "Jane", "email": "jane@example.com", "phone": "+14155550100", "postal_code": "94110",
-        "category": "roofing", "description": "Fix my roof", "consent": True}
+        "category": "roofing", "description": "Fix my roof before the rain", "consent": True}
 
 
 def test_a_console_override_changes_the_public_lead_limit_and_is_audited(staff_console, client):

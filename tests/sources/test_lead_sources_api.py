@@ -18,7 +18,7 @@ SOURCES = "/api/v1/admin/lead-sources"
 
 def _lead(n: int = 0) -> dict:
     return {"name": f"Jane {n}", "email": f"jane{n}@example.com", "phone": "+14155550100", "postal_code": "94110",
-            "category": "roofing", "description": "Fix my roof", "consent": True}
+            "category": "roofing", "description": "Fix my roof before the rain", "consent": True}
 
 
 @pytest.fixture(autouse=True)
