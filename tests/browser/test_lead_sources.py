@@ -17,7 +17,7 @@ from tests.factories.leads import CategoryFactory
 
 def _post_lead(key: str):
     body = {"name": "Jane Doe", "email": "jane@example.com", "phone": "+14155550100", "postal_code": "94110",
-            "category": "roofing", "description": "Fix my roof", "consent": True}
+            "category": "roofing", "description": "Fix my roof before the rain", "consent": True}
     return Client().post("/api/v1/leads", json.dumps(body), content_type="application/json", HTTP_X_API_KEY=key)
 
 
