@@ -188,7 +188,7 @@ def load(providers: int, leads: int, sizes: str) -> None:
         status = (f"CASE WHEN k <= {PENDING} THEN 'pending_review' WHEN mod(k, 50) = 0 THEN 'unsold' "
                   "WHEN mod(k, 50) = 1 THEN 'rejected' ELSE 'distributed' END")
         insert_select(cur, Lead, {
-            "id": "k", "public_id": "gen_random_uuid()", "name": "'Bench Lead ' || k",
+            "id": "k", "public_id": "gen_random_uuid()", "reference": "'HL-C' || k", "name": "'Bench Lead ' || k",
             "email": "'lead-' || k || '@example.org'", "phone": "'+1415' || lpad(mod(k, 10000000)::text, 7, '0')",
             "postal_code": "'9' || lpad(mod(k, 100)::text, 2, '0') || lpad(mod(k, 97)::text, 2, '0')",
             "category": "1 + mod(k, 20)", "description": "'Bench lead: the roof leaks over the kitchen.'",

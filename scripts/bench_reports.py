@@ -133,7 +133,7 @@ def load(args) -> None:
         # Lead k is created k × (365 days / N) ago; its status by k mod 20: 16 of 20 distributed (sold at level
         # 1 + k mod 2: exclusive to one buyer, semi to two), 2 unsold, 1 rejected, 1 still pending review.
         insert_select(cur, Lead, {
-            "id": "k", "public_id": "gen_random_uuid()",
+            "id": "k", "public_id": "gen_random_uuid()", "reference": "'HL-R' || k",
             "name": "CASE WHEN mod(k, 100) = 0 THEN '=HYPERLINK(\"x\")' ELSE 'Bench Lead ' || k END",
             "email": "'lead-' || k || '@example.org'", "phone": "'+1415' || lpad(mod(k, 10000000)::text, 7, '0')",
             "postal_code": "(94000 + mod(k, 1000))::text", "category": "1 + mod(k, 20)", "description": "'Bench lead'",
