@@ -55,6 +55,7 @@ DESCRIPTIONS = {
     415: "The body must be JSON: `Content-Type: application/json` (`unsupported_media_type`)",
     422: "Invalid fields (`validation_error`); details.fields lists each one by the name the caller sent",
     429: "Too many requests (`rate_limited`); see the Retry-After header",
+    503: "Not available on this server: a feature it needs is not configured (`webhook_not_configured`…)",
 }
 
 _MUTATING = {"post", "put", "patch", "delete"}

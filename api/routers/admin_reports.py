@@ -15,7 +15,6 @@ from api.schemas.reports import (
     FunnelOut,
     KpisOut,
     ProviderFlagsOut,
-    ReportErrorOut,
     ReportRangeQuery,
     RevenueOut,
     RevenueQuery,
@@ -24,7 +23,6 @@ from api.schemas.reports import (
 )
 
 router = Router(auth=staff_auth)
-RANGE_ERRORS = {422: ReportErrorOut}
 
 
 def _cached(report: str, params: dict, compute):
@@ -33,7 +31,7 @@ def _cached(report: str, params: dict, compute):
     return cached_report(audience="admin", report=report, params=params, compute=compute)
 
 
-@router.get("/reports/kpis", response={200: KpisOut, **RANGE_ERRORS},
+@router.get("/reports/kpis", response={200: KpisOut},
             summary="KPIs of the leads created and the money posted in a date range")
 def report_kpis(request: HttpRequest, filters: Query[ReportRangeQuery]):
     from reports import selectors
@@ -43,7 +41,7 @@ def report_kpis(request: HttpRequest, filters: Query[ReportRangeQuery]):
     return _cached("kpis", {"range": rng.key()}, lambda: selectors.kpis(rng=rng))
 
 
-@router.get("/reports/funnel", response={200: FunnelOut, **RANGE_ERRORS},
+@router.get("/reports/funnel", response={200: FunnelOut},
             summary="Submitted → verified → confirmed → approved → distributed, with conversion per step")
 def report_funnel(request: HttpRequest, filters: Query[ReportRangeQuery]):
     from reports import selectors
@@ -53,7 +51,7 @@ def report_funnel(request: HttpRequest, filters: Query[ReportRangeQuery]):
     return _cached("funnel", {"range": rng.key()}, lambda: selectors.funnel(rng=rng))
 
 
-@router.get("/reports/revenue", response={200: RevenueOut, **RANGE_ERRORS},
+@router.get("/reports/revenue", response={200: RevenueOut},
             summary="Ledger charges, refunds and net by day, level or category (rows sum to the total)")
 def report_revenue(request: HttpRequest, filters: Query[RevenueQuery]):
     from reports import selectors
@@ -64,7 +62,7 @@ def report_revenue(request: HttpRequest, filters: Query[RevenueQuery]):
                    lambda: selectors.revenue(rng=rng, group_by=filters.group_by))
 
 
-@router.get("/reports/fairness/starvation", response={200: StarvationOut, **RANGE_ERRORS},
+@router.get("/reports/fairness/starvation", response={200: StarvationOut},
             summary="Active, funded subscriptions with no lead for N days while eligible leads went elsewhere")
 def report_starvation(request: HttpRequest, filters: Query[StarvationQuery]):
     from reports import selectors
@@ -101,7 +99,7 @@ def export_file_response(job):
                         content_type=CONTENT_TYPES[job.format])
 
 
-@router.post("/reports/export", response={202: ExportQueuedOut, **RANGE_ERRORS},
+@router.post("/reports/export", response={202: ExportQueuedOut},
              summary="Queue a spreadsheet export of any report, or of leads, assignments or the ledger")
 def report_export(request: HttpRequest, payload: ExportIn):
     from reports.services import export_request
@@ -112,7 +110,7 @@ def report_export(request: HttpRequest, payload: ExportIn):
     return Status(202, {"id": job.pk, "status": job.status})
 
 
-@router.get("/reports/exports/{export_id}", response={200: ExportOut, 404: ReportErrorOut},
+@router.get("/reports/exports/{export_id}", response={200: ExportOut},
             summary="An export's status and progress; download_url once it is done")
 def report_export_status(request: HttpRequest, export_id: int):
     from django.urls import reverse
@@ -123,7 +121,7 @@ def report_export_status(request: HttpRequest, export_id: int):
     return export_out(job, download_url=reverse("api-v1:admin_report_export_file", args=[job.pk]))
 
 
-@router.get("/reports/exports/{export_id}/file", response={200: None, 404: ReportErrorOut},
+@router.get("/reports/exports/{export_id}/file", response={200: None},
             url_name="admin_report_export_file", summary="Download an export's file")
 def report_export_file(request: HttpRequest, export_id: int):
     from reports.selectors import export_get

@@ -9,12 +9,12 @@ from ninja import Router, Status
 
 from api.auth import provider_auth
 from api.routers.admin_reports import export_file_response, export_out
-from api.schemas.reports import ExportOut, ExportQueuedOut, ProviderExportIn, ReportErrorOut
+from api.schemas.reports import ExportOut, ExportQueuedOut, ProviderExportIn
 
 router = Router(auth=provider_auth)
 
 
-@router.post("/reports/export", response={202: ExportQueuedOut, 422: ReportErrorOut},
+@router.post("/reports/export", response={202: ExportQueuedOut},
              summary="Queue a spreadsheet of the provider's KPIs, leads (with contact data) or ledger")
 def provider_export(request: HttpRequest, payload: ProviderExportIn):
     from reports.services import export_request
@@ -24,7 +24,7 @@ def provider_export(request: HttpRequest, payload: ProviderExportIn):
     return Status(202, {"id": job.pk, "status": job.status})
 
 
-@router.get("/reports/exports/{export_id}", response={200: ExportOut, 404: ReportErrorOut},
+@router.get("/reports/exports/{export_id}", response={200: ExportOut},
             summary="One of the provider's exports: status, progress, download_url once done")
 def provider_export_status(request: HttpRequest, export_id: int):
     from django.urls import reverse
@@ -35,7 +35,7 @@ def provider_export_status(request: HttpRequest, export_id: int):
     return export_out(job, download_url=reverse("api-v1:provider_report_export_file", args=[job.pk]))
 
 
-@router.get("/reports/exports/{export_id}/file", response={200: None, 404: ReportErrorOut},
+@router.get("/reports/exports/{export_id}/file", response={200: None},
             url_name="provider_report_export_file", summary="Download one of the provider's exports")
 def provider_export_file(request: HttpRequest, export_id: int):
     from reports.selectors import export_get

@@ -71,6 +71,7 @@ _HEADER_ALIASES = {"svix-id": "webhook-id", "svix-timestamp": "webhook-timestamp
     summary="E-mail provider events: bounces (Standard Webhooks signed)",
     description=EMAIL_EVENTS_DESCRIPTION,
     openapi_extra={
+        "x-error-statuses": [401, 503],  # invalid/stale signature; no secret configured
         "requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}},
         "parameters": [
             {"in": "header", "name": name, "required": True, "schema": {"type": "string"}, "description": text}

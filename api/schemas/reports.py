@@ -7,28 +7,17 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from api.schemas.auth import NulFreeSchema
+from api.schemas.strict import IsoDate, StrictJson
 
 AdminReport = Literal["kpis", "funnel", "revenue", "starvation", "flags", "leads", "assignments", "ledger"]
 ProviderReport = Literal["kpis", "leads", "ledger"]
 ExportFormatIn = Literal["xlsx", "csv"]
 
 
-class ReportErrorDetail(Schema):
-    code: str
-    message: str
-    details: Any = None
-
-
-class ReportErrorOut(Schema):
-    """SPEC §8's error body."""
-
-    error: ReportErrorDetail
-
-
 class ReportRangeQuery(Schema):
-    date_from: date | None = Field(None, description="First day, inclusive, in the site's time zone "
+    date_from: IsoDate | None = Field(None, description="First day, inclusive, in the site's time zone "
                                                      "(default: 29 days before date_to)")
-    date_to: date | None = Field(None, description="Last day, inclusive (default: today). At most 731 days.")
+    date_to: IsoDate | None = Field(None, description="Last day, inclusive (default: today). At most 731 days.")
 
 
 class RevenueQuery(ReportRangeQuery):
@@ -114,20 +103,20 @@ class ProviderFlagsOut(Schema):
     items: list[ProviderFlagOut]
 
 
-class ExportIn(NulFreeSchema):
+class ExportIn(StrictJson, NulFreeSchema):
     report: AdminReport
     format: ExportFormatIn
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: IsoDate | None = None
+    date_to: IsoDate | None = None
     params: dict[str, Any] | None = Field(None, description='revenue: {"group_by": "day|level|category"}; '
                                                             'starvation: {"days": N}')
 
 
-class ProviderExportIn(NulFreeSchema):
+class ProviderExportIn(StrictJson, NulFreeSchema):
     report: ProviderReport
     format: ExportFormatIn
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: IsoDate | None = None
+    date_to: IsoDate | None = None
 
 
 class ExportQueuedOut(Schema):

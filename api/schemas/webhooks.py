@@ -8,16 +8,18 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from api.schemas.auth import NulFreeSchema
+from api.schemas.strict import StrictJson
 from hotlead.webhooks.enums import SUBSCRIBABLE, AttemptOutcome, DeliveryStatus
 
 EventName = Literal["lead.assigned", "lead.refunded", "subscription.status_changed"]
 assert set(EventName.__args__) == set(SUBSCRIBABLE)
 
 
-class WebhookIn(NulFreeSchema):
+class WebhookIn(StrictJson, NulFreeSchema):
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(..., max_length=400, description="https URL of your endpoint; null or \"\" removes it")
+    url: str | None = Field(..., max_length=200, description="https URL of your endpoint with a public host (at most "
+                                                             "200 characters); null or \"\" removes it")
     enabled: bool | None = Field(None, description="Omit to keep; true re-enables a disabled endpoint")
     events: list[EventName] | None = Field(None, max_length=10, description="Omit to keep; default: every event")
 

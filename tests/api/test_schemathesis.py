@@ -34,6 +34,7 @@ CALLERS = ["anonymous", "provider", "staff"]
 def caller(request, db, settings):
     """(name, headers) of one kind of caller; rate limits raised so that validation, not the limit, answers."""
     settings.PAYMENTS_WEBHOOK_SECRET = "whsec_schemathesis_0123456789"  # unsigned calls: 401, not 503
+    settings.HOTLEAD_EMAIL_EVENTS_SECRET = "whsec_c2NoZW1hdGhlc2lzMDEyMzQ1Njc4OQ=="  # the same for e-mail events
     settings.HOTLEAD = {**settings.HOTLEAD,
                         "RATE_LIMITS": {scope: "100000/60" for scope in settings.HOTLEAD["RATE_LIMITS"]}}
     CategoryFactory(slug="roofing", name="Roofing")
@@ -86,14 +87,14 @@ def before_call(context, case, kwargs):
         return
     if isinstance(case.query, dict):
         case.query.pop("cursor", None)  # next_cursor of an earlier page only
-        if case.operation.path.endswith("/reports/kpis") and ({"date_from", "date_to"} & set(case.query)):
-            case.query.update(date_from="2026-01-01", date_to="2026-03-31")  # a range of at most 731 days
+        _report_range(case.operation.path, case.query)
         if "category" in case.query:
             case.query["category"] = "roofing"
     body = case.body if isinstance(case.body, dict) else None
     if body is None:
         return
     path = case.operation.path
+    _report_range(path, body)
     if isinstance(body.get("category"), str):
         body["category"] = "roofing"
     if isinstance(body.get("categories"), list):
@@ -102,6 +103,8 @@ def before_call(context, case, kwargs):
         body["level"] = "exclusive"
     if body.get("webhook_url"):
         body["webhook_url"] = "https://hooks.example.com/hotlead"  # the server checks the host is public
+    if path.endswith("/provider/webhook") and body.get("url"):
+        body["url"] = "https://hooks.example.com/hotlead"  # the same rule for the webhook endpoint itself
     if "subscriptions" in path:
         _subscription_rules(body)
     if path.endswith("/auth/register") and isinstance(body.get("email"), str):
@@ -118,6 +121,12 @@ def before_call(context, case, kwargs):
 
 
 _UNIQUE = itertools.count(1)
+
+
+def _report_range(path: str, values: dict) -> None:
+    """A report's range ends on or after its start and spans at most 731 days: a rule across two fields."""
+    if "/reports/" in path and {"date_from", "date_to"} & set(values):
+        values.update(date_from="2026-01-01", date_to="2026-03-31")
 
 
 def _subscription_rules(body: dict) -> None:
