@@ -177,13 +177,25 @@ def _field_name(loc) -> str:
     return ".".join(parts) or "body"
 
 
+def _postal_code_message() -> str:
+    from hotlead.leads.validation import postal_code_format_message
+
+    return postal_code_format_message()  # the service's own words: a US ZIP code, or any postal code
+
+
+def _budget_message() -> str:
+    from hotlead.leads.validation import BUDGET_MESSAGE
+
+    return BUDGET_MESSAGE  # dollars, as the service says it, never the limit in cents
+
+
 # Messages people read (the public form shows them under each field) for the schema's own refusals; a regular
-# expression is never shown.
+# expression is never shown. A callable gives a message that depends on the settings.
 FRIENDLY_MESSAGES = {
     "name": "Enter your name.",
     "email": "Enter a valid e-mail address.",
     "phone": "Enter a phone number.",
-    "postal_code": "Enter a postal code (3 to 10 letters, digits or dashes).",
+    "postal_code": _postal_code_message,
     "category": "Choose a category.",
     "description": "Describe what you need.",
     "consent": "Your consent is required to pass your request to providers.",
@@ -192,16 +204,22 @@ FRIENDLY_MESSAGES = {
     "slug": "Use lower-case letters, digits and single dashes.",
 }
 _SHAPE_ERRORS = {"string_pattern_mismatch", "string_too_short", "literal_error"}
+# A number outside its range, in the words of the field (the lead's budget speaks dollars, not cents)
+RANGE_MESSAGES = {"budget_cents": _budget_message}
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 
 
 def _message(err: dict, field: str) -> str:
     message = err.get("msg", "Invalid value")
+    friendly = None
     if err.get("type") in _SHAPE_ERRORS:
         friendly = FRIENDLY_MESSAGES.get(field.rsplit(".", 1)[-1])
-        if friendly:
-            return friendly
-        if err.get("type") == "string_pattern_mismatch":
-            return "This value does not have the expected format (see the API document)."
+    elif err.get("type") in _RANGE_ERRORS:
+        friendly = RANGE_MESSAGES.get(field)
+    if friendly:
+        return friendly() if callable(friendly) else friendly
+    if err.get("type") == "string_pattern_mismatch":
+        return "This value does not have the expected format (see the API document)."
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     return message

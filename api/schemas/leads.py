@@ -14,11 +14,16 @@ from api.schemas.strict import (
     PHONE_DESCRIPTION,
     POSTAL_CODE_PATTERN,
     SLUG_PATTERN,
+    US_ZIP_DESCRIPTION,
+    US_ZIP_PATTERN,
     VISIBLE_TEXT,
     IsoDateTime,
     StrictJson,
+    documented,
+    text_at_least,
 )
 from hotlead.leads.enums import LeadStatus, RejectReason
+from hotlead.leads.validation import BUDGET_MAX_CENTS, DESCRIPTION_MAX, DESCRIPTION_MIN, postal_region
 
 
 class _In(StrictJson):
@@ -28,18 +33,33 @@ class _In(StrictJson):
 
 # --- public ------------------------------------------------------------------------------------------
 
+def _postal_code_field():
+    """The postal code of the region the form accepts (HOTLEAD POSTAL_REGION, default US): a US ZIP code's
+    shape is checked here (a 422 in the service's words), whether it exists by the service."""
+    if postal_region() == "US":
+        return Field(min_length=5, max_length=30, pattern=US_ZIP_PATTERN, description=US_ZIP_DESCRIPTION,
+                     json_schema_extra={"format": "us-zip"})
+    return Field(min_length=3, max_length=30, pattern=POSTAL_CODE_PATTERN,
+                 description="Letters, digits and dashes (3-10); spaces are removed, letters upper-cased")
+
+
 class LeadSubmitIn(_In):
     name: str = Field(min_length=1, max_length=200, pattern=VISIBLE_TEXT,
                       description="Bidi controls and zero-width characters are removed before storage")
     email: str = Field(min_length=6, max_length=254, pattern=EMAIL_PATTERN)
     phone: str = Field(min_length=7, max_length=30, description=PHONE_DESCRIPTION,
                        json_schema_extra={"format": "phone"})
-    postal_code: str = Field(min_length=3, max_length=30, pattern=POSTAL_CODE_PATTERN,
-                             description="Letters, digits and dashes (3-10); spaces are removed, letters upper-cased")
+    postal_code: str = _postal_code_field()
     category: str = Field(min_length=1, max_length=64, pattern=SLUG_PATTERN,
                           description="An active category slug from GET /categories")
-    description: str = Field(min_length=1, max_length=5000, pattern=r"\S")
-    budget_cents: int | None = Field(None, ge=0, le=1_000_000_000)
+    # the length counts without the whitespace around the text: checked by the service, which reports it with
+    # every other bad field (and says how many characters were written)
+    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX, pattern=r"\S",
+                             description=f"What the job is: at least {DESCRIPTION_MIN} characters, not counting "
+                                         "spaces around it",
+                             **documented(min_length=DESCRIPTION_MIN, pattern=text_at_least(DESCRIPTION_MIN)))
+    budget_cents: int | None = Field(None, ge=0, le=BUDGET_MAX_CENTS,
+                                     description="In cents, whole dollars: 0 to 1000000000 ($10,000,000)")
     timeline: Literal["asap", "within_month", "flexible", ""] | None = None
     consent: Literal[True] = Field(description="Must be true: the submitter agrees to be contacted")
     source: str | None = Field(None, max_length=64, pattern=r"^ *(?:[A-Za-z0-9_.:-]{1,64})? *$",

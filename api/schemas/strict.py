@@ -101,6 +101,18 @@ EMAIL_PATTERN = (  # spaces around it are trimmed; the local part is Django's do
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # 3 to 10 letters, digits or dashes; spaces anywhere are ignored (the server removes them)
 POSTAL_CODE_PATTERN = r"^ *(?:[A-Za-z0-9-] *){3,10}$"
+# A US ZIP code: 5 digits or ZIP+4 (94110-1234 or 941101234), ASCII digits only; spaces anywhere are ignored.
+# The shape only: whether the ZIP exists is the server's check (`format: us-zip`, see US_ZIP_DESCRIPTION).
+US_ZIP_PATTERN = r"^ *(?:[0-9] *){5}(?:(?:- *)?(?:[0-9] *){4})?$"
+US_ZIP_DESCRIPTION = ("A US ZIP code that exists (the USPS list): 5 digits or ZIP+4, e.g. `94110` or `94110-1234`; "
+                      "spaces are removed and the 5-digit ZIP is stored. `format: us-zip` is this project's own "
+                      "format name; an unknown ZIP is a 422.")
+
+
+def text_at_least(length: int) -> str:
+    """At least `length` characters between the first and the last that is not whitespace (the server strips
+    whitespace around a text before it counts)."""
+    return rf"^\s*\S[\s\S]{{{length - 2},}}\S\s*$" if length >= 2 else r"\S"
 
 
 def documented(**constraints) -> dict:

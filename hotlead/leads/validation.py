@@ -46,6 +46,10 @@ class LeadSubmission:
     referrer: str | None = None
 
 
+def dollars(cents: int) -> str:
+    return f"${cents // 100:,}"
+
+
 def email_normalise(value: str) -> str:
     return value.strip().lower()
 
@@ -59,6 +63,18 @@ def postal_region() -> str:
     return settings.HOTLEAD.get("POSTAL_REGION", settings.HOTLEAD.get("PHONE_DEFAULT_REGION", "US"))
 
 
+US_ZIP_MESSAGE = "Enter a US ZIP code: 5 digits, e.g. 94110 (or ZIP+4, e.g. 94110-1234)."
+POSTAL_CODE_MESSAGE = "Enter a postal code (3 to 10 letters, digits or dashes)."
+BUDGET_MESSAGE = f"Enter a budget between $0 and {dollars(BUDGET_MAX_CENTS)}, in whole dollars."
+DESCRIPTION_SHORT_MESSAGE = (f"Describe the job in at least {DESCRIPTION_MIN} characters, so that providers know "
+                             "what you need")
+
+
+def postal_code_format_message() -> str:
+    """What a postal code of the wrong shape is told, in the region the form accepts."""
+    return US_ZIP_MESSAGE if postal_region() == "US" else POSTAL_CODE_MESSAGE
+
+
 def postal_code_clean(value: str) -> str:
     """The postal code as it is stored and matched; ValueError with a plain message when it is not valid.
 
@@ -69,17 +85,13 @@ def postal_code_clean(value: str) -> str:
     if postal_region() == "US":
         match = US_ZIP_RE.match(code)
         if not match:
-            raise ValueError("Enter a US ZIP code: 5 digits, e.g. 94110 (or ZIP+4, e.g. 94110-1234).")
+            raise ValueError(US_ZIP_MESSAGE)
         if not zipcodes.is_real(match.group(1)):
             raise ValueError(f"{match.group(1)} is not a US ZIP code we know. Check the number.")
         return match.group(1)
     if not POSTAL_CODE_RE.match(code):
-        raise ValueError("Enter a postal code (3 to 10 letters, digits or dashes).")
+        raise ValueError(POSTAL_CODE_MESSAGE)
     return code
-
-
-def dollars(cents: int) -> str:
-    return f"${cents // 100:,}"
 
 
 def phone_parse(value: str) -> tuple[str, bool]:
@@ -141,14 +153,13 @@ def submission_clean(sub: LeadSubmission, *, category_known: bool) -> dict:
     if not description:
         bad("description", "Describe what you need.")
     elif len(description) < DESCRIPTION_MIN:
-        bad("description", f"Describe the job in at least {DESCRIPTION_MIN} characters, so that providers "
-                           f"know what you need (you wrote {len(description)}).")
+        bad("description", f"{DESCRIPTION_SHORT_MESSAGE} (you wrote {len(description)}).")
     elif len(description) > DESCRIPTION_MAX:
         bad("description", f"Use at most {DESCRIPTION_MAX} characters.")
     out["description"] = description
 
     if sub.budget_cents is not None and not 0 <= sub.budget_cents <= BUDGET_MAX_CENTS:
-        bad("budget_cents", f"Enter a budget between $0 and {dollars(BUDGET_MAX_CENTS)}, in whole dollars.")
+        bad("budget_cents", BUDGET_MESSAGE)
     out["budget_cents"] = sub.budget_cents
 
     if sub.timeline not in (None, "") and sub.timeline not in Timeline.values:

@@ -102,7 +102,8 @@ def test_a_lead_name_is_stored_without_bidi_or_zero_width_characters(client):
     CategoryFactory(slug="roofing")
     response = client.post("/api/v1/leads", {
         "name": "\u202eJane\u200b Doe\u2069", "email": "jane@example.com", "phone": "+14155550100",
-        "postal_code": "94110", "category": "roofing", "description": "Fix my roof", "consent": True,
+        "postal_code": "94110", "category": "roofing", "description": "Fix my roof: it leaks when it rains.",
+        "consent": True,
     }, content_type="application/json")
     assert response.status_code == 202, response.content
     assert Lead.objects.get(public_id=response.json()["id"]).name == "Jane Doe"
@@ -138,7 +139,7 @@ def test_schema_refusals_read_as_sentences_never_as_regular_expressions(client):
     fields = {f["field"]: f["message"] for f in response.json()["error"]["details"]["fields"]}
     assert fields == {
         "name": "Enter your name.", "email": "Enter a valid e-mail address.",
-        "postal_code": "Enter a postal code (3 to 10 letters, digits or dashes).",
+        "postal_code": "Enter a US ZIP code: 5 digits, e.g. 94110 (or ZIP+4, e.g. 94110-1234).",  # issue 14
         "consent": "Your consent is required to pass your request to providers.",
     }
     assert "[A-Za-z0-9" not in response.content.decode() and "should match" not in response.content.decode()

@@ -57,6 +57,12 @@ schemathesis.openapi.format("phone", st.sampled_from([
 ]))
 
 
+# `format: us-zip` (US_ZIP_DESCRIPTION): ZIP codes that exist, as people type them (the server looks each one up)
+schemathesis.openapi.format("us-zip", st.sampled_from([
+    "94110", "10001", "60614-1234", " 30301 ", "021391234", "00501", "73301", "94 110",
+]))
+
+
 schemathesis.openapi.format("iana-timezone", st.sampled_from([
     "America/New_York", "America/Los_Angeles", "Europe/London", "UTC", "Asia/Kolkata", "Australia/Sydney",
 ]))
