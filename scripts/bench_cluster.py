@@ -29,7 +29,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_distribution import books_check, database_drop, database_recreate, percentile, url_for  # noqa: E402
+from bench_distribution import books_check, percentile  # noqa: E402
+
+from scripts.bench_support import common  # noqa: E402 - after the root is on sys.path
 
 MAX_WAIT_TARGET_S = 150.0
 
@@ -64,12 +65,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--keep", action="store_true")
     return parser.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def redis_url(args) -> str | None:
@@ -280,7 +275,7 @@ def run(label: str, *, leads: list[tuple[int, str]], servers: int, clusters: int
     from django.db import connections
 
     connections.close_all()
-    ports = [free_port() for _ in range(servers)]
+    ports = [common.free_port() for _ in range(servers)]
     webs = [gunicorn(f"{label}-web{i + 1}", port, env, log_dir) for i, port in enumerate(ports)]
     cls = [qcluster(f"{label}-worker{i + 1}", workers, env, log_dir) for i in range(clusters)]
     ids = [lead_id for lead_id, _ in leads]
@@ -339,7 +334,7 @@ def main() -> int:
     env = {
         **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
         **({"REDIS_URL": redis} if redis else {}),
-        "DATABASE_URL": url_for(args.database_url, args.db_name),
+        "DATABASE_URL": common.url_for(args.database_url, args.db_name),
         "DJANGO_SETTINGS_MODULE": "hotlead.settings", "DEBUG": "0", "HOTLEAD_ALLOW_DEV_SECRET": "1",
         "SECURE_SSL_REDIRECT": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
@@ -349,7 +344,7 @@ def main() -> int:
     os.environ.update(env)
     print(f"Cluster benchmark: {args.leads} leads per run, broker {args.broker}, database {args.db_name}, "
           f"logs in {log_dir}")
-    database_recreate(args.database_url, args.db_name)
+    common.database_recreate(args.database_url, args.db_name)
     import django
 
     django.setup()
@@ -378,7 +373,7 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep:
-            database_drop(args.database_url, args.db_name)
+            common.database_drop(args.database_url, args.db_name)
         shutil.rmtree(metrics_dir, ignore_errors=True)
 
     print()
@@ -420,10 +415,7 @@ def main() -> int:
         (f"every lead sold or unsold within {MAX_WAIT_TARGET_S:.0f} s of approval",
          all(r["wait_max"] <= MAX_WAIT_TARGET_S for r in results.values())),
     ]
-    print()
-    for name, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {name}")
-    return 0 if all(ok for _, ok in checks) else 1
+    return common.checks_report(checks)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scripts.bench_support import common  # noqa: E402 - after the root is on sys.path
 
 DATA_SHAPE = "v1"
 P95_TARGET_MS = 300.0
@@ -50,92 +51,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def server_url(url: str, db_name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db_name}", parts.query, parts.fragment))
-
-
-def database_prepare(args, db_name: str, sizes: str) -> bool:
-    """Create the database if needed; True when it must be loaded."""
-    import psycopg
-
-    with psycopg.connect(server_url(args.database_url, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone()
-        if exists and args.rebuild:
-            conn.execute(f'DROP DATABASE "{db_name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{db_name}"')
-            return True
-    with psycopg.connect(server_url(args.database_url, db_name)) as conn:
-        try:
-            row = conn.execute("SELECT value FROM bench_meta WHERE key = 'sizes'").fetchone()
-        except psycopg.errors.UndefinedTable:
-            row = None
-    if row and row[0] == sizes:
-        return False
-    print(f"database {db_name} holds other sizes ({row[0] if row else 'none'}); rebuild with --rebuild")
-    sys.exit(2)
-
-
-def django_setup(args) -> None:
-    os.environ["DATABASE_URL"] = server_url(args.database_url, "postgres")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hotlead.settings.test"
-    os.environ.setdefault("HOTLEAD_ALLOW_DEV_SECRET", "1")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "var" / "prometheus-bench"))
-    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
-
-
 def use_database(db_name: str) -> None:
     """Point Django's default connection at one of the benchmark databases."""
     from django.db import connections
 
     connections["default"].close()
     connections["default"].settings_dict["NAME"] = db_name
-
-
-class Timer:
-    def __init__(self) -> None:
-        self.last = time.perf_counter()
-
-    def done(self, what: str) -> None:
-        now = time.perf_counter()
-        print(f"  {what:<52} {now - self.last:7.1f} s")
-        self.last = now
-
-
-def insert_select(cursor, model, exprs: dict, from_sql: str, params: list | None = None) -> None:
-    """INSERT INTO <table> (every concrete column) SELECT <expr or the field's default> FROM … (see bench_inbox)."""
-    from django.db import connection
-
-    columns, selects, values = [], [], []
-    for field in model._meta.concrete_fields:
-        name = field.name if field.name in exprs else field.attname
-        if name in exprs:
-            expr = exprs[name]
-            sql_expr, expr_params = expr if isinstance(expr, tuple) else (expr, [])
-            columns.append(field.column)
-            selects.append(sql_expr)
-            values.extend(expr_params)
-        elif field.primary_key:
-            continue
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            columns.append(field.column)
-            selects.append("now()")
-        elif field.null and not field.has_default():
-            continue
-        elif (default := field.get_default()) is not None:
-            columns.append(field.column)
-            selects.append("%s")
-            values.append(field.get_db_prep_save(default, connection))
-        else:
-            raise SystemExit(f"{model._meta.label}.{field.name} is required and has no default: add it to the load")
-    cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({", ".join(columns)}) '
-                   f'SELECT {", ".join(selects)} FROM {from_sql}', values + (params or []))
 
 
 def load(providers: int, leads: int, sizes: str) -> None:
@@ -152,7 +73,7 @@ def load(providers: int, leads: int, sizes: str) -> None:
     from hotlead.providers.models import Provider, ServiceArea
     from hotlead.refunds.models import BadLeadReport
 
-    step = Timer()
+    step = common.Timer(width=52)
     call_command("migrate", verbosity=0)
     step.done("migrate")
     P, N = providers, leads
@@ -166,28 +87,29 @@ def load(providers: int, leads: int, sizes: str) -> None:
                                       for i in range(CATEGORIES)])
         CompetitionLevel.objects.bulk_create([CompetitionLevel(id=i, name=n, slug=s, rank=i, price_cents=c,
                                                                max_recipients=m) for i, n, s, c, m in LEVELS])
-        insert_select(cur, User, {
+        common.insert_select(cur, User, {
             "id": "p", "email": "'bench-provider-' || p || '@bench.hotlead.test'", "role": "'provider'",
             "password": ("%s", [make_password("bench-password-not-used")]),
         }, "generate_series(1, %s) p", [P])
-        insert_select(cur, Provider, {
+        common.insert_select(cur, Provider, {
             "id": "p", "user": "p", "company_name": "'Bench Roofing Co ' || p", "contact_name": "'Bench Contact'",
             "phone": "'+14155550100'", "timezone": "'America/Los_Angeles'", "status": "'active'",
             "email_verified_at": "now()", "flagged": "mod(p, 50) = 0",
             "flagged_reason": "CASE WHEN mod(p, 50) = 0 THEN 'Return rate over 20%%' ELSE '' END",
         }, "generate_series(1, %s) p", [P])
-        insert_select(cur, Provider.categories.through, {"provider": "p", "category": "1 + mod(p, 20)"},
-                      "generate_series(1, %s) p", [P])
-        insert_select(cur, ServiceArea, {"provider": "p", "kind": "'prefix'",
-                                         "value": "'9' || lpad(mod(p, 100)::text, 2, '0')"},
-                      "generate_series(1, %s) p", [P])
-        insert_select(cur, Subscription, {"id": "p", "provider": "p", "level": level_of_p, "status": "'active'",
-                                          "filters": "'[]'::jsonb"}, "generate_series(1, %s) p", [P])
+        common.insert_select(cur, Provider.categories.through, {"provider": "p", "category": "1 + mod(p, 20)"},
+                             "generate_series(1, %s) p", [P])
+        common.insert_select(cur, ServiceArea, {"provider": "p", "kind": "'prefix'",
+                                                "value": "'9' || lpad(mod(p, 100)::text, 2, '0')"},
+                             "generate_series(1, %s) p", [P])
+        common.insert_select(cur, Subscription, {"id": "p", "provider": "p", "level": level_of_p,
+                                                 "status": "'active'", "filters": "'[]'::jsonb"},
+                             "generate_series(1, %s) p", [P])
         step.done(f"{P:,} users, providers, areas, subscriptions")
         # lead k (k = 1 is the newest): the newest PENDING wait for review; every 50th is unsold, the next rejected
         status = (f"CASE WHEN k <= {PENDING} THEN 'pending_review' WHEN mod(k, 50) = 0 THEN 'unsold' "
                   "WHEN mod(k, 50) = 1 THEN 'rejected' ELSE 'distributed' END")
-        insert_select(cur, Lead, {
+        common.insert_select(cur, Lead, {
             "id": "k", "public_id": "gen_random_uuid()", "reference": "'HL-C' || k", "name": "'Bench Lead ' || k",
             "email": "'lead-' || k || '@example.org'", "phone": "'+1415' || lpad(mod(k, 10000000)::text, 7, '0')",
             "postal_code": "'9' || lpad(mod(k, 100)::text, 2, '0') || lpad(mod(k, 97)::text, 2, '0')",
@@ -215,20 +137,21 @@ def load(providers: int, leads: int, sizes: str) -> None:
                     "(SELECT provider_id, sum(price) AS total FROM bench_sale GROUP BY provider_id) spent "
                     "ON spent.provider_id = p")
         step.done("sales staged")
-        insert_select(cur, LedgerEntry, {
+        common.insert_select(cur, LedgerEntry, {
             "id": "f.provider_id", "account": "f.provider_id", "kind": "'deposit'", "amount_cents": "f.deposit",
             "balance_after_cents": "f.deposit", "idempotency_key": "'bench-deposit:' || f.provider_id",
             "memo": "'Opening deposit'", "created_at": "now() - interval '400 days'",
         }, "bench_funding f")
-        insert_select(cur, LedgerEntry, {
+        common.insert_select(cur, LedgerEntry, {
             "id": f"{int(P)} + s.lead_id", "account": "s.provider_id", "kind": "'charge'", "amount_cents": "-s.price",
             "balance_after_cents": "f.deposit - sum(s.price) OVER (PARTITION BY s.provider_id "
                                    "ORDER BY s.assigned_at, s.lead_id)",
             "idempotency_key": "'charge:' || s.lead_id || ':' || s.provider_id", "related_type": "'leads.lead'",
             "related_id": "s.lead_id::text", "created_at": "s.assigned_at",
         }, "bench_sale s JOIN bench_funding f USING (provider_id)")
-        insert_select(cur, Account, {"provider": "p", "balance_cents": "100000"}, "generate_series(1, %s) p", [P])
-        insert_select(cur, Assignment, {
+        common.insert_select(cur, Account, {"provider": "p", "balance_cents": "100000"},
+                             "generate_series(1, %s) p", [P])
+        common.insert_select(cur, Assignment, {
             "id": "s.lead_id", "lead": "s.lead_id", "provider": "s.provider_id", "level": "s.level_id",
             "subscription": "s.provider_id", "category": "s.category_id", "price_cents": "s.price",
             "status": "CASE WHEN mod(s.lead_id, 10) < 2 THEN 'accepted' WHEN mod(s.lead_id, 10) = 2 THEN 'rejected' "
@@ -236,7 +159,7 @@ def load(providers: int, leads: int, sizes: str) -> None:
             "charge_entry": f"{int(P)} + s.lead_id", "assigned_at": "s.assigned_at",
         }, "bench_sale s")
         step.done("ledger, accounts, assignments")
-        insert_select(cur, DistributionRun, {
+        common.insert_select(cur, DistributionRun, {
             "lead": "s.lead_id", "trigger": "'approval'", "outcome": "'distributed'", "buyers": "1",
             "started_at": "s.assigned_at", "finished_at": "s.assigned_at", "duration_ms": "4.2",
             "trace": """jsonb_build_object('levels', jsonb_build_array(jsonb_build_object(
@@ -251,35 +174,24 @@ def load(providers: int, leads: int, sizes: str) -> None:
                                                         'cap', jsonb_build_array(s.provider_id + 300)))))""",
         }, f"bench_sale s WHERE s.lead_id <= {PENDING + TRACED}")
         step.done("distribution runs with traces")
-        insert_select(cur, BadLeadReport, {
+        common.insert_select(cur, BadLeadReport, {
             "assignment": "s.lead_id", "provider": "s.provider_id", "reason": "'wrong_contact'",
             "details": "'Bench report'", "status": "CASE WHEN mod(s.lead_id, 2) = 0 THEN 'pending' ELSE 'approved' END",
             "created_at": "s.assigned_at + interval '1 day'",
         }, "bench_sale s WHERE mod(s.lead_id, 23) = 0")
-        insert_select(cur, AuditLog, {
+        common.insert_select(cur, AuditLog, {
             "actor_label": "'system'", "action": "'provider.registered'", "object_type": "'providers.provider'",
             "object_id": "p::text", "created_at": "now() - interval '400 days'",
         }, "generate_series(1, %s) p", [P])
         step.done("bad-lead reports, audit entries")
-        for model in (User, Provider, Subscription, Lead, LedgerEntry, Assignment, Category, CompetitionLevel,
-                      DistributionRun, BadLeadReport, AuditLog, ServiceArea):
-            table = model._meta.db_table
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                        f"coalesce((SELECT max(id) FROM \"{table}\"), 1))")
-        cur.execute("DROP TABLE bench_sale, bench_funding")
-        cur.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value text)")
-        cur.execute("INSERT INTO bench_meta VALUES ('sizes', %s)", [sizes])
+        common.load_finish(cur, (User, Provider, Subscription, Lead, LedgerEntry, Assignment, Category,
+                                 CompetitionLevel, DistributionRun, BadLeadReport, AuditLog, ServiceArea), sizes)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
     step.done("vacuum analyze")
 
 
 # ---- measurement --------------------------------------------------------------------------------------------
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
 
 def staff_client():
     from django.test import Client
@@ -339,12 +251,12 @@ def main() -> int:
     args = parse_args()
     sizes = [("large", args.leads), ("baseline", args.baseline_leads)]
     print(f"==> bench console: {args.providers:,} providers; {args.leads:,} leads vs {args.baseline_leads:,} leads")
-    django_setup(args)
+    common.django_setup(common.url_for(args.database_url, "postgres"), ROOT)
     figures = {}
     for label, leads in sizes:
         db_name = f"{args.db_prefix}_{leads}"
         shape = f"{DATA_SHAPE}:{args.providers}/{leads}"
-        must_load = database_prepare(args, db_name, shape)
+        must_load = common.database_prepare(args.database_url, db_name, shape, rebuild=args.rebuild)
         use_database(db_name)
         if must_load:
             print(f"loading {db_name} (once; reused by later runs):")
@@ -366,16 +278,16 @@ def main() -> int:
     lines = []
     for page in figures["large"]:
         big, small = figures["large"][page], figures["baseline"][page]
-        ratio = percentile(big, 95) / max(percentile(small, 95), 0.001)
+        ratio = common.percentile(big, 95) / max(common.percentile(small, 95), 0.001)
         big_cpu = CPU[id(figures["large"])][page]
         small_cpu = CPU[id(figures["baseline"])][page]
-        print(f"{page:<16} {statistics.median(big):10.1f} {percentile(big, 95):10.1f} "
-              f"{statistics.median(small):10.1f} {percentile(small, 95):10.1f} {ratio:9.2f}× "
+        print(f"{page:<16} {statistics.median(big):10.1f} {common.percentile(big, 95):10.1f} "
+              f"{statistics.median(small):10.1f} {common.percentile(small, 95):10.1f} {ratio:9.2f}× "
               f"{statistics.median(big_cpu):14.1f} {statistics.median(small_cpu):13.1f}")
-        passed = percentile(big, 95) <= P95_TARGET_MS
+        passed = common.percentile(big, 95) <= P95_TARGET_MS
         ok &= passed
         verdict = "PASS" if passed else "FAIL"
-        p95 = percentile(big, 95)
+        p95 = common.percentile(big, 95)
         lines.append(f"{verdict}  {page}: p95 {p95:.1f} ms ≤ {P95_TARGET_MS:.0f} ms at {args.leads:,} leads")
     print()
     print("\n".join(lines))

@@ -39,10 +39,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scripts.bench_support import common  # noqa: E402 - after the root is on sys.path
 
 MEDIAN_TARGET_MS = 25.0
 RATIO_TARGET = 0.25
@@ -76,26 +78,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def url_for(url: str, db_name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db_name}", parts.query, parts.fragment))
-
-
-def database_recreate(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url_for(server, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def database_drop(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url_for(server, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def redis_url_if_answering(args) -> str | None:
     url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
     if args.broker == "orm":
@@ -118,7 +100,7 @@ def bench_environment(args, metrics_dir: str) -> dict[str, str]:
     return {
         **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
         **({"REDIS_URL": redis_url} if redis_url else {}),
-        "DATABASE_URL": url_for(args.database_url, args.db_name),
+        "DATABASE_URL": common.url_for(args.database_url, args.db_name),
         "DJANGO_SETTINGS_MODULE": "hotlead.settings",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(48),  # DEBUG=0 refuses the development key (issue 15)
@@ -127,15 +109,6 @@ def bench_environment(args, metrics_dir: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "DB_CONN_MAX_AGE": "600",
     }
-
-
-class Step:
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-
-    def done(self, what: str) -> None:
-        print(f"  {what} ({time.monotonic() - self.started:.1f} s)", flush=True)
-        self.started = time.monotonic()
 
 
 # --- seeding -----------------------------------------------------------------------------------------
@@ -346,7 +319,7 @@ def pgbench_tps(args) -> float | None:
         print("  pgbench is not installed (Debian: apt-get install postgresql-contrib); no ratio.")
         return None
     scratch = f"{args.db_name}_pgbench"
-    database_recreate(args.database_url, scratch)
+    common.database_recreate(args.database_url, scratch)
     parts = urlsplit(args.database_url)
     env = {**os.environ, "PGPASSWORD": parts.password or os.environ.get("PGPASSWORD", "")}
     conn = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
@@ -357,7 +330,7 @@ def pgbench_tps(args) -> float | None:
                              check=True, env=env, capture_output=True, text=True).stdout
     finally:
         if not args.keep:
-            database_drop(args.database_url, scratch)
+            common.database_drop(args.database_url, scratch)
     match = re.search(r"tps = ([0-9.]+)", out)
     latency = re.search(r"latency average = ([0-9.]+) ms", out)
     args.pgbench_latency_ms = float(latency.group(1)) if latency else None
@@ -436,8 +409,8 @@ def main() -> int:
     os.environ.update(env)
     print(f"Distribution benchmark: {args.providers} providers, {args.leads} leads, {args.clients} client(s), "
           f"database {args.db_name}, job broker {args.broker}")
-    step = Step()
-    database_recreate(args.database_url, args.db_name)
+    step = common.Step()
+    common.database_recreate(args.database_url, args.db_name)
     import django
 
     django.setup()
@@ -461,7 +434,7 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep:
-            database_drop(args.database_url, args.db_name)
+            common.database_drop(args.database_url, args.db_name)
         shutil.rmtree(metrics_dir, ignore_errors=True)
 
     ratio = result["leads_per_s"] / tps if tps else None
@@ -492,10 +465,7 @@ def main() -> int:
         ("books balance", books["unbalanced_accounts"] == 0 and books["oversold_leads"] == 0
          and books["charges"] == books["assignments"]),
     ]
-    print()
-    for name, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {name}")
-    return 0 if all(ok for _, ok in checks) else 1
+    return common.checks_report(checks)
 
 
 if __name__ == "__main__":

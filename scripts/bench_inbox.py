@@ -21,10 +21,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scripts.bench_support import common  # noqa: E402 - after the root is on sys.path
 
 DATA_SHAPE = "v2"  # bump when the generated data changes, so an older database is not silently reused
 P95_TARGET_MS = 20.0
@@ -56,84 +57,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def server_url(url: str, db_name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db_name}", parts.query, parts.fragment))
-
-
-def database_prepare(args) -> bool:
-    """Create the benchmark database if needed; True when it must be (re)loaded."""
-    import psycopg
-
-    with psycopg.connect(server_url(args.database_url, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db_name]).fetchone()
-        if exists and args.rebuild:
-            conn.execute(f'DROP DATABASE "{args.db_name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{args.db_name}"')
-            return True
-    with psycopg.connect(server_url(args.database_url, args.db_name)) as conn:
-        try:
-            row = conn.execute("SELECT value FROM bench_meta WHERE key = 'sizes'").fetchone()
-        except psycopg.errors.UndefinedTable:
-            row = None
-    wanted = f"{DATA_SHAPE}:{args.providers}/{args.assignments}/{args.busy}"
-    if row and row[0] == wanted:
-        return False
-    print(f"database {args.db_name} holds other sizes ({row[0] if row else 'none'}); rebuild with --rebuild")
-    sys.exit(2)
-
-
-def django_setup(args) -> None:
-    os.environ["DATABASE_URL"] = server_url(args.database_url, args.db_name)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hotlead.settings.test"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")  # one JSON log line per request would be measured too
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "var" / "prometheus-bench"))
-    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
-
-
 # ---- bulk load ----------------------------------------------------------------------------------------------
-
-def insert_select(cursor, model, exprs: dict[str, str | tuple[str, list]], from_sql: str,
-                  params: list | None = None) -> None:
-    """INSERT INTO <model's table> (every concrete column) SELECT <expr or the field's default> FROM …
-
-    An expression is SQL, or (SQL with %s, its parameters). Columns this benchmark does not care about
-    get their model default, so fields added by other issues do not break the load (a new NOT NULL
-    column without a default is reported clearly).
-    """
-    from django.db import connection
-
-    columns, selects, values = [], [], []
-    for field in model._meta.concrete_fields:
-        name = field.name if field.name in exprs else field.attname
-        if name in exprs:
-            expr = exprs[name]
-            sql_expr, expr_params = expr if isinstance(expr, tuple) else (expr, [])
-            columns.append(field.column)
-            selects.append(sql_expr)
-            values.extend(expr_params)
-        elif field.primary_key:
-            continue
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            columns.append(field.column)
-            selects.append("now()")
-        elif field.null and not field.has_default():
-            continue
-        elif (default := field.get_default()) is not None:  # the model's default, or "" for text fields
-            columns.append(field.column)
-            selects.append("%s")
-            values.append(field.get_db_prep_save(default, connection))
-        else:
-            raise SystemExit(f"{model._meta.label}.{field.name} is required and has no default: add it to the load")
-    sql = (f'INSERT INTO "{model._meta.db_table}" ({", ".join(columns)}) '
-           f'SELECT {", ".join(selects)} FROM {from_sql}')
-    cursor.execute(sql, values + (params or []))
-
 
 def load(args) -> None:
     from django.contrib.auth.hashers import make_password
@@ -147,7 +71,7 @@ def load(args) -> None:
     from hotlead.levels.models import CompetitionLevel, Subscription
     from hotlead.providers.models import Provider
 
-    step = Timer()
+    step = common.Timer()
     call_command("migrate", verbosity=0)
     step.done("migrate")
     P, A, busy = args.providers, args.assignments, args.busy
@@ -162,21 +86,21 @@ def load(args) -> None:
                              max_recipients=3),
             CompetitionLevel(id=2, name="Shared", slug="shared", rank=2, price_cents=2500, max_recipients=5),
         ])
-        insert_select(cur, User, {
+        common.insert_select(cur, User, {
             "id": "g", "email": "'bench-provider-' || g || '@bench.hotlead.test'", "role": "'provider'",
             "password": ("%s", [make_password("bench-password-not-used")]),
         }, "generate_series(1, %s) g", [P])
-        insert_select(cur, Provider, {
+        common.insert_select(cur, Provider, {
             "id": "g", "user": "g", "company_name": "'Bench Co ' || g", "contact_name": "'Bench Contact'",
             "phone": "'+14155550100'", "timezone": "'America/Los_Angeles'", "status": "'active'",
             "email_verified_at": "now()",
         }, "generate_series(1, %s) g", [P])
-        insert_select(cur, Subscription, {
+        common.insert_select(cur, Subscription, {
             "id": "(p - 1) * 2 + l", "provider": "p", "level": "l", "status": "'active'", "filters": "'[]'::jsonb",
         }, "generate_series(1, %s) p CROSS JOIN generate_series(1, 2) l", [P])
         step.done(f"{P:,} users, providers; {2 * P:,} subscriptions")
         # Lead k (newest first: k = 1 is the latest) is sold twice, at the same moment, at level 1 + k % 2.
-        insert_select(cur, Lead, {
+        common.insert_select(cur, Lead, {
             "id": "k", "public_id": "gen_random_uuid()", "reference": "'HL-B' || k", "name": "'Bench Lead ' || k",
             "email": "'lead-' || k || '@example.org'", "phone": "'+1415' || lpad(mod(k, 10000000)::text, 7, '0')",
             "postal_code": "(94000 + mod(k, 1000))::text", "category": CATEGORY_OF_K,
@@ -206,22 +130,16 @@ def load(args) -> None:
             SELECT provider_id, sum(price) + 100000 AS deposit FROM bench_sale GROUP BY provider_id
         """)
         step.done(f"{A:,} sales staged")
-        insert_select(cur, LedgerEntry, {
+        common.insert_select(cur, LedgerEntry, {
             "id": f"{int(A)} + f.provider_id", "account": "f.provider_id", "kind": "'deposit'",
             "amount_cents": "f.deposit",
             "balance_after_cents": "f.deposit", "idempotency_key": "'bench-deposit:' || f.provider_id",
             "memo": "'Bench deposit'", "created_at": "now() - interval '400 days'",
         }, "bench_funding f")
-        insert_select(cur, LedgerEntry, {
-            "id": "s.g", "account": "s.provider_id", "kind": "'charge'", "amount_cents": "-s.price",
-            "balance_after_cents": "f.deposit - sum(s.price) OVER "
-                                   "(PARTITION BY s.provider_id ORDER BY s.assigned_at, s.g)",
-            "idempotency_key": "'charge:' || s.lead_id || ':' || s.provider_id", "related_type": "'leads.lead'",
-            "related_id": "s.lead_id::text", "created_at": "s.assigned_at",
-        }, "bench_sale s JOIN bench_funding f USING (provider_id)")
-        insert_select(cur, Account, {"provider": "f.provider_id", "balance_cents": "100000"}, "bench_funding f")
+        common.ledger_charges_insert(cur)
+        common.insert_select(cur, Account, {"provider": "f.provider_id", "balance_cents": "100000"}, "bench_funding f")
         step.done(f"{A + P:,} ledger entries, {P:,} accounts")
-        insert_select(cur, Assignment, {
+        common.insert_select(cur, Assignment, {
             "id": "s.g", "lead": "s.lead_id", "provider": "s.provider_id", "level": "s.level_id",
             "subscription": "(s.provider_id - 1) * 2 + s.level_id", "category": "s.category_id",
             "price_cents": "s.price",
@@ -233,34 +151,14 @@ def load(args) -> None:
             "reject_reason": "CASE WHEN mod(s.g, 10) = 2 THEN 'Too far' ELSE '' END",
         }, "bench_sale s")
         step.done(f"{A:,} assignments")
-        for model in (User, Provider, Subscription, Lead, LedgerEntry, Assignment, Category, CompetitionLevel):
-            table = model._meta.db_table
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                        f"(SELECT max(id) FROM \"{table}\"))")
-        cur.execute("DROP TABLE bench_sale, bench_funding")
-        cur.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value text)")
-        cur.execute("INSERT INTO bench_meta VALUES ('sizes', %s)", [f"{DATA_SHAPE}:{P}/{A}/{busy}"])
+        common.load_finish(cur, (User, Provider, Subscription, Lead, LedgerEntry, Assignment, Category,
+                                 CompetitionLevel), f"{DATA_SHAPE}:{P}/{A}/{busy}")
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
     step.done("vacuum analyze")
 
 
 # ---- measurement --------------------------------------------------------------------------------------------
-
-class Timer:
-    def __init__(self) -> None:
-        self.started = self.last = time.perf_counter()
-
-    def done(self, what: str) -> None:
-        now = time.perf_counter()
-        print(f"  {what:<48} {now - self.last:7.1f} s")
-        self.last = now
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
 
 def measure(args) -> bool:
     from django.db import connection
@@ -311,7 +209,8 @@ def measure(args) -> bool:
           f"{os.cpu_count()} CPUs")
     print(f"{'request (limit ' + str(args.limit) + ')':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, samples in results.items():
-        print(f"{label:<34} {statistics.median(samples):8.2f} {percentile(samples, 95):8.2f} {max(samples):8.2f}")
+        print(f"{label:<34} {statistics.median(samples):8.2f} {common.percentile(samples, 95):8.2f} "
+              f"{max(samples):8.2f}")
 
     page_cursor = Cursor.decode(cursor)
     keys_plan = inbox_keys_queryset(provider_id=1, cursor=page_cursor, limit=args.limit).explain(
@@ -322,15 +221,15 @@ def measure(args) -> bool:
     print(f"\nEXPLAIN (ANALYZE, BUFFERS) of its rows query:\n{rows_plan}")
     connection.close()
 
-    p1 = percentile(results["page 1"], 95)
-    deep = percentile(results[f"page {args.page:,}"], 95)
+    p1 = common.percentile(results["page 1"], 95)
+    deep = common.percentile(results[f"page {args.page:,}"], 95)
 
     def nodes(plan: str) -> list[str]:
         return [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
 
     checks = {
         f"p95 of every measured request ≤ {P95_TARGET_MS:.0f} ms": all(
-            percentile(s, 95) <= P95_TARGET_MS for s in results.values()),
+            common.percentile(s, 95) <= P95_TARGET_MS for s in results.values()),
         f"page {args.page:,} p95 ≤ {DEEP_RATIO_TARGET}× page 1 p95 ({deep:.2f} vs {p1:.2f} ms)":
             deep <= DEEP_RATIO_TARGET * p1,
         "the keys query is an index scan of assignment_inbox_idx": any(
@@ -339,18 +238,16 @@ def measure(args) -> bool:
         "no Sort node in either query": not any(
             node.startswith(("Sort", "Incremental Sort")) for node in nodes(keys_plan) + nodes(rows_plan)),
     }
-    print()
-    for check, ok in checks.items():
-        print(f"{'PASS' if ok else 'FAIL'}  {check}")
-    return all(checks.values())
+    return common.checks_report(checks.items()) == 0
 
 
 def main() -> int:
     args = parse_args()
     print(f"==> bench inbox: {args.providers:,} providers, {args.assignments:,} assignments, "
           f"busy provider {args.busy:,}, database {args.db_name}")
-    must_load = database_prepare(args)
-    django_setup(args)
+    sizes = f"{DATA_SHAPE}:{args.providers}/{args.assignments}/{args.busy}"
+    must_load = common.database_prepare(args.database_url, args.db_name, sizes, rebuild=args.rebuild)
+    common.django_setup(common.url_for(args.database_url, args.db_name), ROOT, allow_dev_secret=False)
     if must_load:
         print("loading (once; reused by later runs):")
         load(args)

@@ -24,17 +24,17 @@ import multiprocessing
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scripts.bench_support import common  # noqa: E402 - after the root is on sys.path
 
 RATIO_TARGET = 0.5
 REAL = "/api/v1/leads"
@@ -55,26 +55,6 @@ def parse_args() -> argparse.Namespace:
     if args.clients < 1 or args.requests < args.clients or args.workers < 1:
         parser.error("use at least 1 client, 1 worker and as many requests as clients")
     return args
-
-
-def url_for(url: str, db_name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db_name}", parts.query, parts.fragment))
-
-
-def database_recreate(server: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(url_for(server, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def lead_body(tag: str, n: int) -> bytes:
@@ -141,7 +121,7 @@ def main() -> int:
     metrics_dir = tempfile.mkdtemp(prefix="hotlead-bench-metrics-")
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "HOTLEAD_ALLOW_DEV_SECRET")},
-        "DATABASE_URL": url_for(args.database_url, args.db_name),
+        "DATABASE_URL": common.url_for(args.database_url, args.db_name),
         "DJANGO_SETTINGS_MODULE": "scripts.bench_support.intake_settings",
         "PYTHONPATH": str(ROOT),
         "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(48), "ALLOWED_HOSTS": "127.0.0.1",
@@ -153,7 +133,7 @@ def main() -> int:
     os.environ.update(env)
     print(f"Intake benchmark: gunicorn with {args.workers} worker(s), {args.clients} client(s), "
           f"{args.requests} requests per endpoint, database {args.db_name}")
-    database_recreate(args.database_url, args.db_name)
+    common.database_recreate(args.database_url, args.db_name)
     import django
 
     django.setup()
@@ -170,7 +150,7 @@ def main() -> int:
                        "description text, created_at timestamptz NOT NULL DEFAULT now())")
     connections.close_all()
 
-    port = free_port()
+    port = common.free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:hotlead.gunicorn_conf", "hotlead.wsgi:application",
          "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--log-level", "warning"],
@@ -187,7 +167,7 @@ def main() -> int:
         server.wait(timeout=30)
         connections.close_all()
         if not args.keep:
-            database_recreate(args.database_url, args.db_name, drop_only=True)
+            common.database_drop(args.database_url, args.db_name)
 
     ratio = real["per_s"] / baseline["per_s"]
     print()
@@ -201,10 +181,7 @@ def main() -> int:
         ("every real request stored a lead", stored == args.requests + args.warmup),
         (f"real ≥ {RATIO_TARGET} × baseline req/s", ratio >= RATIO_TARGET),
     ]
-    print()
-    for name, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {name}")
-    return 0 if all(ok for _, ok in checks) else 1
+    return common.checks_report(checks)
 
 
 if __name__ == "__main__":

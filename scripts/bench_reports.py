@@ -32,9 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_inbox import Timer, insert_select, server_url  # noqa: E402 - shared bulk-load helpers
+from scripts.bench_support import common  # noqa: E402 - after the root is on sys.path
 
 DATA_SHAPE = "r1"
 PROVIDERS = 1000
@@ -56,40 +55,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def database_prepare(args) -> bool:
-    import psycopg
-
-    with psycopg.connect(server_url(args.database_url, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db_name]).fetchone()
-        if exists and args.rebuild:
-            conn.execute(f'DROP DATABASE "{args.db_name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{args.db_name}"')
-            return True
-    with psycopg.connect(server_url(args.database_url, args.db_name)) as conn:
-        try:
-            row = conn.execute("SELECT value FROM bench_meta WHERE key = 'sizes'").fetchone()
-        except psycopg.errors.UndefinedTable:
-            row = None
-    if row and row[0] == f"{DATA_SHAPE}:{args.leads}":
-        return False
-    print(f"database {args.db_name} holds other sizes ({row[0] if row else 'none'}); rebuild with --rebuild")
-    sys.exit(2)
-
-
-def django_setup(args) -> None:
-    os.environ["DATABASE_URL"] = server_url(args.database_url, args.db_name)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hotlead.settings.test"
-    os.environ.setdefault("HOTLEAD_ALLOW_DEV_SECRET", "1")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "var" / "prometheus-bench"))
-    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
-
-
 # ---- bulk load ----------------------------------------------------------------------------------------------
 
 def load(args) -> None:
@@ -104,7 +69,7 @@ def load(args) -> None:
     from hotlead.levels.models import CompetitionLevel, Subscription
     from hotlead.providers.models import Provider
 
-    step = Timer()
+    step = common.Timer()
     call_command("migrate", verbosity=0)
     step.done("migrate")
     P, N = PROVIDERS, args.leads
@@ -116,23 +81,23 @@ def load(args) -> None:
             CompetitionLevel(id=1, name="Exclusive", slug="exclusive", rank=1, price_cents=12000, max_recipients=1),
             CompetitionLevel(id=2, name="Semi-exclusive", slug="semi", rank=2, price_cents=6000, max_recipients=2),
         ])
-        insert_select(cur, User, {
+        common.insert_select(cur, User, {
             "id": "g", "email": "'bench-' || g || '@bench.hotlead.test'",
             "role": f"CASE WHEN g > {int(P)} THEN 'staff' ELSE 'provider' END",
             "is_staff": f"g > {int(P)}", "password": ("%s", [make_password("bench-password-not-used")]),
         }, "generate_series(1, %s) g", [P + 1])
-        insert_select(cur, Provider, {
+        common.insert_select(cur, Provider, {
             "id": "g", "user": "g", "company_name": "CASE WHEN mod(g, 50) = 0 THEN '=Co ' ELSE 'Bench Co ' END || g",
             "contact_name": "'Bench Contact'", "phone": "'+14155550100'", "timezone": "'UTC'",
             "status": "'active'", "email_verified_at": "now()",
         }, "generate_series(1, %s) g", [P])
-        insert_select(cur, Subscription, {
+        common.insert_select(cur, Subscription, {
             "id": "(p - 1) * 2 + l", "provider": "p", "level": "l", "status": "'active'", "filters": "'[]'::jsonb",
         }, "generate_series(1, %s) p CROSS JOIN generate_series(1, 2) l", [P])
         step.done(f"{P:,} providers, 1 staff user, {2 * P:,} subscriptions")
         # Lead k is created k × (365 days / N) ago; its status by k mod 20: 16 of 20 distributed (sold at level
         # 1 + k mod 2: exclusive to one buyer, semi to two), 2 unsold, 1 rejected, 1 still pending review.
-        insert_select(cur, Lead, {
+        common.insert_select(cur, Lead, {
             "id": "k", "public_id": "gen_random_uuid()", "reference": "'HL-R' || k",
             "name": "CASE WHEN mod(k, 100) = 0 THEN '=HYPERLINK(\"x\")' ELSE 'Bench Lead ' || k END",
             "email": "'lead-' || k || '@example.org'", "phone": "'+1415' || lpad(mod(k, 10000000)::text, 7, '0')",
@@ -160,41 +125,30 @@ def load(args) -> None:
         cur.execute("SELECT count(*) FROM bench_sale")
         sales = cur.fetchone()[0]
         step.done(f"{sales:,} sales staged")
-        insert_select(cur, LedgerEntry, {
+        common.insert_select(cur, LedgerEntry, {
             "id": f"{int(sales) * 2} + f.provider_id", "account": "f.provider_id", "kind": "'deposit'",
             "amount_cents": "f.deposit", "balance_after_cents": "f.deposit",
             "idempotency_key": "'bench-deposit:' || f.provider_id", "memo": "'-Bench deposit'",
             "created_at": "now() - interval '366 days'",
         }, "bench_funding f")
-        insert_select(cur, LedgerEntry, {
-            "id": "s.g", "account": "s.provider_id", "kind": "'charge'", "amount_cents": "-s.price",
-            "balance_after_cents": "f.deposit - sum(s.price) OVER "
-                                   "(PARTITION BY s.provider_id ORDER BY s.assigned_at, s.g)",
-            "idempotency_key": "'charge:' || s.lead_id || ':' || s.provider_id", "related_type": "'leads.lead'",
-            "related_id": "s.lead_id::text", "created_at": "s.assigned_at",
-        }, "bench_sale s JOIN bench_funding f USING (provider_id)")
+        common.ledger_charges_insert(cur)
         # 3 % of the sales refunded a day later; the refund's balance_after is kept simple (not the bench's point)
-        insert_select(cur, LedgerEntry, {
+        common.insert_select(cur, LedgerEntry, {
             "id": f"{int(sales)} + s.g", "account": "s.provider_id", "kind": "'refund'", "amount_cents": "s.price",
             "balance_after_cents": "s.price", "idempotency_key": "'refund:' || s.g", "refund_of": "s.g",
             "memo": "'Refund for a bad lead'", "created_at": "s.assigned_at + interval '1 day'",
         }, "bench_sale s WHERE mod(s.g, 33) = 0")
-        insert_select(cur, Account, {"provider": "f.provider_id", "balance_cents": "100000"}, "bench_funding f")
+        common.insert_select(cur, Account, {"provider": "f.provider_id", "balance_cents": "100000"}, "bench_funding f")
         step.done("ledger: deposits, charges, refunds; accounts")
-        insert_select(cur, Assignment, {
+        common.insert_select(cur, Assignment, {
             "id": "s.g", "lead": "s.lead_id", "provider": "s.provider_id", "level": "s.level_id",
             "subscription": "(s.provider_id - 1) * 2 + s.level_id", "category": "s.category_id",
             "price_cents": "s.price", "status": "CASE WHEN mod(s.g, 33) = 0 THEN 'refunded' ELSE 'assigned' END",
             "charge_entry": "s.g", "assigned_at": "s.assigned_at",
         }, "bench_sale s")
         step.done(f"{sales:,} assignments")
-        for model in (User, Provider, Subscription, Lead, LedgerEntry, Assignment, Category, CompetitionLevel):
-            table = model._meta.db_table
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                        f"(SELECT max(id) FROM \"{table}\"))")
-        cur.execute("DROP TABLE bench_sale, bench_funding")
-        cur.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value text)")
-        cur.execute("INSERT INTO bench_meta VALUES ('sizes', %s)", [f"{DATA_SHAPE}:{N}"])
+        common.load_finish(cur, (User, Provider, Subscription, Lead, LedgerEntry, Assignment, Category,
+                                 CompetitionLevel), f"{DATA_SHAPE}:{N}")
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
     step.done("vacuum analyze")
@@ -349,11 +303,11 @@ def measure_exports(args) -> list[tuple[str, bool]]:
 def main() -> int:
     args = parse_args()
     if args.worker:
-        django_setup(args)
+        common.django_setup(common.url_for(args.database_url, args.db_name), ROOT)
         worker(args)
         return 0
-    fresh = database_prepare(args)
-    django_setup(args)
+    fresh = common.database_prepare(args.database_url, args.db_name, f"{DATA_SHAPE}:{args.leads}", rebuild=args.rebuild)
+    common.django_setup(common.url_for(args.database_url, args.db_name), ROOT)
     if fresh:
         print(f"loading {args.leads:,} leads into {args.db_name}")
         load(args)
@@ -364,10 +318,7 @@ def main() -> int:
     load1, load5, _ = os.getloadavg()
     print(f"machine: {os.cpu_count()} CPUs, load average {load1:.1f} (1 min) {load5:.1f} (5 min) — shared")
     results = measure_kpis(args) + measure_exports(args)
-    print()
-    for text, ok in results:
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
-    return 0 if all(ok for _, ok in results) else 1
+    return common.checks_report(results)
 
 
 if __name__ == "__main__":

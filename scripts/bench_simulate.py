@@ -24,10 +24,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scripts.bench_support import common  # noqa: E402 - after the root is on sys.path
 
 RATIO_TARGET = 2.0
 
@@ -45,20 +46,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     return parser.parse_args()
-
-
-def url_for(url: str, db_name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db_name}", parts.query, parts.fragment))
-
-
-def database_recreate(server: str, name: str, *, create: bool = True) -> None:
-    import psycopg
-
-    with psycopg.connect(url_for(server, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def engine_baseline(args) -> dict:
@@ -87,14 +74,14 @@ def engine_baseline(args) -> dict:
 def main() -> int:
     args = parse_args()
     os.environ.update({
-        "DATABASE_URL": url_for(args.database_url, args.db_name), "DJANGO_SETTINGS_MODULE": "hotlead.settings",
+        "DATABASE_URL": common.url_for(args.database_url, args.db_name), "DJANGO_SETTINGS_MODULE": "hotlead.settings",
         "DEBUG": "0", "HOTLEAD_ALLOW_DEV_SECRET": "1", "LOG_LEVEL": "WARNING",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     })
     os.environ.pop("REDIS_URL", None)
     print(f"Simulator benchmark: {args.providers} providers, {args.leads} simulated leads (×2 sides), "
           f"engine baseline on {args.engine_leads} leads, database {args.db_name}", flush=True)
-    database_recreate(args.database_url, args.db_name)
+    common.database_recreate(args.database_url, args.db_name)
     import django
 
     django.setup()
@@ -115,7 +102,7 @@ def main() -> int:
     finally:
         connections.close_all()
         if not args.keep:
-            database_recreate(args.database_url, args.db_name, create=False)
+            common.database_drop(args.database_url, args.db_name)
 
     sim_ms = result.lead_seconds * 1000 / result.lead_runs
     all_in_ms = result.elapsed_s * 1000 / result.lead_runs
@@ -140,10 +127,7 @@ def main() -> int:
         ("every simulated lead ran", base["leads"] == scen["leads"] == args.leads),
         ("one buyer per sold lead in the scenario", scen["assignments"] == scen["sold"]),
     ]
-    print()
-    for name, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {name}")
-    return 0 if all(ok for _, ok in checks) else 1
+    return common.checks_report(checks)
 
 
 if __name__ == "__main__":
