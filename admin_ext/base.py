@@ -34,3 +34,11 @@ class ModelAdmin(UnfoldModelAdmin):
             context["title"] = str(obj)
             context["subtitle"] = None
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+
+def choice_badge(obj, field: str):
+    """A status badge's value for unfold's `@display(label={code: colour})`: (code, human label), so the colour
+    is picked by the stored code and the badge reads "Refunded", not "refunded" (issue 13, plain language)."""
+    value = getattr(obj, field)
+    label = getattr(obj, f"get_{field}_display", None)
+    return (value, label()) if label is not None and value not in (None, "") else value

@@ -20,7 +20,7 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
-from admin_ext.base import ModelAdmin
+from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.billing import services
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
@@ -255,7 +255,7 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
     @display(description="Kind", label={EntryKind.DEPOSIT: "success", EntryKind.CHARGE: "info",
                                         EntryKind.REFUND: "warning", EntryKind.ADJUSTMENT: "danger"})
     def kind_badge(self, obj):
-        return obj.kind
+        return choice_badge(obj, "kind")
 
     @display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
@@ -292,7 +292,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
     @display(description="Status", label={PaymentStatus.PENDING: "warning", PaymentStatus.COMPLETED: "success",
                                           PaymentStatus.FAILED: "danger"})
     def status_badge(self, obj):
-        return obj.status
+        return choice_badge(obj, "status")
 
 
 @admin.register(Deposit)

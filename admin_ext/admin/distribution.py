@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from unfold.decorators import display
 
-from admin_ext.base import ModelAdmin
+from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin, safe_back_url
 from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
@@ -71,7 +71,7 @@ class AssignmentAdmin(_ReadOnly):
         AssignmentStatus.REJECTED: "warning", AssignmentStatus.REFUNDED: "danger",
     })
     def status_badge(self, obj):
-        return obj.status
+        return choice_badge(obj, "status")
 
 
 @admin.register(DistributionRun)
@@ -92,7 +92,7 @@ class DistributionRunAdmin(_ReadOnly):
 
     @display(description="Outcome", label={"distributed": "success", "unsold": "warning"})
     def outcome_badge(self, obj):
-        return obj.outcome
+        return choice_badge(obj, "outcome")
 
     @display(description="Duration")
     def duration(self, obj):

@@ -16,7 +16,7 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldBooleanWidget
 
 from admin_ext.admin.billing import AuditedExportMixin
-from admin_ext.base import ModelAdmin
+from admin_ext.base import ModelAdmin, choice_badge
 from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
 from hotlead.levels import services
@@ -299,7 +299,7 @@ class SubscriptionAdmin(ModelAdmin):
                                           SubscriptionStatus.INACTIVE_FUNDS: "warning",
                                           SubscriptionStatus.CANCELLED: "danger"})
     def status_badge(self, obj):
-        return obj.status
+        return choice_badge(obj, "status")
 
     @display(description="What it means")
     def status_reason(self, obj):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.decorators import action, display
 
-from admin_ext.base import ModelAdmin
+from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
 from hotlead.core.exceptions import ApplicationError
 from hotlead.notifications import services
@@ -45,7 +45,7 @@ class EmailEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @display(description="Status", label={EmailStatus.QUEUED: "info", EmailStatus.SENT: "success",
                                           EmailStatus.SENDING: "warning", EmailStatus.FAILED: "danger"})
     def status_badge(self, obj):
-        return obj.status
+        return choice_badge(obj, "status")
 
     @display(description="Error")
     def error_short(self, obj):

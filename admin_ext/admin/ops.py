@@ -14,7 +14,7 @@ from django_q.conf import Conf
 from django_q.models import Failure, OrmQ, Schedule, Success
 from unfold.decorators import action, display
 
-from admin_ext.base import ModelAdmin
+from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
 from hotlead.core.exceptions import ApplicationError
 from hotlead.ops import services
@@ -46,7 +46,7 @@ class DeadLetterAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @display(description="Status", label={DeadLetterStatus.OPEN: "danger", DeadLetterStatus.RETRIED: "warning",
                                           DeadLetterStatus.RESOLVED: "success"})
     def status_badge(self, obj):
-        return obj.status
+        return choice_badge(obj, "status")
 
     @display(description="Error")
     def error_summary(self, obj):

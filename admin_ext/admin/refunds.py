@@ -16,7 +16,7 @@ from django.utils.timesince import timesince
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
-from admin_ext.base import ModelAdmin
+from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, safe_back_url
 from hotlead.core.exceptions import ApplicationError
 from hotlead.distribution.models import Assignment
@@ -115,7 +115,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @display(description="Status", label={ReportStatus.PENDING: "warning", ReportStatus.APPROVED: "success",
                                           ReportStatus.REJECTED: "danger"})
     def status_badge(self, obj):
-        return obj.status
+        return choice_badge(obj, "status")
 
     @display(description="Price")
     def price(self, obj):

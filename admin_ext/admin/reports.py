@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.decorators import display
 
-from admin_ext.base import ModelAdmin
+from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin
 from reports.enums import ExportStatus
 from reports.models import ExportJob
@@ -32,7 +32,7 @@ class ExportJobAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @display(description="Status", label={ExportStatus.QUEUED: "info", ExportStatus.RUNNING: "warning",
                                           ExportStatus.DONE: "success", ExportStatus.FAILED: "danger"})
     def status_badge(self, obj):
-        return obj.status
+        return choice_badge(obj, "status")
 
     @display(description="Dates")
     def dates(self, obj):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from unfold.decorators import action, display
 
-from admin_ext.base import ModelAdmin
+from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
 from hotlead.core.exceptions import ApplicationError
 from hotlead.webhooks import services
@@ -156,7 +156,7 @@ class WebhookDeliveryAdmin(_Confirmed, ReadOnlyAdminMixin, ModelAdmin):
                                           DeliveryStatus.PENDING: "info", DeliveryStatus.DEAD: "danger",
                                           DeliveryStatus.CANCELLED: "default"})
     def status_badge(self, obj):
-        return obj.status
+        return choice_badge(obj, "status")
 
     @display(description="Attempts")
     def attempt_log(self, obj):

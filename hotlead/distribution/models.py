@@ -53,7 +53,9 @@ class DistributionRun(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    outcome = models.CharField(max_length=20, blank=True)
+    # the lead status the run left the lead in ("" while it runs); the choices give the console its words
+    outcome = models.CharField(max_length=20, blank=True,
+                               choices=[("distributed", "Distributed"), ("unsold", "Unsold")])
     buyers = models.PositiveIntegerField(default=0)
     # {"levels": [{"level", "considered", "skipped": {reason: n}, "chosen": [provider_id], "why": ...}]}
     trace = models.JSONField(default=dict, blank=True)

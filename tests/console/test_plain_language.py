@@ -55,3 +55,16 @@ def test_detail_pages_are_titled_by_what_they_show(staff_console, make, expected
     title = re.search(r"<title>(.*?)</title>", html, flags=re.S).group(1)
     assert re.search(expected, title), title
     assert "object (" not in title
+
+
+def test_status_badges_on_lists_read_as_words_not_codes(staff_console):
+    """Seen as a new user would: badges on the ledger and run lists showed raw codes ("deposit", "unsold")."""
+    run = DistributionRun.objects.create(lead=LeadFactory(), trigger="manual", outcome="unsold")
+    deposit_post(provider_id=ProviderFactory().pk, amount_cents=100_000, key="badge:1")
+
+    runs = staff_console.get("/admin/distribution/distributionrun/").content.decode()
+    ledger = staff_console.get("/admin/billing/ledgerentry/").content.decode()
+
+    assert run.outcome == "unsold"
+    assert re.search(r">\s*Unsold\s*<", runs) and not re.search(r">\s*unsold\s*<", runs)
+    assert re.search(r">\s*Deposit\s*<", ledger) and not re.search(r">\s*deposit\s*<", ledger)
