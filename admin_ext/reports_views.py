@@ -42,7 +42,8 @@ class RangeForm(StyledForm):
 
 
 class RevenueForm(RangeForm):
-    group_by = forms.ChoiceField(choices=[("day", "Day"), ("level", "Level"), ("category", "Category")],
+    group_by = forms.ChoiceField(choices=[("day", "Day"), ("level", "Level"), ("category", "Category"),
+                                          ("source", "Lead source")],
                                  required=False, initial="day", label="Group by")
 
 

@@ -146,12 +146,13 @@ def funnel(*, rng: DateRange) -> dict:
 
 # --- revenue -------------------------------------------------------------------------------------------
 
-GROUPS = ("day", "level", "category")
+GROUPS = ("day", "level", "category", "source")
 UNLINKED_KEY = "(none)"  # a charge or refund with no assignment behind it (none today; the rows still sum up)
+DIRECT_KEY = "(direct)"  # group_by=source: a lead from our own form or API, not posted with a lead source's key
 
 
 def revenue_rows(*, rng: DateRange, group_by: str) -> list[dict]:
-    """Ledger charges and refunds posted in the range, grouped; refunds land on the charge's level/category."""
+    """Ledger charges and refunds posted in the range, grouped; refunds land on the charge's level/category/source."""
     entries, assignments = _table("billing.LedgerEntry"), _table("distribution.Assignment")
     params = {"start": rng.start, "end": rng.end, "tz": site_tz_name()}
     if group_by == "day":
@@ -164,6 +165,11 @@ def revenue_rows(*, rng: DateRange, group_by: str) -> list[dict]:
         key_sql = f"coalesce(c.slug, '{UNLINKED_KEY}')"
         joins = (f"LEFT JOIN {assignments} a ON a.charge_entry_id = coalesce(e.refund_of_id, e.id) "
                  f"LEFT JOIN {_table('leads.Category')} c ON c.id = a.category_id")
+    elif group_by == "source":  # the lead source (issue 15) that posted the lead sold
+        key_sql = f"CASE WHEN a.id IS NULL THEN '{UNLINKED_KEY}' ELSE coalesce(s.name, '{DIRECT_KEY}') END"
+        joins = (f"LEFT JOIN {assignments} a ON a.charge_entry_id = coalesce(e.refund_of_id, e.id) "
+                 f"LEFT JOIN {_table('leads.Lead')} ld ON ld.id = a.lead_id "
+                 f"LEFT JOIN {_table('sources.LeadSource')} s ON s.id = ld.lead_source_id")
     else:
         from hotlead.core.exceptions import ValidationFailed
 

@@ -21,7 +21,7 @@ class ReportRangeQuery(Schema):
 
 
 class RevenueQuery(ReportRangeQuery):
-    group_by: Literal["day", "level", "category"] = "day"
+    group_by: Literal["day", "level", "category", "source"] = "day"
 
 
 class StarvationQuery(Schema):
@@ -108,7 +108,7 @@ class ExportIn(StrictJson, NulFreeSchema):
     format: ExportFormatIn
     date_from: IsoDate | None = None
     date_to: IsoDate | None = None
-    params: dict[str, Any] | None = Field(None, description='revenue: {"group_by": "day|level|category"}; '
+    params: dict[str, Any] | None = Field(None, description='revenue: {"group_by": "day|level|category|source"}; '
                                                             'starvation: {"days": N}')
 
 

@@ -72,6 +72,25 @@ def test_revenue_by_category(market):
     ]
 
 
+def test_revenue_by_lead_source(market):
+    """Issue 15: a partner's leads (posted with its key) show as the source's own row; our own form's as (direct)."""
+    from hotlead.distribution.models import Assignment
+    from hotlead.leads.models import Lead
+    from hotlead.sources.services import lead_source_create
+
+    source, _key = lead_source_create(name="Acme Leads")
+    exclusive_sale = Assignment.objects.get(level__slug="exclusive", assigned_at__date=date(2026, 3, 10))
+    Lead.objects.filter(pk=exclusive_sale.lead_id).update(lead_source=source)
+
+    report = selectors.revenue(rng=RNG, group_by="source")
+
+    assert report["rows"] == [
+        {"key": "(direct)", "assignments": 2, "charges_cents": 5000, "refunds_cents": 8500, "net_cents": -3500},
+        {"key": "Acme Leads", "assignments": 1, "charges_cents": 12000, "refunds_cents": 0, "net_cents": 12000},
+    ]
+    assert report["total"] == {"assignments": 3, "charges_cents": 17000, "refunds_cents": 8500, "net_cents": 8500}
+
+
 def test_revenue_by_day_covers_every_day_with_zeros(market):
     rows = selectors.revenue(rng=RNG, group_by="day")["rows"]
     assert [r["key"] for r in rows] == [f"2026-03-{d:02d}" for d in range(1, 11)]
@@ -83,7 +102,7 @@ def test_revenue_by_day_covers_every_day_with_zeros(market):
     assert by_day["2026-03-01"] == (0, 0, 0)
 
 
-@pytest.mark.parametrize("group_by", ["day", "level", "category"])
+@pytest.mark.parametrize("group_by", ["day", "level", "category", "source"])
 def test_revenue_rows_sum_to_total_and_total_is_the_kpis_money(market, group_by):
     report = selectors.revenue(rng=RNG, group_by=group_by)
     for field in ("assignments", "charges_cents", "refunds_cents", "net_cents"):
