@@ -184,5 +184,8 @@ def test_a_worker_killed_mid_distribution_loses_and_doubles_nothing(broker, tmp_
     statuses = Counter(EmailEvent.objects.values_list("status", flat=True))
     assert set(statuses) <= {EmailStatus.SENT, EmailStatus.SENDING}, statuses
     assert statuses[EmailStatus.SENDING] <= 2  # at most one per worker process killed mid-send
-    assert statuses[EmailStatus.SENT] == sum(sent.values())
+    # a send the kill interrupted may or may not have gone out before the status was written: each "sending"
+    # event is at most one message, and every "sent" event is exactly one
+    sent_events, sending_events = statuses[EmailStatus.SENT], statuses[EmailStatus.SENDING]
+    assert sent_events <= sum(sent.values()) <= sent_events + sending_events
     assert EmailEvent.objects.filter(template="lead_approved").count() == LEADS
