@@ -69,7 +69,7 @@ def test_submit_verify_confirm_then_review_in_the_console(page, live_server):
     page.click("#confirm")
     page.wait_for_selector("#step-done:not([hidden])")
     lead = Lead.objects.get()
-    assert page.text_content("#done-reference") == lead.reference  # short: HL-XXXXX (issue 14)
+    assert page.text_content("#done-reference") == lead.reference  # short, e.g. HL-7K3Q9 (issue 14)
     assert (lead.status, lead.budget_cents, lead.consent_text_version) == ("pending_review", 250000, "2026-01")
     assert any(m.subject == "We received your request for Roofing" for m in mail.outbox)
 

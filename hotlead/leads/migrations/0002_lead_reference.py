@@ -1,4 +1,4 @@
-"""Issue 14: a short human reference on every lead (HL-XXXXX), backfilled for existing rows, then unique."""
+"""Issue 14: a short human reference on every lead (HL- and five characters, e.g. HL-7K3Q9), backfilled for existing rows, then unique."""
 import secrets
 
 from django.db import migrations, models
