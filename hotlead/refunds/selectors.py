@@ -6,7 +6,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import phonenumbers
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 
 from hotlead.billing.formatting import money_format as billing_money_format
 from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.core.rates import window_over_cap, window_percent
 from hotlead.distribution.models import Assignment
 from hotlead.refunds.enums import AutoRule, ReportStatus
 from hotlead.refunds.models import AutoApprovalRule, BadLeadReport
@@ -57,16 +58,12 @@ class ReturnRate:
 
     @property
     def percent(self) -> Decimal:
-        if self.window <= 0:
-            return Decimal("0.00")
-        return (Decimal(self.reports * 100) / Decimal(self.window)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        return window_percent(self.reports, self.window)
 
     @property
     def bought_percent(self) -> Decimal:
         """The honest figure a provider reads: reports over the leads actually bought (at most `window` of them)."""
-        if self.assignments <= 0:
-            return Decimal("0.00")
-        return (Decimal(self.reports * 100) / Decimal(self.assignments)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        return window_percent(self.reports, self.assignments)
 
     @property
     def max_reports(self) -> int:
@@ -75,7 +72,7 @@ class ReturnRate:
 
     @property
     def over_cap(self) -> bool:
-        return self.reports * 100 > self.max_percent * self.window
+        return window_over_cap(self.reports, self.window, self.max_percent)
 
 
 def return_rate_for_provider(*, provider_id: int) -> ReturnRate:

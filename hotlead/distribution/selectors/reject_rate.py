@@ -7,11 +7,12 @@ HOTLEAD["REJECT_RATE_WINDOW"] (default 50) and HOTLEAD["REJECT_RATE_MAX_PERCENT"
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Q
 
+from hotlead.core.rates import window_over_cap, window_percent
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
 
@@ -25,13 +26,11 @@ class RejectRate:
 
     @property
     def percent(self) -> Decimal:
-        if self.window <= 0:
-            return Decimal("0.00")
-        return (Decimal(self.rejects * 100) / Decimal(self.window)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        return window_percent(self.rejects, self.window)
 
     @property
     def over_cap(self) -> bool:
-        return self.rejects * 100 > self.max_percent * self.window
+        return window_over_cap(self.rejects, self.window, self.max_percent)
 
 
 def reject_rate_policy() -> tuple[int, int]:
