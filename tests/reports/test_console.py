@@ -101,3 +101,12 @@ def test_dashboard_links_each_chart_to_its_report(staff_console: Client, market)
     cards = dict(re.findall(r'data-kpi="(\w+)".*?data-kpi-value>([^<]+)<', html, flags=re.S))
     assert {"starving", "sell_through", "flagged"} <= set(cards)
     assert '/admin/reports/flags/' in html and '/admin/reports/starvation/' in html
+
+
+def test_the_reports_section_lists_its_report_pages_not_an_empty_notice(staff_console: Client):
+    """Seen as a new user would: Reports read "No report pages are installed yet"."""
+    html = staff_console.get("/admin/reports/").content.decode()
+
+    assert "No report pages are installed yet" not in html
+    for key in ("kpis", "funnel", "revenue", "starvation", "flags"):
+        assert f'href="/admin/reports/{key}/"' in html
