@@ -12,6 +12,8 @@ from ninja.security import HttpBearer
 from hotlead.accounts.tokens import token_decode
 from hotlead.core.exceptions import Forbidden, NotAuthenticated
 from hotlead.core.request_context import user_id_var
+from hotlead.providers.enums import ProviderStatus
+from hotlead.providers.models import Provider
 
 
 def _user_from_token(token: str):
@@ -42,9 +44,6 @@ class ProviderAuth(HttpBearer):
         return super().__call__(request)
 
     def authenticate(self, request, token):
-        from hotlead.providers.enums import ProviderStatus
-        from hotlead.providers.models import Provider
-
         user, claims = _user_from_token(token)
         if user.role != "provider":
             raise Forbidden()

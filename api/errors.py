@@ -28,6 +28,7 @@ from ninja.parser import Parser
 
 from hotlead.core.exceptions import ApplicationError, NotAuthenticated, RateLimited
 from hotlead.core.request_context import current_request_id
+from hotlead.leads.validation import BUDGET_MESSAGE, postal_code_format_message
 
 logger = logging.getLogger("hotlead.api")
 
@@ -178,14 +179,10 @@ def _field_name(loc) -> str:
 
 
 def _postal_code_message() -> str:
-    from hotlead.leads.validation import postal_code_format_message
-
     return postal_code_format_message()  # the service's own words: a US ZIP code, or any postal code
 
 
 def _budget_message() -> str:
-    from hotlead.leads.validation import BUDGET_MESSAGE
-
     return BUDGET_MESSAGE  # dollars, as the service says it, never the limit in cents
 
 

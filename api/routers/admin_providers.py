@@ -8,6 +8,7 @@ import base64
 import binascii
 
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from ninja import Query, Router
 
 from api.auth import staff_auth
@@ -18,6 +19,11 @@ from api.schemas.providers import (
     AdminProviderUpdateIn,
     ReasonIn,
 )
+from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.providers.selectors import provider_areas, provider_detail_for_admin, provider_list_for_admin
+from hotlead.providers.services import provider_admin_update
+from hotlead.providers.services import provider_reinstate as reinstate
+from hotlead.providers.services import provider_suspend as suspend
 
 router = Router(auth=staff_auth)
 
@@ -27,8 +33,6 @@ def _cursor_encode(provider_id: int) -> str:
 
 
 def _cursor_decode(cursor: str) -> int:
-    from hotlead.core.exceptions import ValidationFailed
-
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, value = raw.split(":", 1)
@@ -50,11 +54,6 @@ def _row(provider) -> dict:
 
 
 def _detail(provider_id: int) -> dict:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from hotlead.core.exceptions import NotFound
-    from hotlead.providers.selectors import provider_areas, provider_detail_for_admin
-
     provider = provider_detail_for_admin(provider_id=provider_id)
     if provider is None:
         raise NotFound()
@@ -74,8 +73,6 @@ def _detail(provider_id: int) -> dict:
 @router.get("/providers", response=AdminProviderListOut,
             summary="Providers, newest first, with balance, areas count and last lead (cursor pagination)")
 def provider_list(request: HttpRequest, filters: Query[AdminProviderListQuery]):
-    from hotlead.providers.selectors import provider_list_for_admin
-
     after_id = _cursor_decode(filters.cursor) if filters.cursor else None
     rows = provider_list_for_admin(
         status=filters.status, category=filters.category, q=filters.q, flagged=filters.flagged,
@@ -93,8 +90,6 @@ def provider_detail(request: HttpRequest, provider_id: int):
 @router.put("/providers/{provider_id}", response=AdminProviderOut,
             summary="Replace the profile (and, when given, the areas and preferences); status has its own endpoints")
 def provider_update(request: HttpRequest, provider_id: int, payload: AdminProviderUpdateIn):
-    from hotlead.providers.services import provider_admin_update
-
     extra = {"webhook_url": payload.webhook_url} if "webhook_url" in payload.model_fields_set else {}
     areas = payload.service_areas
     prefs = payload.notification_preferences
@@ -112,15 +107,11 @@ def provider_update(request: HttpRequest, provider_id: int, payload: AdminProvid
 @router.post("/providers/{provider_id}/suspend", response=AdminProviderOut,
              summary="Suspend: no leads, no portal or API access; the provider's refresh tokens are revoked")
 def provider_suspend(request: HttpRequest, provider_id: int, payload: ReasonIn):
-    from hotlead.providers.services import provider_suspend as suspend
-
     suspend(provider_id=provider_id, reason=payload.reason, actor=request.auth, request=request)
     return _detail(provider_id)
 
 
 @router.post("/providers/{provider_id}/reinstate", response=AdminProviderOut, summary="Lift a suspension")
 def provider_reinstate(request: HttpRequest, provider_id: int, payload: ReasonIn):
-    from hotlead.providers.services import provider_reinstate as reinstate
-
     reinstate(provider_id=provider_id, reason=payload.reason, actor=request.auth, request=request)
     return _detail(provider_id)

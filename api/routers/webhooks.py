@@ -5,8 +5,13 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
 from ninja.errors import HttpError
+from pydantic import ValidationError
 
+from api.errors import NUL_MESSAGE, UnsupportedMediaType, _is_json, _nul_locations, json_parse, validation_details
 from api.schemas.money import PaymentEventIn, PaymentWebhookOut
+from hotlead.billing.services import PaymentEvent, payment_webhook_apply
+from hotlead.billing.signatures import SIGNATURE_HEADER, signature_verify
+from hotlead.core.exceptions import ApplicationError, ValidationFailed
 
 router = Router()
 
@@ -64,13 +69,6 @@ _BODY_SCHEMA = {
     },
 )
 def payments(request: HttpRequest):
-    from pydantic import ValidationError
-
-    from api.errors import NUL_MESSAGE, UnsupportedMediaType, _is_json, _nul_locations, json_parse, validation_details
-    from hotlead.billing.services import PaymentEvent, payment_webhook_apply
-    from hotlead.billing.signatures import SIGNATURE_HEADER, signature_verify
-    from hotlead.core.exceptions import ApplicationError, ValidationFailed
-
     if not _is_json(request.content_type):
         raise HttpError(415, "") from UnsupportedMediaType(request.content_type or "")  # as every other body
     raw_body = request.body

@@ -11,6 +11,10 @@ from django.http import HttpRequest
 from ninja import Router
 
 from api.schemas.webhooks import EmailEventOut
+from hotlead.billing.signatures import InvalidSignature
+from hotlead.core.exceptions import ApplicationError, ValidationFailed
+from hotlead.notifications.bounces import EmailEventsNotConfigured, email_bounce_record
+from hotlead.webhooks.signing import WebhookVerificationError, signature_verify
 
 router = Router()
 
@@ -82,11 +86,6 @@ _HEADER_ALIASES = {"svix-id": "webhook-id", "svix-timestamp": "webhook-timestamp
     },
 )
 def email_events(request: HttpRequest):
-    from hotlead.billing.signatures import InvalidSignature
-    from hotlead.core.exceptions import ApplicationError, ValidationFailed
-    from hotlead.notifications.bounces import EmailEventsNotConfigured, email_bounce_record
-    from hotlead.webhooks.signing import WebhookVerificationError, signature_verify
-
     secret = settings.HOTLEAD_EMAIL_EVENTS_SECRET
     if not secret:
         raise EmailEventsNotConfigured()
