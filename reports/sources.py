@@ -5,6 +5,7 @@ by its id in SQL, so no other provider's row can reach its file.
 """
 from __future__ import annotations
 
+from hotlead.distribution.selectors.kpis import provider_kpis
 from reports import selectors
 from reports.exports import Column, Source, money_header
 from reports.ranges import DateRange
@@ -117,8 +118,6 @@ def kpis_admin(rng: DateRange) -> Source:
 
 
 def kpis_provider(rng: DateRange, provider) -> Source:
-    from hotlead.distribution.selectors.kpis import provider_kpis
-
     report = provider_kpis(provider_id=provider.pk, tz_name=provider.timezone, period="day",
                            date_from=rng.date_from, date_to=rng.date_to)
     columns = [Column("Day", "date", width=12), Column("Received", "int"), Column("Accepted", "int"),
