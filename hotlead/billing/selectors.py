@@ -6,6 +6,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connections
 from django.db.models import Q, Sum
 from django.utils.dateparse import parse_datetime
 
@@ -127,8 +128,6 @@ _LEDGER_CHECKS: dict[str, str] = {
 
 def ledger_verify(*, using: str = "default", limit: int = 100) -> LedgerReport:
     """Check every rule of the books on one database (read-only); the first `limit` problems of each rule."""
-    from django.db import connections
-
     problems: list[LedgerProblem] = []
     with connections[using].cursor() as cursor:
         for check, sql in _LEDGER_CHECKS.items():

@@ -9,11 +9,14 @@ Each check answers {"ok": bool, ...}; a failure names the error's type, never it
 """
 from __future__ import annotations
 
+import time
 import uuid
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+
+from hotlead.ops.selectors import worker_heartbeat_max_age_seconds, worker_last_seen_seconds
 
 
 def _check_database() -> dict:
@@ -32,8 +35,6 @@ _migrations_ok_at: list[float] = []
 
 
 def _check_migrations() -> dict:
-    import time
-
     if _migrations_ok_at and time.monotonic() - _migrations_ok_at[0] < MIGRATIONS_OK_CACHE_SECONDS:
         return {"ok": True, "pending": 0}
     try:
@@ -55,8 +56,6 @@ def _check_cache() -> dict:
 
 
 def _check_worker() -> dict:
-    from hotlead.ops.selectors import worker_heartbeat_max_age_seconds, worker_last_seen_seconds
-
     max_age = worker_heartbeat_max_age_seconds()
     try:
         age = worker_last_seen_seconds()

@@ -9,6 +9,7 @@ import uuid
 
 from django.http import HttpResponseBadRequest
 
+from hotlead.core.metrics import HTTP_REQUEST_DURATION
 from hotlead.core.request_context import request_id_var, user_id_var
 
 access_logger = logging.getLogger("hotlead.http")
@@ -57,8 +58,6 @@ class MetricsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from hotlead.core.metrics import HTTP_REQUEST_DURATION
-
         started = time.perf_counter()
         response = self.get_response(request)
         elapsed = time.perf_counter() - started

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
 
-from hotlead.core.models import AuditLog
+from hotlead.core.exceptions import ValidationFailed
+from hotlead.core.models import AuditLog, RateLimitOverride
+from hotlead.core.ratelimit import RULE_RE, client_ip, rate_limit_overrides_clear
 from hotlead.core.request_context import current_request_id
 
 
@@ -25,8 +28,6 @@ def audit_record(
         object_id = object_id or obj.pk
     ip = user_agent = None
     if request is not None:
-        from hotlead.core.ratelimit import client_ip
-
         ip = client_ip(request)
         user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
         if actor is None and getattr(request, "user", None) is not None and request.user.is_authenticated:
@@ -53,13 +54,6 @@ def audit_record(
 
 def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor=None, request=None):
     """Set (or replace) the console override of one rate limit; audited."""
-    from django.conf import settings
-    from django.db import transaction
-
-    from hotlead.core.exceptions import ValidationFailed
-    from hotlead.core.models import RateLimitOverride
-    from hotlead.core.ratelimit import RULE_RE, rate_limit_overrides_clear
-
     scope, rule = scope.strip(), rule.strip()
     if scope not in settings.HOTLEAD["RATE_LIMITS"]:
         known = ", ".join(sorted(settings.HOTLEAD["RATE_LIMITS"]))
@@ -81,11 +75,6 @@ def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor=None
 
 def rate_limit_override_delete(*, override_id: int, actor=None, request=None) -> None:
     """Remove a console override (the settings' rule applies again); audited."""
-    from django.db import transaction
-
-    from hotlead.core.models import RateLimitOverride
-    from hotlead.core.ratelimit import rate_limit_overrides_clear
-
     with transaction.atomic():
         override = RateLimitOverride.objects.select_for_update().filter(pk=override_id).first()
         if override is None:

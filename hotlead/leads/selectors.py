@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.distribution.models import Assignment, DistributionRun
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
 from hotlead.leads.references import REFERENCE_PREFIX
@@ -130,14 +131,10 @@ def lead_history(*, lead_id: int) -> QuerySet[LeadEvent]:
 
 
 def lead_assignments(*, lead_id: int):
-    from hotlead.distribution.models import Assignment
-
     return Assignment.objects.filter(lead_id=lead_id).select_related("provider", "level").order_by("assigned_at", "id")
 
 
 def lead_distribution_runs(*, lead_id: int):
-    from hotlead.distribution.models import DistributionRun
-
     return DistributionRun.objects.filter(lead_id=lead_id).select_related("actor").order_by("-started_at", "-id")
 
 

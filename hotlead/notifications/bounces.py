@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
+from hotlead.leads.services import leads_email_mark_bounced
 from hotlead.notifications.models import EmailEvent, EmailStatus
 
 
@@ -30,8 +31,6 @@ def email_bounce_record(*, address: str, permanent: bool, message: str = "", pro
                         email_event_id: int | None = None) -> BounceOutcome:
     """Mark the e-mail we sent (the one named, else the newest sent to the address) as bounced and, for a
     permanent bounce, every lead with that address. Idempotent: a repeated notification changes nothing."""
-    from hotlead.leads.services import leads_email_mark_bounced
-
     address = address.strip()
     events = EmailEvent.objects.select_for_update().filter(to__iexact=address)
     event = (events.filter(pk=email_event_id).first() if email_event_id else None) or \

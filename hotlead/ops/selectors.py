@@ -6,8 +6,10 @@ import binascii
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.models import Schedule
 
 from hotlead.core.exceptions import NotFound, ValidationFailed
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
@@ -27,8 +29,6 @@ def worker_heartbeat_max_age_seconds() -> int:
 
 def queue_depth() -> int:
     """Jobs waiting in the broker (ORM table or Redis list), not counting those being worked on."""
-    from django_q.brokers import get_broker
-
     return int(get_broker().queue_size() or 0)
 
 
@@ -92,8 +92,6 @@ class QueueOverview:
 
 
 def queue_overview(*, recent: int = 10) -> QueueOverview:
-    from django_q.models import Schedule
-
     counts = {row["status"]: row["n"] for row in _status_counts()}
     return QueueOverview(
         queue_depth=queue_depth(),
@@ -108,6 +106,4 @@ def queue_overview(*, recent: int = 10) -> QueueOverview:
 
 
 def _status_counts():
-    from django.db.models import Count
-
     return DeadLetter.objects.values("status").annotate(n=Count("id")).order_by()

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotlead.distribution.models import Assignment
 from hotlead.providers.enums import AreaKind
 from hotlead.providers.models import Provider, ServiceArea
 
 
 def provider_list_annotated() -> QuerySet[Provider]:
     """Providers with balance_cents, areas_count and last_assigned_at, and their user and categories prefetched."""
-    from hotlead.distribution.models import Assignment
-
     last_assigned = (
         Assignment.objects.filter(provider=OuterRef("pk")).order_by("-assigned_at").values("assigned_at")[:1]
     )
@@ -62,7 +62,6 @@ def provider_areas(*, provider_id: int) -> tuple[list[str], list[str]]:
 
 def provider_home_summary(*, provider_id: int) -> dict:
     provider = provider_list_annotated().get(pk=provider_id)
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     return {
         "provider": provider,

@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from hotlead.accounts.services import (
     password_validate,
     refresh_tokens_revoke_all,
 )
+from hotlead.billing.services import account_get_or_create
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.ratelimit import client_ip, rate_limit_hit
 from hotlead.core.services import audit_record
@@ -24,6 +27,7 @@ from hotlead.leads.models import Category
 from hotlead.notifications.services import email_queue
 from hotlead.providers.enums import AreaKind, AssignmentNotify, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
+from hotlead.providers.selectors import provider_areas
 from hotlead.providers.validators import (
     FieldErrors,
     areas_clean,
@@ -32,6 +36,7 @@ from hotlead.providers.validators import (
     timezone_validate,
     webhook_url_validate,
 )
+from hotlead.webhooks.services import webhook_endpoint_configure
 
 _UNSET = object()
 
@@ -45,9 +50,6 @@ def email_verify_ttl() -> timedelta:
 
 
 def _email_field_check(email: str, errors: FieldErrors) -> str:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     email = email_normalize(email)
     try:
         validate_email(email)
@@ -99,8 +101,6 @@ def provider_register(*, email: str, password: str, company_name: str, contact_n
 
 @transaction.atomic
 def _provider_create(*, email: str, password: str, values: dict, request) -> Provider:
-    from hotlead.billing.services import account_get_or_create
-
     user = User.objects.create_user(email=email, password=password, role=Role.PROVIDER,
                                     full_name=values["contact_name"])
     provider = Provider.objects.create(user=user, status=ProviderStatus.PENDING_VERIFICATION, **values)
@@ -211,7 +211,6 @@ def provider_profile_update(*, provider_id: int, company_name: str, contact_name
     if changes:
         audit_record(action="provider.profile_updated", actor=actor, obj=provider, changes=changes, request=request)
     if "webhook_url" in changes:  # the webhook endpoint keeps the URL it delivers to (and its secret)
-        from hotlead.webhooks.services import webhook_endpoint_configure
 
         webhook_endpoint_configure(provider=provider, url=provider.webhook_url, actor=actor, request=request)
     return provider
@@ -251,8 +250,6 @@ def provider_service_areas_set(*, provider_id: int, postal_codes: list[str], pre
 
 
 def service_areas_of(*, provider_id: int) -> tuple[list[str], list[str]]:
-    from hotlead.providers.selectors import provider_areas
-
     return provider_areas(provider_id=provider_id)
 
 

@@ -18,12 +18,16 @@ from hotlead.core.exceptions import ApplicationError, Conflict, DomainRuleViolat
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
+from hotlead.distribution.services.assignments import assignment_reject
 from hotlead.leads.models import Lead
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
 from hotlead.refunds import selectors
 from hotlead.refunds.enums import AutoRule, BadLeadReason, ReportStatus
+from hotlead.refunds.metrics import BAD_LEADS_REPORTED, REFUNDED_CENTS, REFUNDS_APPROVED
 from hotlead.refunds.models import AutoApprovalRule, BadLeadReport
+from hotlead.webhooks.enums import EventType
+from hotlead.webhooks.services import webhook_event_emit
 
 DETAILS_MAX_LENGTH = 5000
 NOTE_MAX_LENGTH = 2000
@@ -37,8 +41,6 @@ DECIDED_BY_FRAUD = "fraud"
 def _count_after_commit(*, reported_reason: str | None = None, refund_cents: int | None = None,
                         decided_by: str = "") -> None:
     def _inc() -> None:
-        from hotlead.refunds.metrics import BAD_LEADS_REPORTED, REFUNDED_CENTS, REFUNDS_APPROVED
-
         if reported_reason:
             BAD_LEADS_REPORTED.labels(reason=reported_reason).inc()
         if refund_cents is not None:
@@ -115,9 +117,6 @@ def _assignment_refund(*, assignment: Assignment, actor, decided_by: str, memo: 
 
 
 def _refunded_webhook(*, assignment: Assignment, entry: LedgerEntry, reason: str) -> None:
-    from hotlead.webhooks.enums import EventType
-    from hotlead.webhooks.services import webhook_event_emit
-
     webhook_event_emit(
         provider_id=assignment.provider_id, type=EventType.LEAD_REFUNDED, dedupe_key=f"lead.refunded:{entry.pk}",
         data={"assignment_id": assignment.pk, "lead_id": str(assignment.lead.public_id),
@@ -258,8 +257,6 @@ def assignment_reject_and_report(*, provider: Provider, assignment_id: int, reje
     The report is filed first (a rejected lead can no longer be reported); when an objective rule refunds it at
     once, the assignment is already settled as refunded and is not rejected on top. Either both happen or neither.
     """
-    from hotlead.distribution.services.assignments import assignment_reject
-
     reject_reason = (reject_reason or "").strip()
     if not reject_reason:
         raise ValidationFailed.for_field("reason", "Say why you reject this lead.")

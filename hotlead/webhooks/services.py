@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -25,7 +26,11 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
+from hotlead.notifications.services import email_queue
 from hotlead.ops.jobs import job_enqueue
+from hotlead.ops.services import dead_letter_record
+from hotlead.providers.models import Provider
+from hotlead.providers.validators import webhook_url_validate
 from hotlead.webhooks import metrics, transport
 from hotlead.webhooks.enums import SUBSCRIBABLE, AttemptOutcome, DeliveryStatus, EventType
 from hotlead.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -59,10 +64,6 @@ def _json(value) -> str:
 def endpoint_url_clean(url: str | None) -> str:
     """"" (none) or an https URL of a public host; a host in HOTLEAD_WEBHOOK_ALLOWED_HOSTS may be http or
     internal (on-premise CRMs). Names are resolved again at every delivery."""
-    from urllib.parse import urlsplit
-
-    from hotlead.providers.validators import webhook_url_validate
-
     url = (url or "").strip()
     if not url:
         return ""
@@ -96,8 +97,6 @@ def _endpoint_locked(provider_id: int) -> WebhookEndpoint | None:
 
 def _mirror_profile_url(provider_id: int, url: str) -> None:
     # The profile shows the URL too (Provider.webhook_url); the endpoint is where it is kept and used.
-    from hotlead.providers.models import Provider
-
     Provider.objects.filter(pk=provider_id).exclude(webhook_url=url).update(webhook_url=url)
 
 
@@ -350,8 +349,6 @@ def _attempt_record(*, delivery_id: int, url: str, started_at: datetime, result:
         _failure_count(provider_id=delivery.provider_id, now=started_at)
     delivery.save()
     if dead:
-        from hotlead.ops.services import dead_letter_record
-
         dead_letter_record(func=REDELIVER_JOB, args=[delivery.pk], kwargs={},
                            error=f"Webhook {delivery.event.type} {delivery.event.msg_id} to {url}: "
                                  f"{MAX_ATTEMPTS} attempts failed; last: {result.error}",
@@ -387,9 +384,6 @@ def _failure_count(*, provider_id: int, now: datetime) -> None:
 
 
 def _disabled_email(*, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
-    from hotlead.notifications.services import email_queue
-    from hotlead.providers.models import Provider
-
     provider = Provider.objects.select_related("user").get(pk=endpoint.provider_id)
     email_queue(template="webhook_disabled", to=provider.user.email, related=endpoint,
                 dedupe_key=f"webhook_disabled:{endpoint.pk}:{int(now.timestamp())}",

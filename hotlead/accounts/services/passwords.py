@@ -16,6 +16,8 @@ from hotlead.accounts.services.one_time import one_time_token_consume, one_time_
 from hotlead.core.exceptions import InvalidCredentials, ValidationFailed
 from hotlead.core.ratelimit import client_ip, rate_limit_hit
 from hotlead.core.services import audit_record
+from hotlead.notifications.models import EmailEvent
+from hotlead.notifications.services import email_queue
 from hotlead.ops.jobs import job_enqueue
 
 
@@ -62,9 +64,6 @@ def password_reset_request(*, email: str, request=None) -> None:
 @transaction.atomic
 def password_reset_send(*, user_id: int | None, nonce: str) -> None:
     """Create the reset token and queue the e-mail (idempotent per request nonce)."""
-    from hotlead.notifications.models import EmailEvent
-    from hotlead.notifications.services import email_queue
-
     if user_id is None:
         return
     user = User.objects.filter(pk=user_id, is_active=True).first()

@@ -13,6 +13,8 @@ from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.selectors.inbox import MAX_DB_ID
+from hotlead.distribution.selectors.reject_rate import reject_rate_for_provider
+from hotlead.providers.models import Provider
 
 REJECT_REASON_MAX_LENGTH = 500
 
@@ -83,9 +85,6 @@ def _provider_flag_on_reject_rate(*, provider, assignment: Assignment) -> None:
 
     A provider already flagged keeps its flag and reason (the flags report shows both rates); clearing a flag
     is a staff action."""
-    from hotlead.distribution.selectors.reject_rate import reject_rate_for_provider
-    from hotlead.providers.models import Provider
-
     rate = reject_rate_for_provider(provider_id=provider.pk)
     if not rate.over_cap:
         return

@@ -28,7 +28,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, connections
+from django.utils.dateparse import parse_datetime
 
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.distribution.enums import AssignmentStatus, SkipReason
@@ -373,8 +374,6 @@ def function_names() -> dict[str, str]:
 
 def functions_install(using: str = "default", **_kwargs) -> bool:
     """Create this code's version of the functions (post_migrate); drop older versions. True if created."""
-    from django.db import connections
-
     conn = connections[using]
     if conn.vendor != "postgresql":
         return False
@@ -425,8 +424,6 @@ class SaleResult:
 def lead_sell(*, lead_id: int, now: datetime, trigger: str, actor_id: int | None, statuses: list[str],
               fresh_since: datetime | None, slack: int, max_rereads: int) -> SaleResult:
     """Run `hl_lead_sell`: lock the lead, apply the policy (statuses it may be in, freshness), sell it."""
-    from django.utils.dateparse import parse_datetime
-
     sql = f"SELECT {function_names()['sell']}(%s, %s, %s, %s, %s, %s::text[], %s, %s, %s)"
     with connection.cursor() as cursor:
         cursor.execute(sql, [lead_id, now, now.isoformat(), trigger, actor_id, list(statuses), fresh_since, slack,
