@@ -7,11 +7,19 @@ from ninja import Router
 from ninja.errors import HttpError
 from pydantic import ValidationError
 
-from api.errors import NUL_MESSAGE, UnsupportedMediaType, _is_json, _nul_locations, json_parse, validation_details
+from api.errors import (
+    NUL_MESSAGE,
+    MalformedJsonBody,
+    UnsupportedMediaType,
+    _is_json,
+    _nul_locations,
+    json_parse,
+    validation_details,
+)
 from api.schemas.money import PaymentEventIn, PaymentWebhookOut
 from hotlead.billing.services import PaymentEvent, payment_webhook_apply
 from hotlead.billing.signatures import SIGNATURE_HEADER, signature_verify
-from hotlead.core.exceptions import ApplicationError, ValidationFailed
+from hotlead.core.exceptions import ValidationFailed
 
 router = Router()
 
@@ -77,7 +85,7 @@ def payments(request: HttpRequest):
     try:
         data = json_parse(raw_body)  # deep nesting too: a 400 malformed_json, never a RecursionError
     except ValueError as exc:
-        raise ApplicationError(str(exc), code="malformed_json")
+        raise MalformedJsonBody(str(exc))
     if not isinstance(data, dict):
         raise ValidationFailed.for_field("body", "The body must be a JSON object.")
     if nul := list(_nul_locations(data)):  # PostgreSQL stores no NUL in text or jsonb: a 422, not a 500

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
-from hotlead.core.exceptions import Conflict, DomainRuleViolation, NotFound
+from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
+from hotlead.ops.exceptions import TaskUnknown
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
 
 ERROR_MAX_CHARS = 10000
@@ -63,10 +64,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor, request=None) -> DeadLetter
     try:
         import_string(dead_letter.func)
     except ImportError:
-        raise DomainRuleViolation(
-            "This job's function no longer exists in this version; resolve it instead.", code="task_unknown",
-            details={"func": dead_letter.func},
-        )
+        raise TaskUnknown(details={"func": dead_letter.func})
     previous = dead_letter.status
     dead_letter.status = DeadLetterStatus.RETRIED
     dead_letter.retry_count += 1

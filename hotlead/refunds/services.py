@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from hotlead.billing.models import LedgerEntry
 from hotlead.billing.services import refund_post
-from hotlead.core.exceptions import ApplicationError, Conflict, DomainRuleViolation, NotFound, ValidationFailed
+from hotlead.core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
@@ -24,6 +24,7 @@ from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
 from hotlead.refunds import selectors
 from hotlead.refunds.enums import AutoRule, BadLeadReason, ReportStatus
+from hotlead.refunds.exceptions import ReportWindowClosed
 from hotlead.refunds.metrics import BAD_LEADS_REPORTED, REFUNDED_CENTS, REFUNDS_APPROVED
 from hotlead.refunds.models import AutoApprovalRule, BadLeadReport
 from hotlead.webhooks.enums import EventType
@@ -214,9 +215,8 @@ def report_create(*, provider: Provider, assignment_id: int, reason: str, detail
     now = timezone.now()
     closes_at = selectors.report_window_closes_at(assigned_at=assignment.assigned_at)
     if not selectors.report_window_open(assigned_at=assignment.assigned_at, now=now):
-        raise DomainRuleViolation(
+        raise ReportWindowClosed(
             f"Bad leads can be reported within {selectors.report_window_days()} days of delivery.",
-            code="report_window_closed",
             details={"window_closed_at": closes_at.isoformat()},
         )
     try:

@@ -13,14 +13,18 @@ from hotlead.accounts.models import RefreshToken, Role, User
 from hotlead.accounts.services.mfa import totp_confirmed_device_exists, totp_verify
 from hotlead.accounts.tokens import access_token_encode, refresh_token_encode, token_decode, token_digest
 from hotlead.core.exceptions import (
+    AccountSuspended,
     ApplicationError,
+    EmailNotVerified,
     Forbidden,
     InvalidCredentials,
     InvalidOtp,
     MfaRequired,
+    MfaSetupRequired,
     NotAuthenticated,
     RateLimited,
     TokenExpired,
+    TokenRevoked,
 )
 from hotlead.core.logging import mask_email
 from hotlead.core.ratelimit import client_ip, rate_limit_hit
@@ -77,9 +81,9 @@ def login_allowed_check(*, user) -> None:
     if provider is None:
         raise Forbidden("This account has no provider profile.")
     if provider.status == ProviderStatus.SUSPENDED:
-        raise NotAuthenticated("This account is suspended.", code="account_suspended")
+        raise AccountSuspended()
     if provider.status == ProviderStatus.PENDING_VERIFICATION:
-        raise Forbidden("Verify your e-mail address first: follow the link we sent you.", code="email_not_verified")
+        raise EmailNotVerified("Verify your e-mail address first: follow the link we sent you.")
 
 
 def password_check(*, email: str, password: str, request=None) -> User | None:
@@ -119,10 +123,9 @@ def login_second_factor_check(*, user, otp: str | None) -> bool:
             raise InvalidOtp()
         return True
     if user.role == Role.STAFF:
-        raise Forbidden(
+        raise MfaSetupRequired(
             "Staff accounts must sign in with two-factor authentication: enrol an authenticator app in the "
-            "console first.",
-            code="mfa_setup_required",
+            "console first."
         )
     return False
 
@@ -152,10 +155,9 @@ def auth_refresh(*, refresh_token: str, request=None) -> TokenPair:
             action="auth.refresh_reuse_detected", actor=result, obj=result,
             changes={"family": claims.get("fam", "")}, request=request,
         )
-        raise NotAuthenticated("This refresh token was already used; the session has been revoked.",
-                               code="token_revoked")
+        raise TokenRevoked("This refresh token was already used; the session has been revoked.")
     if outcome != "ok":
-        raise NotAuthenticated("The refresh token is no longer valid.", code="token_revoked")
+        raise TokenRevoked()
     return result
 
 

@@ -6,7 +6,7 @@ import re
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hotlead.core.exceptions import Conflict, InvalidOtp
+from hotlead.core.exceptions import InvalidOtp, MfaAlreadyEnabled, MfaSetupNotStarted
 from hotlead.core.services import audit_record
 
 _CODE = re.compile(r"^\d{6,8}$")
@@ -35,7 +35,7 @@ def totp_verify(*, user, token: str | None) -> TOTPDevice | None:
 def totp_setup_start(*, user, request=None) -> TOTPDevice:
     """A fresh unconfirmed device (the secret is shown once for enrolment); earlier unconfirmed ones are dropped."""
     if totp_confirmed_device_exists(user=user):
-        raise Conflict("Two-factor authentication is already enabled on this account.", code="mfa_already_enabled")
+        raise MfaAlreadyEnabled("Two-factor authentication is already enabled on this account.")
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     # two-factor finds the login device by this name
     device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
@@ -51,8 +51,8 @@ def totp_setup_confirm(*, user, token: str | None, request=None) -> TOTPDevice:
     )
     if device is None:
         if totp_confirmed_device_exists(user=user):
-            raise Conflict("Two-factor authentication is already enabled.", code="mfa_already_enabled")
-        raise Conflict("Start the set-up first.", code="mfa_setup_not_started")
+            raise MfaAlreadyEnabled()
+        raise MfaSetupNotStarted()
     if not token or not _CODE.match(str(token)) or not device.verify_token(token):
         raise InvalidOtp()
     device.confirmed = True

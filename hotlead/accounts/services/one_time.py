@@ -8,12 +8,7 @@ from django.utils import timezone
 
 from hotlead.accounts.models import OneTimeToken
 from hotlead.accounts.tokens import opaque_token_new, token_digest
-from hotlead.core.exceptions import DomainRuleViolation
-
-
-class InvalidToken(DomainRuleViolation):
-    code = "invalid_token"
-    default_message = "This link is invalid or has expired. Please request a new one."
+from hotlead.core.exceptions import InvalidToken
 
 
 def one_time_token_create(*, user, purpose: str, ttl: timedelta) -> str:
