@@ -29,18 +29,15 @@ from hotlead.billing.models import Account, LedgerEntry
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.models import AuditLog
 from hotlead.distribution.models import Assignment, DistributionRun, LevelCursor
-from hotlead.distribution.services.eligibility import (
-    lead_facts_of,
-    level_eligibility,
-    level_read_fast_sql,
-    market_read,
-)
+from hotlead.distribution.services.eligibility import level_eligibility
+from hotlead.distribution.services.eligibility_sql import level_read_fast_sql
 from hotlead.distribution.services.engine import lead_distribute, sale_in_database
+from hotlead.distribution.services.facts import lead_facts_of, market_read
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead, LeadEvent
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
-from hotlead.levels.services import level_archive, level_update
+from hotlead.levels.services.levels import level_archive, level_update
 from hotlead.notifications.models import EmailEvent
 from hotlead.providers.enums import ProviderStatus
 from hotlead.providers.models import Provider

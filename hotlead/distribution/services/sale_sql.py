@@ -33,12 +33,8 @@ from django.db import connection
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.distribution.enums import AssignmentStatus, SkipReason
 from hotlead.distribution.models import DistributionRun, LevelCursor
-from hotlead.distribution.services.eligibility import (
-    POSTAL_CODE_SQL,
-    _tables,
-    level_read_fast_sql,
-    subs_sql,
-)
+from hotlead.distribution.services.eligibility_sql import _tables, level_read_fast_sql, subs_sql
+from hotlead.distribution.services.facts import POSTAL_CODE_SQL
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
 from hotlead.levels.enums import SubscriptionStatus
