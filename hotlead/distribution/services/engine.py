@@ -197,7 +197,7 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
 
 
 def sale_in_database() -> bool:
-    """On PostgreSQL the sale is one round trip (`sale_sql.hl_lead_sell`); elsewhere the Python engine above.
+    """On PostgreSQL the sale is one round trip (`hl_sale_sell_<hash>`, sale_sql.py); elsewhere the Python engine.
 
     HOTLEAD["DISTRIBUTION_IN_DATABASE"] = False runs the Python engine on PostgreSQL too (the tests that
     hold the two to the same results use it)."""
@@ -206,7 +206,7 @@ def sale_in_database() -> bool:
 
 def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime, request,
                       started: float) -> DistributionRun | None:
-    """The same run as the Python path, as one call of `hl_lead_sell` (lock, policy, sale, outcome, run), then
+    """The same run as the Python path, as one call of `hl_sale_sell_<hash>` (lock, policy, sale, outcome, run), then
     what only Python does: the e-mails the sale triggered, the audit entry (staff), the follow-up job."""
     statuses, fresh_since = _run_policy(trigger=trigger, strict=strict, now=now)
     actor_id = actor.pk if getattr(actor, "pk", None) else None
