@@ -14,12 +14,12 @@ from api.schemas.money import (
     LevelOut,
     LevelReorderIn,
 )
-from hotlead.billing.services import payment_record
+from hotlead.billing.services.payments import payment_record
 from hotlead.levels.selectors import levels_list
-from hotlead.levels.services import level_archive
-from hotlead.levels.services import level_create as create
-from hotlead.levels.services import level_reorder as reorder
-from hotlead.levels.services import level_update as update
+from hotlead.levels.services.levels import level_archive
+from hotlead.levels.services.levels import level_create as create
+from hotlead.levels.services.levels import level_reorder as reorder
+from hotlead.levels.services.levels import level_update as update
 
 router = Router(auth=staff_auth)
 

@@ -24,9 +24,9 @@ from api.schemas.money import (
 from hotlead.billing.selectors import account_for_provider, ledger_history
 from hotlead.core.exceptions import ValidationFailed
 from hotlead.levels.selectors import subscription_status_reason, subscriptions_for_provider
-from hotlead.levels.services import subscription_cancel as cancel
-from hotlead.levels.services import subscription_create as create
-from hotlead.levels.services import subscription_update as update
+from hotlead.levels.services.subscriptions import subscription_cancel as cancel
+from hotlead.levels.services.subscriptions import subscription_create as create
+from hotlead.levels.services.subscriptions import subscription_update as update
 
 router = Router(auth=provider_auth)
 

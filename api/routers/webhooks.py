@@ -17,7 +17,7 @@ from api.errors import (
     validation_details,
 )
 from api.schemas.money import PaymentEventIn, PaymentWebhookOut
-from hotlead.billing.services import PaymentEvent, payment_webhook_apply
+from hotlead.billing.services.payments import PaymentEvent, payment_webhook_apply
 from hotlead.billing.signatures import SIGNATURE_HEADER, signature_verify
 from hotlead.core.exceptions import ValidationFailed
 

@@ -19,7 +19,7 @@ from hotlead.accounts.services import (
     password_validate,
     refresh_tokens_revoke_all,
 )
-from hotlead.billing.services import account_get_or_create
+from hotlead.billing.services.ledger import account_get_or_create
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.ratelimit import client_ip, rate_limit_hit
 from hotlead.core.services import audit_record

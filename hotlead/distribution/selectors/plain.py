@@ -17,8 +17,8 @@ from django.utils import timezone
 from hotlead.billing.formatting import money_format
 from hotlead.distribution.enums import RunTrigger, SkipReason
 from hotlead.distribution.models import DistributionRun
-from hotlead.distribution.services import eligibility
-from hotlead.distribution.services.eligibility import lead_facts_of, market_read
+from hotlead.distribution.services import eligibility, eligibility_sql
+from hotlead.distribution.services.facts import lead_facts_of, market_read
 from hotlead.leads.models import Lead
 from hotlead.levels.models import CompetitionLevel
 from hotlead.providers.models import Provider
@@ -96,7 +96,7 @@ def _level_read(*, facts, level, now: datetime) -> tuple[int, int, dict[str, int
     params = {k: v for k, v in params.items() if not k.startswith("prefix")}
     params.update(prefixes=eligibility._prefixes(facts.postal_code), limit=level.max_recipients)
     buyers, eligible, skipped = 0, 0, {}
-    for kind, reason, n, *_rest in eligibility._fetch(eligibility.level_read_fast_sql(), params):
+    for kind, reason, n, *_rest in eligibility._fetch(eligibility_sql.level_read_fast_sql(), params):
         if kind == 1:
             buyers += 1
         elif reason is None:

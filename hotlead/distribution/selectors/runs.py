@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from hotlead.distribution.enums import SkipReason
 from hotlead.distribution.models import Assignment, DistributionRun
-from hotlead.distribution.services.eligibility import lead_facts_of, level_eligibility, levels_to_walk
+from hotlead.distribution.services.eligibility import level_eligibility
+from hotlead.distribution.services.facts import lead_facts_of, levels_to_walk
 from hotlead.leads.models import Lead
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import Subscription
