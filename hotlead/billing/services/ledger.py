@@ -25,6 +25,7 @@ from hotlead.billing.formatting import money_format
 from hotlead.billing.metrics import operation_timed
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.core.exceptions import Conflict, InsufficientBalance, NotFound, ValidationFailed
+from hotlead.levels.services.funds import subscriptions_sync_funds
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
 
@@ -178,8 +179,6 @@ def low_balance_email(*, provider_id: int, alerted_at=None) -> None:
 
 def _funds_changed(*, provider_id: int) -> None:
     """A credit may cover inactive subscriptions again; a debit may leave active ones unfunded."""
-    from hotlead.levels.services.funds import subscriptions_sync_funds
-
     subscriptions_sync_funds(provider_id=provider_id)
 
 

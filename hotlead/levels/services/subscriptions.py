@@ -15,6 +15,8 @@ from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.filters import filters_validate
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.schedule import schedule_errors, schedule_validate
+from hotlead.webhooks.enums import EventType
+from hotlead.webhooks.services import webhook_event_emit
 
 MAX_CAP = 1_000_000
 _CAPS = ("daily_cap", "weekly_cap", "monthly_cap")
@@ -164,9 +166,6 @@ def _status_set(subscription: Subscription, status: str, *, actor, request, **st
 
 def _status_webhooks(*, provider_id: int, changes: list[tuple[int, str, str]]) -> None:
     """`subscription.status_changed` to the provider's endpoint, one event per subscription moved."""
-    from hotlead.webhooks.enums import EventType
-    from hotlead.webhooks.services import webhook_event_emit
-
     now = timezone.now()
     for subscription_id, before, after in changes:
         webhook_event_emit(
