@@ -13,6 +13,7 @@ class DistributionConfig(AppConfig):
 
 
 def _install(sender, using="default", **kwargs) -> None:
+    # lazy: apps.py loads before the models; the services (which import them) only when migrate has run
     from hotlead.distribution.services.sale_sql import functions_install
 
     functions_install(using=using)
