@@ -241,7 +241,7 @@ def export_start(request: HttpRequest):
                              fmt=request.POST.get("format", ""), date_from=_date(request.POST.get("date_from")),
                              date_to=_date(request.POST.get("date_to")), params=params, request=request)
     except (ApplicationError, ValueError) as exc:
-        body = exc.as_body() if isinstance(exc, ApplicationError) else {"error": {"code": "validation_error",
+        body = exc.as_body() if isinstance(exc, ApplicationError) else {"error": {"code": ValidationFailed.code,
                                                                                    "message": str(exc)}}
         return JsonResponse(body, status=getattr(exc, "http_status", 422))
     return JsonResponse(_status_json(job), status=202)
