@@ -60,7 +60,7 @@ def _clean_params(*, report: str, params: dict | None) -> dict:
 
 @transaction.atomic
 def export_request(*, actor, report: str, fmt: str, date_from: date | None = None, date_to: date | None = None,
-                   params: dict | None = None, provider=None, request=None) -> ExportJob:
+                   params: dict | None = None, provider=None) -> ExportJob:
     """Queue an export for `actor` (a provider's: its own rows only). Audit-logged; the job runs after commit."""
     allowed = PROVIDER_REPORTS if provider is not None else ADMIN_REPORTS
     if report not in allowed:
@@ -73,7 +73,7 @@ def export_request(*, actor, report: str, fmt: str, date_from: date | None = Non
         requested_by=actor, provider=provider, report=report, format=fmt, date_from=rng.date_from,
         date_to=rng.date_to, params=clean, expires_at=timezone.now() + timedelta(days=export_retention_days()),
     )
-    audit_record(action="report.export", actor=actor, obj=job, request=request,
+    audit_record(action="report.export", actor=actor, obj=job,
                  changes={"report": report, "format": fmt, "date_from": rng.date_from.isoformat(),
                           "date_to": rng.date_to.isoformat(), "params": clean,
                           **({"provider": provider.pk} if provider is not None else {})})

@@ -339,7 +339,7 @@ def _payment_credit(payment: Payment, *, key: str, actor=None, source: str) -> L
 
 @transaction.atomic
 def payment_record(*, provider_id: int, amount_cents: int, method: str, reference: str = "", actor,
-                   idempotency_key: str = "", request=None) -> Payment:
+                   idempotency_key: str = "") -> Payment:
     """Staff record a deposit received outside the payment provider; it is credited at once.
 
     With an `idempotency_key` (the console's form token, the API's Idempotency-Key header) a repeated
@@ -369,7 +369,7 @@ def payment_record(*, provider_id: int, amount_cents: int, method: str, referenc
                 entry = _payment_credit(payment, key=key or f"payment:{payment.pk}", actor=actor, source="staff")
         except _Duplicate as duplicate:
             return _payment_for_retry(duplicate.entry, amount_cents=amount_cents, provider_id=provider_id)
-        audit_record(action="deposit.recorded", actor=actor, obj=payment, request=request, changes={
+        audit_record(action="deposit.recorded", actor=actor, obj=payment, changes={
             "provider_id": provider_id, "amount_cents": amount_cents, "method": method, "reference": reference,
             "ledger_entry_id": entry.pk, "balance_after_cents": entry.balance_after_cents,
         })
@@ -383,7 +383,7 @@ def _payment_for_retry(entry: LedgerEntry, *, amount_cents: int, provider_id: in
 
 
 @transaction.atomic
-def balance_adjust(*, provider_id: int, amount_cents: int, reason: str, actor, key: str, request=None) -> LedgerEntry:
+def balance_adjust(*, provider_id: int, amount_cents: int, reason: str, actor, key: str) -> LedgerEntry:
     """A staff correction with a reason, audit-logged; a repeated key adjusts once."""
     _provider_or_404(provider_id)
     errors = _amount_errors(amount_cents, allow_negative=True)
@@ -394,7 +394,7 @@ def balance_adjust(*, provider_id: int, amount_cents: int, reason: str, actor, k
     entry, created = _adjustment(provider_id=provider_id, amount_cents=amount_cents, key=key, actor=actor,
                                  reason=reason[:500])
     if created:
-        audit_record(action="balance.adjusted", actor=actor, obj=entry, request=request, changes={
+        audit_record(action="balance.adjusted", actor=actor, obj=entry, changes={
             "provider_id": provider_id, "amount_cents": amount_cents, "reason": entry.memo,
             "balance_after_cents": entry.balance_after_cents,
         })

@@ -319,7 +319,7 @@ def lead_expire_unverified(*, batch_size: int = 500) -> int:
 # --- review ----------------------------------------------------------------------------------------
 
 @transaction.atomic
-def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
+def lead_approve(*, lead_id: int, actor, note: str = "") -> Lead:
     """Approve a lead in review: audit, tell the submitter, queue distribution after commit."""
     note = (note or "").strip()
     if len(note) > REVIEW_NOTE_MAX:
@@ -329,7 +329,7 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
     now = timezone.now()
     _transition(lead, to_status=LeadStatus.APPROVED, action="approved", actor=actor, note=note,
                 changes={"reviewed_by": actor, "reviewed_at": now, "approved_at": now, "review_note": note})
-    audit_record(action="lead.approve", actor=actor, obj=lead, request=request,
+    audit_record(action="lead.approve", actor=actor, obj=lead,
                  changes={"status": [from_status, LeadStatus.APPROVED], "note": note,
                           "public_id": str(lead.public_id)})
     email_queue(
@@ -344,7 +344,7 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
 
 
 @transaction.atomic
-def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=None) -> Lead:
+def lead_reject(*, lead_id: int, actor, reason: str, note: str = "") -> Lead:
     """Reject a lead in review with a reason code (SPEC §3) and an optional note; audit-logged."""
     note = (note or "").strip()
     errors = []
@@ -360,7 +360,7 @@ def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=Non
                 data={"reason": reason},
                 changes={"reviewed_by": actor, "reviewed_at": timezone.now(), "reject_reason": reason,
                          "review_note": note})
-    audit_record(action="lead.reject", actor=actor, obj=lead, request=request,
+    audit_record(action="lead.reject", actor=actor, obj=lead,
                  changes={"status": [from_status, LeadStatus.REJECTED], "reason": reason, "note": note,
                           "public_id": str(lead.public_id)})
     email_queue(
@@ -384,21 +384,20 @@ def _category_errors(*, slug: str | None, name: str | None) -> list[dict]:
 
 
 @transaction.atomic
-def category_create(*, slug: str, name: str, active: bool = True, actor=None, request=None) -> Category:
+def category_create(*, slug: str, name: str, active: bool = True, actor=None) -> Category:
     slug, name = slug.strip().lower(), " ".join(name.split())
     if errors := _category_errors(slug=slug, name=name):
         raise ValidationFailed(details={"fields": errors})
     category, created = Category.objects.get_or_create(slug=slug, defaults={"name": name, "active": active})
     if not created:
         raise Conflict("A category with this slug exists.", details={"slug": slug})
-    audit_record(action="category.create", actor=actor, obj=category, request=request,
+    audit_record(action="category.create", actor=actor, obj=category,
                  changes={"slug": slug, "name": name, "active": active})
     return category
 
 
 @transaction.atomic
-def category_update(*, slug: str, name: str | None = None, active: bool | None = None, actor=None,
-                    request=None) -> Category:
+def category_update(*, slug: str, name: str | None = None, active: bool | None = None, actor=None) -> Category:
     if name is not None:
         name = " ".join(name.split())
     if errors := _category_errors(slug=None, name=name):
@@ -413,7 +412,7 @@ def category_update(*, slug: str, name: str | None = None, active: bool | None =
             setattr(category, field, value)
     if changes:
         category.save(update_fields=[*changes, "updated_at"])
-        audit_record(action="category.update", actor=actor, obj=category, request=request, changes=changes)
+        audit_record(action="category.update", actor=actor, obj=category, changes=changes)
     return category
 
 

@@ -88,7 +88,7 @@ def _level_snapshot(level: CompetitionLevel) -> dict[str, Any]:
 
 @transaction.atomic
 def level_create(*, name: str, slug: str, rank: int, price_cents: int, max_recipients: int, active: bool = True,
-                 actor=None, request=None) -> CompetitionLevel:
+                 actor=None) -> CompetitionLevel:
     """Create a level at `rank`; a level already there (and those after it) move one rank down."""
     if errors := level_errors(name=name, slug=slug, rank=rank, price_cents=price_cents,
                                max_recipients=max_recipients, active=active):
@@ -102,13 +102,13 @@ def level_create(*, name: str, slug: str, rank: int, price_cents: int, max_recip
                                                     max_recipients=max_recipients, active=active)
     except IntegrityError:
         raise Conflict("Another level was created at the same time; reload and try again.")
-    audit_record(action="level.created", actor=actor, obj=level, request=request, changes=_level_snapshot(level))
+    audit_record(action="level.created", actor=actor, obj=level, changes=_level_snapshot(level))
     return level
 
 
 @transaction.atomic
 def level_update(*, level_id: int, name: str, slug: str, rank: int, price_cents: int, max_recipients: int,
-                 active: bool, actor=None, request=None) -> CompetitionLevel:
+                 active: bool, actor=None) -> CompetitionLevel:
     """Replace a live level's settings. A new rank moves the level there (others shift down to make room);
     a new price re-checks every subscriber's funds (a job, after commit)."""
     _live_levels_lock()
@@ -133,14 +133,14 @@ def level_update(*, level_id: int, name: str, slug: str, rank: int, price_cents:
     after = _level_snapshot(level)
     changes = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
     if changes:
-        audit_record(action="level.updated", actor=actor, obj=level, request=request, changes=changes)
+        audit_record(action="level.updated", actor=actor, obj=level, changes=changes)
     if "price_cents" in changes:
         job_enqueue("hotlead.levels.tasks.level_funds_sync", level.pk)
     return level
 
 
 @transaction.atomic
-def level_archive(*, level_id: int, actor=None, request=None) -> str:
+def level_archive(*, level_id: int, actor=None) -> str:
     """Delete a level nobody ever used; otherwise archive it (its history stays) and cancel its live
     subscriptions. Returns "deleted" or "archived"."""
     _live_levels_lock()
@@ -152,7 +152,7 @@ def level_archive(*, level_id: int, actor=None, request=None) -> str:
         snapshot = _level_snapshot(level)
         level.delete()
         audit_record(action="level.deleted", actor=actor, object_type="levels.competitionlevel",
-                     object_id=level_id, request=request, changes=snapshot)
+                     object_id=level_id, changes=snapshot)
         return "deleted"
     now = timezone.now()
     CompetitionLevel.objects.filter(pk=level.pk).update(archived_at=now, active=False, updated_at=now)
@@ -163,13 +163,13 @@ def level_archive(*, level_id: int, actor=None, request=None) -> str:
                                                          updated_at=now)
     for pk, provider_id, status in live:
         _status_webhooks(provider_id=provider_id, changes=[(pk, status, SubscriptionStatus.CANCELLED)])
-    audit_record(action="level.archived", actor=actor, obj=level, request=request,
+    audit_record(action="level.archived", actor=actor, obj=level,
                  changes={**_level_snapshot(level), "cancelled_subscriptions": cancelled})
     return "archived"
 
 
 @transaction.atomic
-def level_reorder(*, level_ids: list[int], actor=None, request=None) -> list[CompetitionLevel]:
+def level_reorder(*, level_ids: list[int], actor=None) -> list[CompetitionLevel]:
     """Give the live levels ranks 1…n in the order given; the list must name every live level once."""
     levels = _live_levels_lock()
     live_ids = {level.pk for level in levels}
@@ -193,11 +193,11 @@ def level_reorder(*, level_ids: list[int], actor=None, request=None) -> list[Com
             updated_at=timezone.now(),
         )
         audit_record(action="level.reordered", actor=actor, object_type="levels.competitionlevel",
-                     request=request, changes={"from": before, "to": level_ids})
+                     changes={"from": before, "to": level_ids})
     return list(CompetitionLevel.objects.filter(archived_at__isnull=True).order_by("rank"))
 
 
-def level_move(*, level_id: int, steps: int, actor=None, request=None) -> list[CompetitionLevel]:
+def level_move(*, level_id: int, steps: int, actor=None) -> list[CompetitionLevel]:
     """Move a live level up (negative) or down (positive) in the order; the console's arrows."""
     with transaction.atomic():
         order = [level.pk for level in _live_levels_lock()]
@@ -205,7 +205,7 @@ def level_move(*, level_id: int, steps: int, actor=None, request=None) -> list[C
             raise NotFound("No such competition level.")
         position = order.index(level_id)
         order.insert(max(0, min(len(order) - 1, position + steps)), order.pop(position))
-        return level_reorder(level_ids=order, actor=actor, request=request)
+        return level_reorder(level_ids=order, actor=actor)
 
 
 # --- subscriptions ---------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def _actor_of(provider) -> Any:
 def subscription_create(*, provider, level: str, filters: list | None = None, daily_cap: int | None = None,
                         weekly_cap: int | None = None, monthly_cap: int | None = None,
                         monthly_budget_cents: int | None = None, schedule: dict | None = None,
-                        actor=None, request=None) -> Subscription:
+                        actor=None) -> Subscription:
     """Subscribe a provider to a live, active level (slug). Unfunded → created as inactive_funds."""
     level_obj = CompetitionLevel.objects.filter(slug=level, archived_at__isnull=True, active=True).first() \
         if isinstance(level, str) else None
@@ -286,7 +286,7 @@ def subscription_create(*, provider, level: str, filters: list | None = None, da
         raise Conflict("You already have a subscription at this level.",
                        details={"level": level_obj.slug, "subscription_id": existing})
     audit_record(action="subscription.created", actor=actor or _actor_of(provider), obj=subscription,
-                 request=request, changes={"level": level_obj.slug, "status": subscription.status, **clean})
+                 changes={"level": level_obj.slug, "status": subscription.status, **clean})
     return subscription
 
 
@@ -306,8 +306,7 @@ _EDITABLE = ("filters", *_CAPS, "monthly_budget_cents", "schedule")
 
 
 @transaction.atomic
-def subscription_update(*, subscription_id: int, changes: dict[str, Any], provider=None, actor=None,
-                        request=None) -> Subscription:
+def subscription_update(*, subscription_id: int, changes: dict[str, Any], provider=None, actor=None) -> Subscription:
     """Change filters, caps, budget or schedule, and/or status ("paused" | "active").
 
     `changes` holds only what the caller sent (None clears a cap, budget or schedule). The level cannot
@@ -335,22 +334,21 @@ def subscription_update(*, subscription_id: int, changes: dict[str, Any], provid
     subscription.save(update_fields=[*_EDITABLE, "updated_at"])
     diff = {name: {"from": before[name], "to": clean[name]} for name in _EDITABLE if before[name] != clean[name]}
     if diff:
-        audit_record(action="subscription.updated", actor=actor or _actor_of(provider), obj=subscription,
-                     request=request, changes=diff)
+        audit_record(action="subscription.updated", actor=actor or _actor_of(provider), obj=subscription, changes=diff)
     if status == SubscriptionStatus.PAUSED:
-        _pause(subscription, actor=actor or _actor_of(provider), request=request)
+        _pause(subscription, actor=actor or _actor_of(provider))
     elif status == SubscriptionStatus.ACTIVE:
-        _resume(subscription, account, actor=actor or _actor_of(provider), request=request)
+        _resume(subscription, account, actor=actor or _actor_of(provider))
     return subscription
 
 
-def _status_set(subscription: Subscription, status: str, *, actor, request, **stamps) -> None:
+def _status_set(subscription: Subscription, status: str, *, actor, **stamps) -> None:
     before = subscription.status
     subscription.status = status
     for name, value in stamps.items():
         setattr(subscription, name, value)
     subscription.save(update_fields=["status", *stamps, "updated_at"])
-    audit_record(action=f"subscription.{status}", actor=actor, obj=subscription, request=request,
+    audit_record(action=f"subscription.{status}", actor=actor, obj=subscription,
                  changes={"status": {"from": before, "to": status}})
     _status_webhooks(provider_id=subscription.provider_id, changes=[(subscription.pk, before, status)])
 
@@ -370,43 +368,43 @@ def _status_webhooks(*, provider_id: int, changes: list[tuple[int, str, str]]) -
         )
 
 
-def _pause(subscription: Subscription, *, actor, request) -> None:
+def _pause(subscription: Subscription, *, actor) -> None:
     if subscription.status != SubscriptionStatus.PAUSED:
-        _status_set(subscription, SubscriptionStatus.PAUSED, actor=actor, request=request, paused_at=timezone.now())
+        _status_set(subscription, SubscriptionStatus.PAUSED, actor=actor, paused_at=timezone.now())
 
 
-def _resume(subscription: Subscription, account: Account, *, actor, request) -> None:
+def _resume(subscription: Subscription, account: Account, *, actor) -> None:
     status = _funded_status(balance_cents=account.balance_cents, price_cents=subscription.level.price_cents)
     if subscription.status != status:
-        _status_set(subscription, status, actor=actor, request=request, paused_at=None)
+        _status_set(subscription, status, actor=actor, paused_at=None)
 
 
 @transaction.atomic
-def subscription_pause(*, subscription_id: int, provider=None, actor=None, request=None) -> Subscription:
+def subscription_pause(*, subscription_id: int, provider=None, actor=None) -> Subscription:
     """Stop receiving leads at once (the very next lead skips it); pausing twice is harmless."""
     subscription, _ = _subscription_locked(subscription_id=subscription_id, provider=provider)
     if subscription.status == SubscriptionStatus.CANCELLED:
         raise Conflict("This subscription is cancelled.")
-    _pause(subscription, actor=actor or _actor_of(provider), request=request)
+    _pause(subscription, actor=actor or _actor_of(provider))
     return subscription
 
 
 @transaction.atomic
-def subscription_resume(*, subscription_id: int, provider=None, actor=None, request=None) -> Subscription:
+def subscription_resume(*, subscription_id: int, provider=None, actor=None) -> Subscription:
     """Resume: active if the balance covers the level's price, otherwise inactive_funds."""
     subscription, account = _subscription_locked(subscription_id=subscription_id, provider=provider)
     if subscription.status == SubscriptionStatus.CANCELLED:
         raise Conflict("This subscription is cancelled.")
-    _resume(subscription, account, actor=actor or _actor_of(provider), request=request)
+    _resume(subscription, account, actor=actor or _actor_of(provider))
     return subscription
 
 
 @transaction.atomic
-def subscription_cancel(*, subscription_id: int, provider=None, actor=None, request=None) -> Subscription:
+def subscription_cancel(*, subscription_id: int, provider=None, actor=None) -> Subscription:
     """Cancel for good (a new subscription at the level can be made later); cancelling twice is harmless."""
     subscription, _ = _subscription_locked(subscription_id=subscription_id, provider=provider)
     if subscription.status != SubscriptionStatus.CANCELLED:
-        _status_set(subscription, SubscriptionStatus.CANCELLED, actor=actor or _actor_of(provider), request=request,
+        _status_set(subscription, SubscriptionStatus.CANCELLED, actor=actor or _actor_of(provider),
                     cancelled_at=timezone.now())
     return subscription
 

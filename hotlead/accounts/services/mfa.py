@@ -32,19 +32,19 @@ def totp_verify(*, user, token: str | None) -> TOTPDevice | None:
 
 
 @transaction.atomic
-def totp_setup_start(*, user, request=None) -> TOTPDevice:
+def totp_setup_start(*, user) -> TOTPDevice:
     """A fresh unconfirmed device (the secret is shown once for enrolment); earlier unconfirmed ones are dropped."""
     if totp_confirmed_device_exists(user=user):
         raise Conflict("Two-factor authentication is already enabled on this account.", code="mfa_already_enabled")
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     # two-factor finds the login device by this name
     device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
-    audit_record(action="mfa.setup_started", actor=user, obj=device, request=request)
+    audit_record(action="mfa.setup_started", actor=user, obj=device)
     return device
 
 
 @transaction.atomic
-def totp_setup_confirm(*, user, token: str | None, request=None) -> TOTPDevice:
+def totp_setup_confirm(*, user, token: str | None) -> TOTPDevice:
     """Confirm the pending device with its first code; raise InvalidOtp when the code does not match."""
     device = (
         TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()
@@ -61,7 +61,7 @@ def totp_setup_confirm(*, user, token: str | None, request=None) -> TOTPDevice:
     from hotlead.accounts.services.login import user_token_version_bump
 
     user_token_version_bump(user=user)
-    audit_record(action="mfa.enabled", actor=user, obj=device, request=request)
+    audit_record(action="mfa.enabled", actor=user, obj=device)
     return device
 
 

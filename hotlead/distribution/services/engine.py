@@ -304,13 +304,13 @@ def _lead_lock(lead_id: int) -> Lead | None:
     return lead
 
 
-def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime | None,
-                     request=None) -> DistributionRun | None:
+def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool,
+                     now: datetime | None) -> DistributionRun | None:
     started = time.perf_counter()
     if sale_in_database():
         with transaction.atomic():
             return _sell_in_database(lead_id=lead_id, trigger=trigger, actor=actor, strict=strict,
-                                     now=now or timezone.now(), request=request, started=started)
+                                     now=now or timezone.now(), started=started)
     with transaction.atomic():
         lead = _lead_lock(lead_id)
         if lead is None:
@@ -355,7 +355,7 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
             },
         )
         if strict:
-            audit_record(action="lead.distribute", actor=actor, obj=lead, request=request,
+            audit_record(action="lead.distribute", actor=actor, obj=lead,
                          changes={"status": [from_status, to_status], "buyers": len(sales), "run": run.pk,
                                   "public_id": str(lead.public_id)})
         job_enqueue(NOTIFY_JOB, lead.pk, run.pk)
@@ -374,7 +374,7 @@ def sale_in_database() -> bool:
     return connection.vendor == "postgresql" and settings.HOTLEAD.get("DISTRIBUTION_IN_DATABASE", True)
 
 
-def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime, request,
+def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime,
                       started: float) -> DistributionRun | None:
     """The same run as the Python path, as one call of `hl_lead_sell` (lock, policy, sale, outcome, run), then
     what only Python does: the e-mails the sale triggered, the audit entry (staff), the follow-up job."""
@@ -401,7 +401,7 @@ def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: d
         duration_ms=result.duration_ms,
     )
     if strict:
-        audit_record(action="lead.distribute", actor=actor, obj=lead, request=request,
+        audit_record(action="lead.distribute", actor=actor, obj=lead,
                      changes={"status": [result.status, result.outcome], "buyers": result.buyers, "run": run.pk,
                               "public_id": str(result.public_id)})
     job_enqueue(NOTIFY_JOB, lead_id, run.pk)
@@ -421,7 +421,7 @@ def _count(*, run: DistributionRun, trigger: str, sold_level: str | None, starte
 
 
 def lead_distribute(*, lead_id: int, trigger: str, actor=None, strict: bool = False, now: datetime | None = None,
-                    request=None) -> DistributionRun | None:
+                    ) -> DistributionRun | None:
     """Run the engine for one lead; returns the stored run, or None when a job finds nothing to do.
 
     strict=True (staff): a lead whose status does not allow distribution is a Conflict (409).
@@ -429,8 +429,7 @@ def lead_distribute(*, lead_id: int, trigger: str, actor=None, strict: bool = Fa
     outer = connection.in_atomic_block
     for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
         try:
-            return _distribute_once(lead_id=lead_id, trigger=trigger, actor=actor, strict=strict, now=now,
-                                    request=request)
+            return _distribute_once(lead_id=lead_id, trigger=trigger, actor=actor, strict=strict, now=now)
         except OperationalError as exc:
             if outer or attempt == TRANSACTION_ATTEMPTS or not _is_retryable(exc):
                 raise
@@ -447,9 +446,9 @@ def lead_distribute_if_pending(*, lead_id: int, trigger: str = RunTrigger.APPROV
     return run.outcome if run is not None else "nothing_to_do"
 
 
-def lead_distribute_manual(*, lead: Lead, actor, request=None) -> DistributionRun:
+def lead_distribute_manual(*, lead: Lead, actor) -> DistributionRun:
     """Staff's "distribute now" (API and console): 409 unless the lead is approved or unsold; audit-logged."""
-    return lead_distribute(lead_id=lead.pk, trigger=RunTrigger.MANUAL, actor=actor, strict=True, request=request)
+    return lead_distribute(lead_id=lead.pk, trigger=RunTrigger.MANUAL, actor=actor, strict=True)
 
 
 def unsold_leads_redistribute(*, now: datetime | None = None) -> int:

@@ -23,7 +23,7 @@ JOB_MAX_LEADS = 1_000
 JOB_MAX_PROVIDERS = 1_000
 
 
-def simulation_run_create(*, source: str, params: dict, scenario: dict, actor=None, request=None) -> SimulationRun:
+def simulation_run_create(*, source: str, params: dict, scenario: dict, actor=None) -> SimulationRun:
     """Record a simulation to run as a background job (queued after commit)."""
     if source not in SimulationSource.values:
         raise ValidationFailed.for_field("source", "Choose synthetic or replay.")
@@ -50,7 +50,7 @@ def simulation_run_create(*, source: str, params: dict, scenario: dict, actor=No
     with transaction.atomic():
         run = SimulationRun.objects.create(source=source, params=params, scenario=scenario or {},
                                            created_by=actor if getattr(actor, "pk", None) else None)
-        audit_record(action="simulation.run", actor=actor, obj=run, request=request,
+        audit_record(action="simulation.run", actor=actor, obj=run,
                      changes={"source": source, "params": params, "scenario": scenario or {}})
         job_enqueue("hotlead.simulator.tasks.simulation_run_job", run.pk)
     return run
