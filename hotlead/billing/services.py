@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -33,6 +33,9 @@ from hotlead.core.exceptions import Conflict, InsufficientBalance, NotFound, Val
 from hotlead.core.services import audit_record
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 logger = logging.getLogger("hotlead.billing")
 
@@ -96,7 +99,7 @@ def _entry_post(
     kind: str,
     amount_cents: int,
     key: str,
-    actor=None,
+    actor: User | None = None,
     memo: str = "",
     reference: str = "",
     related_type: str = "",
@@ -201,8 +204,8 @@ def _transaction_if_none():
 # --- the public primitives (other apps call these; keep the signatures) -------------------------
 
 
-def _deposit(*, provider_id: int, amount_cents: int, key: str, actor=None, memo: str = "", reference: str = "",
-             related_type: str = "", related_id: str | int = "") -> tuple[LedgerEntry, bool]:
+def _deposit(*, provider_id: int, amount_cents: int, key: str, actor: User | None = None, memo: str = "",
+             reference: str = "", related_type: str = "", related_id: str | int = "") -> tuple[LedgerEntry, bool]:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise ValidationFailed.for_field("amount_cents", "A deposit must be a positive amount.")
     with operation_timed("deposit"):
@@ -215,7 +218,7 @@ def _deposit(*, provider_id: int, amount_cents: int, key: str, actor=None, memo:
 
 
 @transaction.atomic
-def deposit_post(*, provider_id: int, amount_cents: int, key: str, actor=None, memo: str = "",
+def deposit_post(*, provider_id: int, amount_cents: int, key: str, actor: User | None = None, memo: str = "",
                  reference: str = "", related_type: str = "", related_id: str | int = "") -> LedgerEntry:
     """Credit a provider's account once per key; reactivates subscriptions the balance now covers."""
     entry, _ = _deposit(provider_id=provider_id, amount_cents=amount_cents, key=key, actor=actor, memo=memo,
@@ -239,7 +242,7 @@ def charge_post(*, provider_id: int, amount_cents: int, key: str, memo: str = ""
 
 
 @transaction.atomic
-def refund_post(*, charge: LedgerEntry, actor=None, memo: str = "", related_type: str = "",
+def refund_post(*, charge: LedgerEntry, actor: User | None = None, memo: str = "", related_type: str = "",
                 related_id: str | int = "") -> LedgerEntry:
     """Return exactly the charged amount, at most once per charge: a repeat returns the first refund."""
     # The amount and the account come from the stored entry, never from the caller's (possibly stale or
@@ -256,7 +259,8 @@ def refund_post(*, charge: LedgerEntry, actor=None, memo: str = "", related_type
     return entry
 
 
-def _adjustment(*, provider_id: int, amount_cents: int, key: str, actor, reason: str) -> tuple[LedgerEntry, bool]:
+def _adjustment(*, provider_id: int, amount_cents: int, key: str, actor: User | None,
+                reason: str) -> tuple[LedgerEntry, bool]:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents == 0:
         raise ValidationFailed.for_field("amount_cents", "An adjustment cannot be zero.")
     if not (reason or "").strip():
@@ -270,7 +274,7 @@ def _adjustment(*, provider_id: int, amount_cents: int, key: str, actor, reason:
 
 
 @transaction.atomic
-def adjustment_post(*, provider_id: int, amount_cents: int, key: str, actor, reason: str) -> LedgerEntry:
+def adjustment_post(*, provider_id: int, amount_cents: int, key: str, actor: User | None, reason: str) -> LedgerEntry:
     """A staff correction (±) with a reason; refused if it would make the balance negative."""
     entry, _ = _adjustment(provider_id=provider_id, amount_cents=amount_cents, key=key, actor=actor, reason=reason)
     return entry
@@ -319,7 +323,7 @@ class _Duplicate(Exception):
         self.entry = entry
 
 
-def _payment_credit(payment: Payment, *, key: str, actor=None, source: str) -> LedgerEntry:
+def _payment_credit(payment: Payment, *, key: str, actor: User | None = None, source: str) -> LedgerEntry:
     """Credit a pending payment (locked by the caller) exactly once and mark it completed."""
     entry, created = _deposit(
         provider_id=payment.provider_id, amount_cents=payment.amount_cents, key=key, actor=actor,
@@ -338,7 +342,7 @@ def _payment_credit(payment: Payment, *, key: str, actor=None, source: str) -> L
 
 
 @transaction.atomic
-def payment_record(*, provider_id: int, amount_cents: int, method: str, reference: str = "", actor,
+def payment_record(*, provider_id: int, amount_cents: int, method: str, reference: str = "", actor: User | None,
                    idempotency_key: str = "") -> Payment:
     """Staff record a deposit received outside the payment provider; it is credited at once.
 
@@ -383,7 +387,7 @@ def _payment_for_retry(entry: LedgerEntry, *, amount_cents: int, provider_id: in
 
 
 @transaction.atomic
-def balance_adjust(*, provider_id: int, amount_cents: int, reason: str, actor, key: str) -> LedgerEntry:
+def balance_adjust(*, provider_id: int, amount_cents: int, reason: str, actor: User | None, key: str) -> LedgerEntry:
     """A staff correction with a reason, audit-logged; a repeated key adjusts once."""
     _provider_or_404(provider_id)
     errors = _amount_errors(amount_cents, allow_negative=True)

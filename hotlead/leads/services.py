@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +25,9 @@ from hotlead.leads.selectors import duplicate_find
 from hotlead.leads.validation import SLUG_RE, LeadSubmission, submission_clean
 from hotlead.notifications.services import email_queue
 from hotlead.ops.jobs import job_enqueue
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 REVIEW_NOTE_MAX = 2000
 # What the submitter reads when a request is rejected: the reason in plain words (the staff note stays internal).
@@ -55,8 +59,8 @@ def _after_commit(func, *args) -> None:
 
 # --- the lifecycle -------------------------------------------------------------------------------
 
-def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: str = "", data: dict | None = None,
-                changes: dict | None = None) -> LeadEvent:
+def _transition(lead: Lead, *, to_status: str, action: str, actor: User | None = None, note: str = "",
+                data: dict | None = None, changes: dict | None = None) -> LeadEvent:
     """Move a lead (whose row the caller has locked) and write its history; Conflict if not allowed."""
     from_status = lead.status
     if to_status not in ALLOWED_TRANSITIONS.get(from_status, set()):
@@ -78,7 +82,7 @@ def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: st
 
 
 @transaction.atomic
-def lead_transition(*, lead_id: int, to_status: str, action: str, actor=None, note: str = "",
+def lead_transition(*, lead_id: int, to_status: str, action: str, actor: User | None = None, note: str = "",
                     data: dict | None = None, changes: dict | None = None) -> Lead:
     """Lock the lead, move it to `to_status` (Conflict if the lifecycle forbids it), record the event.
 
@@ -319,7 +323,7 @@ def lead_expire_unverified(*, batch_size: int = 500) -> int:
 # --- review ----------------------------------------------------------------------------------------
 
 @transaction.atomic
-def lead_approve(*, lead_id: int, actor, note: str = "") -> Lead:
+def lead_approve(*, lead_id: int, actor: User | None, note: str = "") -> Lead:
     """Approve a lead in review: audit, tell the submitter, queue distribution after commit."""
     note = (note or "").strip()
     if len(note) > REVIEW_NOTE_MAX:
@@ -344,7 +348,7 @@ def lead_approve(*, lead_id: int, actor, note: str = "") -> Lead:
 
 
 @transaction.atomic
-def lead_reject(*, lead_id: int, actor, reason: str, note: str = "") -> Lead:
+def lead_reject(*, lead_id: int, actor: User | None, reason: str, note: str = "") -> Lead:
     """Reject a lead in review with a reason code (SPEC §3) and an optional note; audit-logged."""
     note = (note or "").strip()
     errors = []
@@ -384,7 +388,7 @@ def _category_errors(*, slug: str | None, name: str | None) -> list[dict]:
 
 
 @transaction.atomic
-def category_create(*, slug: str, name: str, active: bool = True, actor=None) -> Category:
+def category_create(*, slug: str, name: str, active: bool = True, actor: User | None = None) -> Category:
     slug, name = slug.strip().lower(), " ".join(name.split())
     if errors := _category_errors(slug=slug, name=name):
         raise ValidationFailed(details={"fields": errors})
@@ -397,7 +401,8 @@ def category_create(*, slug: str, name: str, active: bool = True, actor=None) ->
 
 
 @transaction.atomic
-def category_update(*, slug: str, name: str | None = None, active: bool | None = None, actor=None) -> Category:
+def category_update(*, slug: str, name: str | None = None, active: bool | None = None,
+                    actor: User | None = None) -> Category:
     if name is not None:
         name = " ".join(name.split())
     if errors := _category_errors(slug=None, name=name):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,6 +29,10 @@ from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.schedule import schedule_errors, schedule_validate
 from hotlead.notifications.services import email_queue
 from hotlead.ops.jobs import job_enqueue
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+    from hotlead.providers.models import Provider
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_RECIPIENTS = 50
@@ -88,7 +92,7 @@ def _level_snapshot(level: CompetitionLevel) -> dict[str, Any]:
 
 @transaction.atomic
 def level_create(*, name: str, slug: str, rank: int, price_cents: int, max_recipients: int, active: bool = True,
-                 actor=None) -> CompetitionLevel:
+                 actor: User | None = None) -> CompetitionLevel:
     """Create a level at `rank`; a level already there (and those after it) move one rank down."""
     if errors := level_errors(name=name, slug=slug, rank=rank, price_cents=price_cents,
                                max_recipients=max_recipients, active=active):
@@ -108,7 +112,7 @@ def level_create(*, name: str, slug: str, rank: int, price_cents: int, max_recip
 
 @transaction.atomic
 def level_update(*, level_id: int, name: str, slug: str, rank: int, price_cents: int, max_recipients: int,
-                 active: bool, actor=None) -> CompetitionLevel:
+                 active: bool, actor: User | None = None) -> CompetitionLevel:
     """Replace a live level's settings. A new rank moves the level there (others shift down to make room);
     a new price re-checks every subscriber's funds (a job, after commit)."""
     _live_levels_lock()
@@ -140,7 +144,7 @@ def level_update(*, level_id: int, name: str, slug: str, rank: int, price_cents:
 
 
 @transaction.atomic
-def level_archive(*, level_id: int, actor=None) -> str:
+def level_archive(*, level_id: int, actor: User | None = None) -> str:
     """Delete a level nobody ever used; otherwise archive it (its history stays) and cancel its live
     subscriptions. Returns "deleted" or "archived"."""
     _live_levels_lock()
@@ -169,7 +173,7 @@ def level_archive(*, level_id: int, actor=None) -> str:
 
 
 @transaction.atomic
-def level_reorder(*, level_ids: list[int], actor=None) -> list[CompetitionLevel]:
+def level_reorder(*, level_ids: list[int], actor: User | None = None) -> list[CompetitionLevel]:
     """Give the live levels ranks 1…n in the order given; the list must name every live level once."""
     levels = _live_levels_lock()
     live_ids = {level.pk for level in levels}
@@ -197,7 +201,7 @@ def level_reorder(*, level_ids: list[int], actor=None) -> list[CompetitionLevel]
     return list(CompetitionLevel.objects.filter(archived_at__isnull=True).order_by("rank"))
 
 
-def level_move(*, level_id: int, steps: int, actor=None) -> list[CompetitionLevel]:
+def level_move(*, level_id: int, steps: int, actor: User | None = None) -> list[CompetitionLevel]:
     """Move a live level up (negative) or down (positive) in the order; the console's arrows."""
     with transaction.atomic():
         order = [level.pk for level in _live_levels_lock()]
@@ -252,15 +256,15 @@ def _funded_status(*, balance_cents: int, price_cents: int) -> str:
     return SubscriptionStatus.ACTIVE if balance_cents >= price_cents else SubscriptionStatus.INACTIVE_FUNDS
 
 
-def _actor_of(provider) -> Any:
+def _actor_of(provider: Provider) -> Any:
     return getattr(provider, "user", None)
 
 
 @transaction.atomic
-def subscription_create(*, provider, level: str, filters: list | None = None, daily_cap: int | None = None,
+def subscription_create(*, provider: Provider, level: str, filters: list | None = None, daily_cap: int | None = None,
                         weekly_cap: int | None = None, monthly_cap: int | None = None,
                         monthly_budget_cents: int | None = None, schedule: dict | None = None,
-                        actor=None) -> Subscription:
+                        actor: User | None = None) -> Subscription:
     """Subscribe a provider to a live, active level (slug). Unfunded → created as inactive_funds."""
     level_obj = CompetitionLevel.objects.filter(slug=level, archived_at__isnull=True, active=True).first() \
         if isinstance(level, str) else None
@@ -290,7 +294,7 @@ def subscription_create(*, provider, level: str, filters: list | None = None, da
     return subscription
 
 
-def _subscription_locked(*, subscription_id: int, provider=None) -> tuple[Subscription, Account]:
+def _subscription_locked(*, subscription_id: int, provider: Provider | None = None) -> tuple[Subscription, Account]:
     """Lock the provider's account, then the subscription (the lock order of money)."""
     scope = Subscription.objects.all() if provider is None else Subscription.objects.filter(provider=provider)
     provider_id = scope.filter(pk=subscription_id).values_list("provider_id", flat=True).first()
@@ -306,7 +310,8 @@ _EDITABLE = ("filters", *_CAPS, "monthly_budget_cents", "schedule")
 
 
 @transaction.atomic
-def subscription_update(*, subscription_id: int, changes: dict[str, Any], provider=None, actor=None) -> Subscription:
+def subscription_update(*, subscription_id: int, changes: dict[str, Any], provider: Provider | None = None,
+                        actor: User | None = None) -> Subscription:
     """Change filters, caps, budget or schedule, and/or status ("paused" | "active").
 
     `changes` holds only what the caller sent (None clears a cap, budget or schedule). The level cannot
@@ -342,7 +347,7 @@ def subscription_update(*, subscription_id: int, changes: dict[str, Any], provid
     return subscription
 
 
-def _status_set(subscription: Subscription, status: str, *, actor, **stamps) -> None:
+def _status_set(subscription: Subscription, status: str, *, actor: User | None, **stamps) -> None:
     before = subscription.status
     subscription.status = status
     for name, value in stamps.items():
@@ -368,19 +373,20 @@ def _status_webhooks(*, provider_id: int, changes: list[tuple[int, str, str]]) -
         )
 
 
-def _pause(subscription: Subscription, *, actor) -> None:
+def _pause(subscription: Subscription, *, actor: User | None) -> None:
     if subscription.status != SubscriptionStatus.PAUSED:
         _status_set(subscription, SubscriptionStatus.PAUSED, actor=actor, paused_at=timezone.now())
 
 
-def _resume(subscription: Subscription, account: Account, *, actor) -> None:
+def _resume(subscription: Subscription, account: Account, *, actor: User | None) -> None:
     status = _funded_status(balance_cents=account.balance_cents, price_cents=subscription.level.price_cents)
     if subscription.status != status:
         _status_set(subscription, status, actor=actor, paused_at=None)
 
 
 @transaction.atomic
-def subscription_pause(*, subscription_id: int, provider=None, actor=None) -> Subscription:
+def subscription_pause(*, subscription_id: int, provider: Provider | None = None,
+                       actor: User | None = None) -> Subscription:
     """Stop receiving leads at once (the very next lead skips it); pausing twice is harmless."""
     subscription, _ = _subscription_locked(subscription_id=subscription_id, provider=provider)
     if subscription.status == SubscriptionStatus.CANCELLED:
@@ -390,7 +396,8 @@ def subscription_pause(*, subscription_id: int, provider=None, actor=None) -> Su
 
 
 @transaction.atomic
-def subscription_resume(*, subscription_id: int, provider=None, actor=None) -> Subscription:
+def subscription_resume(*, subscription_id: int, provider: Provider | None = None,
+                        actor: User | None = None) -> Subscription:
     """Resume: active if the balance covers the level's price, otherwise inactive_funds."""
     subscription, account = _subscription_locked(subscription_id=subscription_id, provider=provider)
     if subscription.status == SubscriptionStatus.CANCELLED:
@@ -400,7 +407,8 @@ def subscription_resume(*, subscription_id: int, provider=None, actor=None) -> S
 
 
 @transaction.atomic
-def subscription_cancel(*, subscription_id: int, provider=None, actor=None) -> Subscription:
+def subscription_cancel(*, subscription_id: int, provider: Provider | None = None,
+                        actor: User | None = None) -> Subscription:
     """Cancel for good (a new subscription at the level can be made later); cancelling twice is harmless."""
     subscription, _ = _subscription_locked(subscription_id=subscription_id, provider=provider)
     if subscription.status != SubscriptionStatus.CANCELLED:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.template.loader import get_template
@@ -19,6 +20,9 @@ from hotlead.notifications.models import EmailEvent, EmailStatus
 from hotlead.ops.jobs import job_enqueue
 from hotlead.ops.models import DeadLetter, DeadLetterStatus
 from hotlead.ops.services import dead_letter_resolve
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 DELIVER = "hotlead.notifications.tasks.email_deliver"
 DELIVER_MANY = "hotlead.notifications.tasks.email_deliver_many"
@@ -71,7 +75,7 @@ def emails_deliver(events: list[EmailEvent | None]) -> None:
 
 
 @transaction.atomic
-def email_resend(*, event_id: int, actor) -> EmailEvent:
+def email_resend(*, event_id: int, actor: User | None) -> EmailEvent:
     """Queue a failed e-mail again (staff, from the console)."""
     event = EmailEvent.objects.select_for_update().filter(pk=event_id).first()
     if event is None:

@@ -177,7 +177,8 @@ def categories_resolve(slugs: list[str], errors: FieldErrors, field: str = "cate
 
 @transaction.atomic
 def provider_profile_update(*, provider_id: int, company_name: str, contact_name: str, phone: str,
-                            categories: list[str], timezone_name: str, webhook_url=_UNSET, actor=None) -> Provider:
+                            categories: list[str], timezone_name: str, webhook_url=_UNSET,
+                            actor: User | None = None) -> Provider:
     """Replace the profile fields; the webhook URL only changes when given. All fields checked before any write."""
     provider = _locked(provider_id)
     errors = FieldErrors()
@@ -229,7 +230,7 @@ def _profile_snapshot(provider: Provider) -> dict:
 
 @transaction.atomic
 def provider_service_areas_set(*, provider_id: int, postal_codes: list[str], prefixes: list[str],
-                               actor=None) -> tuple[list[str], list[str]]:
+                               actor: User | None = None) -> tuple[list[str], list[str]]:
     """Replace the provider's areas with these exact codes and prefixes (validated first, then one swap)."""
     provider = _locked(provider_id)
     errors = FieldErrors()
@@ -257,7 +258,7 @@ def service_areas_of(*, provider_id: int) -> tuple[list[str], list[str]]:
 
 @transaction.atomic
 def provider_notification_preferences_update(*, provider_id: int, assignment_email: str,
-                                             low_balance_threshold_cents: int, actor=None) -> Provider:
+                                             low_balance_threshold_cents: int, actor: User | None = None) -> Provider:
     errors = FieldErrors()
     if assignment_email not in AssignmentNotify.values:
         errors.add("assignment_email", f"Choose one of: {', '.join(AssignmentNotify.values)}.")
@@ -282,7 +283,7 @@ def _locked(provider_id: int) -> Provider:
 
 
 @transaction.atomic
-def provider_suspend(*, provider_id: int, reason: str, actor) -> Provider:
+def provider_suspend(*, provider_id: int, reason: str, actor: User | None) -> Provider:
     """Stop the provider: no leads, no API access (every refresh token is revoked too)."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -302,7 +303,7 @@ def provider_suspend(*, provider_id: int, reason: str, actor) -> Provider:
 
 
 @transaction.atomic
-def provider_reinstate(*, provider_id: int, reason: str, actor) -> Provider:
+def provider_reinstate(*, provider_id: int, reason: str, actor: User | None) -> Provider:
     """Lift a suspension: active again, or pending verification if the e-mail was never verified."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -324,7 +325,7 @@ def provider_admin_update(*, provider_id: int, company_name: str, contact_name: 
                           categories: list[str], timezone_name: str, webhook_url=_UNSET,
                           postal_codes: list[str] | None = None, prefixes: list[str] | None = None,
                           assignment_email: str | None = None, low_balance_threshold_cents: int | None = None,
-                          actor) -> Provider:
+                          actor: User | None) -> Provider:
     """Staff edit: the profile, and the areas and preferences when given, all or nothing."""
     provider = provider_profile_update(
         provider_id=provider_id, company_name=company_name, contact_name=contact_name, phone=phone,
@@ -345,7 +346,7 @@ FLAG_NOTE_MAX = 2000
 
 
 @transaction.atomic
-def provider_flag_clear(*, provider_id: int, actor, note: str) -> Provider:
+def provider_flag_clear(*, provider_id: int, actor: User | None, note: str) -> Provider:
     """Staff looked into a flagged provider (return or reject rate above its threshold) and clear the flag.
 
     The note says why (required, audit-logged with the reason the flag had). A later report or rejection

@@ -82,7 +82,7 @@ def _lock_report_for_decision(*, report_id: int) -> tuple[BadLeadReport, Assignm
     return report, assignment
 
 
-def _assignment_refund(*, assignment: Assignment, actor, decided_by: str, memo: str,
+def _assignment_refund(*, assignment: Assignment, actor: User | None, decided_by: str, memo: str,
                        related: BadLeadReport | Lead) -> tuple[LedgerEntry, bool]:
     """Return the charged amount once; the assignment (locked by the caller) becomes `refunded`.
 
@@ -278,7 +278,7 @@ def assignment_reject_and_report(*, provider: Provider, assignment_id: int, reje
 
 
 @transaction.atomic
-def report_approve(*, report_id: int, actor, note: str = "") -> BadLeadReport:
+def report_approve(*, report_id: int, actor: User | None, note: str = "") -> BadLeadReport:
     """pending → approved: refund exactly the charged amount, once. Anything else is a 409 and moves no money."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
@@ -290,7 +290,7 @@ def report_approve(*, report_id: int, actor, note: str = "") -> BadLeadReport:
 
 
 @transaction.atomic
-def report_reject(*, report_id: int, actor, note: str) -> BadLeadReport:
+def report_reject(*, report_id: int, actor: User | None, note: str) -> BadLeadReport:
     """pending → rejected with a note the provider reads. No money moves."""
     note = (note or "").strip()
     if not note:
@@ -318,7 +318,7 @@ class BulkOutcome:
     refused: dict[int, str] = field(default_factory=dict)
 
 
-def reports_decide(*, report_ids: list[int], approve: bool, actor, note: str = "") -> BulkOutcome:
+def reports_decide(*, report_ids: list[int], approve: bool, actor: User | None, note: str = "") -> BulkOutcome:
     """Decide several reports, each in its own transaction: one refused report does not undo the others."""
     outcome = BulkOutcome()
     for report_id in sorted(set(report_ids)):
@@ -346,7 +346,7 @@ class FraudOutcome:
 
 
 @transaction.atomic
-def lead_mark_fraud(*, lead_public_id: UUID | str, actor) -> FraudOutcome:
+def lead_mark_fraud(*, lead_public_id: UUID | str, actor: User | None) -> FraudOutcome:
     """Mark a lead fraudulent: every buyer is refunded once, open reports close as approved. Idempotent."""
     lead = Lead.objects.select_for_update(of=("self",)).filter(public_id=lead_public_id).first()
     if lead is None:
@@ -392,7 +392,7 @@ def lead_mark_fraud(*, lead_public_id: UUID | str, actor) -> FraudOutcome:
 
 
 @transaction.atomic
-def auto_rule_set_enabled(*, code: str, enabled: bool, actor) -> AutoApprovalRule:
+def auto_rule_set_enabled(*, code: str, enabled: bool, actor: User | None) -> AutoApprovalRule:
     if code not in AutoRule.values:
         raise ValidationFailed.for_field("code", f"Choose one of: {', '.join(AutoRule.values)}.")
     rule, _ = AutoApprovalRule.objects.select_for_update().get_or_create(code=code)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,6 +13,9 @@ from hotlead.core.ratelimit import RULE_RE
 from hotlead.core.services import audit_record
 from hotlead.core.text import name_clean
 from hotlead.sources.models import LeadSource
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 KEY_PREFIX = "hlsk_"
 
@@ -47,7 +51,7 @@ def _fields_clean(*, name: str, contact: str, notes: str, rate_limit: str) -> di
 
 
 def lead_source_create(*, name: str, contact: str = "", notes: str = "", verified_upstream: bool = False,
-                       rate_limit: str = "", actor=None) -> tuple[LeadSource, str]:
+                       rate_limit: str = "", actor: User | None = None) -> tuple[LeadSource, str]:
     """A new source and its API key. The key is returned here only: it is stored as a digest."""
     fields = _fields_clean(name=name, contact=contact, notes=notes, rate_limit=rate_limit)
     key, prefix, digest = _key_new()
@@ -66,7 +70,7 @@ def lead_source_create(*, name: str, contact: str = "", notes: str = "", verifie
 
 
 @transaction.atomic
-def lead_source_rotate_key(*, source_id: int, actor=None) -> tuple[LeadSource, str]:
+def lead_source_rotate_key(*, source_id: int, actor: User | None = None) -> tuple[LeadSource, str]:
     """A new key for the source; the old one stops working at once. Refused for a revoked source."""
     source = LeadSource.objects.select_for_update().filter(pk=source_id).first()
     if source is None:
@@ -83,7 +87,7 @@ def lead_source_rotate_key(*, source_id: int, actor=None) -> tuple[LeadSource, s
 
 
 @transaction.atomic
-def lead_source_revoke(*, source_id: int, actor=None) -> LeadSource:
+def lead_source_revoke(*, source_id: int, actor: User | None = None) -> LeadSource:
     """The source's key stops working for good (idempotent). Its leads keep their source."""
     source = LeadSource.objects.select_for_update().filter(pk=source_id).first()
     if source is None:
@@ -111,7 +115,7 @@ def lead_source_authenticate(*, key: str) -> LeadSource:
 
 @transaction.atomic
 def lead_source_update(*, source_id: int, name: str, contact: str, notes: str, verified_upstream: bool,
-                       rate_limit: str, actor=None) -> LeadSource:
+                       rate_limit: str, actor: User | None = None) -> LeadSource:
     """Change what staff may change (never the key: rotate it); audited with before/after."""
     fields = _fields_clean(name=name, contact=contact, notes=notes, rate_limit=rate_limit)
     source = LeadSource.objects.select_for_update().filter(pk=source_id).first()

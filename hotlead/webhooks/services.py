@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -30,6 +31,10 @@ from hotlead.webhooks import metrics, transport
 from hotlead.webhooks.enums import SUBSCRIBABLE, AttemptOutcome, DeliveryStatus, EventType
 from hotlead.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from hotlead.webhooks.signing import secret_generate, signature_headers
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+    from hotlead.providers.models import Provider
 
 logger = logging.getLogger("hotlead.webhooks")
 
@@ -102,8 +107,8 @@ def _mirror_profile_url(provider_id: int, url: str) -> None:
 
 
 @transaction.atomic
-def webhook_endpoint_configure(*, provider, url: str | None, enabled: bool | None = None,
-                               events: list[str] | None = None, actor=None,
+def webhook_endpoint_configure(*, provider: Provider, url: str | None, enabled: bool | None = None,
+                               events: list[str] | None = None, actor: User | None = None,
                                ) -> tuple[WebhookEndpoint, str | None]:
     """Set the URL (and optionally enabled/events). Returns the endpoint and, when this call created its
     secret (the first URL), the secret — the only time it is shown."""
@@ -145,7 +150,7 @@ def _enabled_set(endpoint: WebhookEndpoint, enabled: bool) -> None:
 
 
 @transaction.atomic
-def webhook_endpoint_enable(*, provider_id: int, actor=None) -> WebhookEndpoint:
+def webhook_endpoint_enable(*, provider_id: int, actor: User | None = None) -> WebhookEndpoint:
     """Enable again (one click, after an automatic disable): the failure count starts over."""
     endpoint = _endpoint_locked(provider_id)
     if endpoint is None:
@@ -159,7 +164,7 @@ def webhook_endpoint_enable(*, provider_id: int, actor=None) -> WebhookEndpoint:
 
 
 @transaction.atomic
-def webhook_secret_rotate(*, provider_id: int, actor=None,
+def webhook_secret_rotate(*, provider_id: int, actor: User | None = None,
                           now: datetime | None = None) -> tuple[WebhookEndpoint, str]:
     """A new secret, returned this once; the old one also signs for SECRET_OVERLAP so receivers can switch."""
     now = now or timezone.now()
@@ -233,7 +238,7 @@ def webhook_event_emit(*, provider_id: int, type: str, data: dict | Callable[[],
 
 
 @transaction.atomic
-def webhook_test_send(*, provider_id: int, actor=None, now: datetime | None = None) -> WebhookDelivery:
+def webhook_test_send(*, provider_id: int, actor: User | None = None, now: datetime | None = None) -> WebhookDelivery:
     """Send a `webhook.test` event now (whatever the endpoint's event types)."""
     now = now or timezone.now()
     endpoint = _endpoint_locked(provider_id)
@@ -250,7 +255,7 @@ def webhook_test_send(*, provider_id: int, actor=None, now: datetime | None = No
 
 
 @transaction.atomic
-def webhook_delivery_replay(*, delivery_id: int, provider_id: int | None, actor=None,
+def webhook_delivery_replay(*, delivery_id: int, provider_id: int | None, actor: User | None = None,
                             now: datetime | None = None) -> WebhookDelivery:
     """Deliver an event again as a new delivery: same event id and body. provider_id=None: staff."""
     now = now or timezone.now()

@@ -45,7 +45,7 @@ def login_throttle(*, email: str) -> None:
     rate_limit_hit(scope="login_account", key=email_normalize(email))
 
 
-def login_failure_record(*, email: str, reason: str, user=None, channel: str) -> None:
+def login_failure_record(*, email: str, reason: str, user: User | None = None, channel: str) -> None:
     """Audit a refused login: the masked e-mail and the reason, never the password or the code."""
     audit_record(
         action="auth.login_failed",
@@ -56,14 +56,14 @@ def login_failure_record(*, email: str, reason: str, user=None, channel: str) ->
     )
 
 
-def login_success_record(*, user, mfa: bool, channel: str) -> None:
+def login_success_record(*, user: User, mfa: bool, channel: str) -> None:
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     audit_record(
         action="auth.login", actor=user, obj=user, changes={"mfa": mfa, "channel": channel}
     )
 
 
-def login_allowed_check(*, user) -> None:
+def login_allowed_check(*, user: User) -> None:
     """After the password matched: may this account sign in at all? Raise the reason otherwise."""
     if user.role == Role.STAFF:
         if not user.is_staff:
@@ -109,7 +109,7 @@ def auth_login(*, email: str, password: str, otp: str | None = None, channel: st
     return pair
 
 
-def login_second_factor_check(*, user, otp: str | None) -> bool:
+def login_second_factor_check(*, user: User, otp: str | None) -> bool:
     """True when a TOTP code was verified. Staff must have a device; providers only when they enrolled one."""
     if totp_confirmed_device_exists(user=user):
         if not otp:
@@ -126,7 +126,7 @@ def login_second_factor_check(*, user, otp: str | None) -> bool:
     return False
 
 
-def token_pair_issue(*, user, mfa: bool, family: uuid.UUID | None = None) -> TokenPair:
+def token_pair_issue(*, user: User, mfa: bool, family: uuid.UUID | None = None) -> TokenPair:
     """A new access token and a new refresh token (of `family`, or of a new family), the latter stored hashed."""
     family = family or uuid.uuid4()
     access, expires_in = access_token_encode(user=user, mfa=mfa)
@@ -184,7 +184,7 @@ def refresh_family_revoke(*, family: uuid.UUID) -> int:
     return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def refresh_tokens_revoke_all(*, user) -> int:
+def refresh_tokens_revoke_all(*, user: User) -> int:
     return RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
@@ -203,7 +203,7 @@ def auth_logout(*, refresh_token: str) -> None:
 
 
 @transaction.atomic
-def user_token_version_bump(*, user) -> None:
+def user_token_version_bump(*, user: User) -> None:
     """Every access token issued before now stops working; every refresh token is revoked."""
     from django.db.models import F
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -9,15 +10,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from hotlead.core.exceptions import Conflict, InvalidOtp
 from hotlead.core.services import audit_record
 
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+
 _CODE = re.compile(r"^\d{6,8}$")
 
 
-def totp_confirmed_device_exists(*, user) -> bool:
+def totp_confirmed_device_exists(*, user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 @transaction.atomic
-def totp_verify(*, user, token: str | None) -> TOTPDevice | None:
+def totp_verify(*, user: User, token: str | None) -> TOTPDevice | None:
     """The confirmed device that accepts `token` now, or None. A code is accepted once.
 
     The devices are row-locked, so two requests with the same code are serialised: the first moves the
@@ -32,7 +36,7 @@ def totp_verify(*, user, token: str | None) -> TOTPDevice | None:
 
 
 @transaction.atomic
-def totp_setup_start(*, user) -> TOTPDevice:
+def totp_setup_start(*, user: User) -> TOTPDevice:
     """A fresh unconfirmed device (the secret is shown once for enrolment); earlier unconfirmed ones are dropped."""
     if totp_confirmed_device_exists(user=user):
         raise Conflict("Two-factor authentication is already enabled on this account.", code="mfa_already_enabled")
@@ -44,7 +48,7 @@ def totp_setup_start(*, user) -> TOTPDevice:
 
 
 @transaction.atomic
-def totp_setup_confirm(*, user, token: str | None) -> TOTPDevice:
+def totp_setup_confirm(*, user: User, token: str | None) -> TOTPDevice:
     """Confirm the pending device with its first code; raise InvalidOtp when the code does not match."""
     device = (
         TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()

@@ -19,7 +19,7 @@ from hotlead.core.services import audit_record
 from hotlead.ops.jobs import job_enqueue
 
 
-def password_validate(*, password: str, user=None, field: str = "password") -> None:
+def password_validate(*, password: str, user: User | None = None, field: str = "password") -> None:
     """Django's validators (12 characters minimum, not common, not all digits, not like the e-mail) → 422."""
     try:
         password_validation.validate_password(password or "", user=user)
@@ -27,14 +27,14 @@ def password_validate(*, password: str, user=None, field: str = "password") -> N
         raise ValidationFailed(details={"fields": [{"field": field, "message": m} for m in exc.messages]})
 
 
-def _password_set(*, user, password: str) -> None:
+def _password_set(*, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     user_token_version_bump(user=user)
 
 
 @transaction.atomic
-def user_password_change(*, user, old_password: str, new_password: str) -> None:
+def user_password_change(*, user: User, old_password: str, new_password: str) -> None:
     if not user.check_password(old_password or ""):
         raise InvalidCredentials("The current password is not correct.")
     password_validate(password=new_password, user=user, field="new_password")

@@ -5,6 +5,8 @@ never refunds — money comes back only through a bad-lead report (SPEC §6).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +15,9 @@ from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.selectors.inbox import MAX_DB_ID
+
+if TYPE_CHECKING:
+    from hotlead.providers.models import Provider
 
 REJECT_REASON_MAX_LENGTH = 500
 
@@ -39,7 +44,7 @@ def _refuse_unless_assigned(assignment: Assignment, *, verb: str) -> None:
 
 
 @transaction.atomic
-def assignment_accept(*, provider, assignment_id: int) -> Assignment:
+def assignment_accept(*, provider: Provider, assignment_id: int) -> Assignment:
     """assigned → accepted, for the provider who bought the lead."""
     assignment = _assignment_lock(provider_id=provider.pk, assignment_id=assignment_id)
     _refuse_unless_assigned(assignment, verb="accepted")
@@ -54,7 +59,7 @@ def assignment_accept(*, provider, assignment_id: int) -> Assignment:
 
 
 @transaction.atomic
-def assignment_reject(*, provider, assignment_id: int, reason: str) -> Assignment:
+def assignment_reject(*, provider: Provider, assignment_id: int, reason: str) -> Assignment:
     """assigned → rejected with the provider's reason. No money moves."""
     reason = (reason or "").strip()
     if not reason:
@@ -77,7 +82,7 @@ def assignment_reject(*, provider, assignment_id: int, reason: str) -> Assignmen
     return assignment
 
 
-def _provider_flag_on_reject_rate(*, provider, assignment: Assignment) -> None:
+def _provider_flag_on_reject_rate(*, provider: Provider, assignment: Assignment) -> None:
     """SPEC §6: a reject rate above the maximum over the last N assignments flags the provider (audited once).
 
     A provider already flagged keeps its flag and reason (the flags report shows both rates); clearing a flag

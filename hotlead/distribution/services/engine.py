@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -51,6 +52,9 @@ from hotlead.levels.services import funds_changed_emails, subscriptions_sync_fun
 from hotlead.ops.jobs import job_enqueue
 from hotlead.providers.enums import AreaKind
 from hotlead.providers.models import ServiceArea
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 logger = logging.getLogger("hotlead.distribution")
 
@@ -304,7 +308,7 @@ def _lead_lock(lead_id: int) -> Lead | None:
     return lead
 
 
-def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool,
+def _distribute_once(*, lead_id: int, trigger: str, actor: User | None, strict: bool,
                      now: datetime | None) -> DistributionRun | None:
     started = time.perf_counter()
     if sale_in_database():
@@ -374,7 +378,7 @@ def sale_in_database() -> bool:
     return connection.vendor == "postgresql" and settings.HOTLEAD.get("DISTRIBUTION_IN_DATABASE", True)
 
 
-def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime,
+def _sell_in_database(*, lead_id: int, trigger: str, actor: User | None, strict: bool, now: datetime,
                       started: float) -> DistributionRun | None:
     """The same run as the Python path, as one call of `hl_lead_sell` (lock, policy, sale, outcome, run), then
     what only Python does: the e-mails the sale triggered, the audit entry (staff), the follow-up job."""
@@ -420,8 +424,8 @@ def _count(*, run: DistributionRun, trigger: str, sold_level: str | None, starte
     metrics.DISTRIBUTION_DURATION.labels(outcome=run.outcome).observe(time.perf_counter() - started)
 
 
-def lead_distribute(*, lead_id: int, trigger: str, actor=None, strict: bool = False, now: datetime | None = None,
-                    ) -> DistributionRun | None:
+def lead_distribute(*, lead_id: int, trigger: str, actor: User | None = None, strict: bool = False,
+                    now: datetime | None = None) -> DistributionRun | None:
     """Run the engine for one lead; returns the stored run, or None when a job finds nothing to do.
 
     strict=True (staff): a lead whose status does not allow distribution is a Conflict (409).
@@ -446,7 +450,7 @@ def lead_distribute_if_pending(*, lead_id: int, trigger: str = RunTrigger.APPROV
     return run.outcome if run is not None else "nothing_to_do"
 
 
-def lead_distribute_manual(*, lead: Lead, actor) -> DistributionRun:
+def lead_distribute_manual(*, lead: Lead, actor: User | None) -> DistributionRun:
     """Staff's "distribute now" (API and console): 409 unless the lead is approved or unsold; audit-logged."""
     return lead_distribute(lead_id=lead.pk, trigger=RunTrigger.MANUAL, actor=actor, strict=True)
 
