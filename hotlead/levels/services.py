@@ -256,7 +256,7 @@ def _funded_status(*, balance_cents: int, price_cents: int) -> str:
     return SubscriptionStatus.ACTIVE if balance_cents >= price_cents else SubscriptionStatus.INACTIVE_FUNDS
 
 
-def _actor_of(provider: Provider) -> Any:
+def _actor_of(provider: Provider | None) -> User | None:
     return getattr(provider, "user", None)
 
 
