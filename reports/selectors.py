@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -27,6 +28,9 @@ from reports.enums import ExportStatus
 from reports.frames import revenue_frame_shape
 from reports.models import ExportJob
 from reports.ranges import DateRange
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -361,7 +365,7 @@ def _flags_python(*, policy: FlagPolicy, only_flagged: bool) -> list[dict]:
 
 # --- export jobs -----------------------------------------------------------------------------------------
 
-def export_get(*, job_id: int, user, as_admin: bool):
+def export_get(*, job_id: int, user: User, as_admin: bool):
     """The export job `user` may see: their own, or any when `as_admin` (staff). Anyone else: NotFound (404)."""
     qs = ExportJob.objects.all()
     if not as_admin:
@@ -372,7 +376,7 @@ def export_get(*, job_id: int, user, as_admin: bool):
     return job
 
 
-def exports_for_user(*, user, limit: int = 50):
+def exports_for_user(*, user: User, limit: int = 50):
     return list(ExportJob.objects.filter(requested_by_id=user.pk).order_by("-created_at", "-id")[:limit])
 
 

@@ -53,7 +53,7 @@ class _DeviceAdmin(ModelAdmin):
     def _audit(self, request, obj) -> None:
         # API tokens proved with the revoked device (a lost or stolen phone) stop working too
         user_token_version_bump(user=obj.user)
-        audit_record(action=self.audit_action, obj=obj, request=request,
+        audit_record(action=self.audit_action, actor=request.user, obj=obj,
                      changes={"user": mask_email(obj.user.email), "device": obj.name,
                               "kind": obj._meta.model_name, "tokens_revoked": True})
 

@@ -76,21 +76,20 @@ def bad_lead_detail(request: HttpRequest, report_id: int):
 
 @router.post("/bad-leads/{report_id}/approve", response=ApproveOut, summary="Approve: refund the charge once")
 def bad_lead_approve(request: HttpRequest, report_id: int, payload: Body[ApproveIn | None] = None):
-    report = report_approve(report_id=report_id, actor=request.auth, note=payload.note if payload else "",
-                            request=request)
+    report = report_approve(report_id=report_id, actor=request.auth, note=payload.note if payload else "")
     return {"id": report.pk, "status": report.status, "refund_cents": report.refund_entry.amount_cents}
 
 
 @router.post("/bad-leads/{report_id}/reject", response=RejectOut, summary="Reject with a note for the provider")
 def bad_lead_reject(request: HttpRequest, report_id: int, payload: RejectIn):
-    report = report_reject(report_id=report_id, actor=request.auth, note=payload.note, request=request)
+    report = report_reject(report_id=report_id, actor=request.auth, note=payload.note)
     return {"id": report.pk, "status": report.status, "note": report.decision_note}
 
 
 @router.post("/leads/{lead_id}/mark-fraud", response=MarkFraudOut,
              summary="Mark a lead fraudulent: refund every buyer once, close open reports (idempotent)")
 def lead_mark_fraud(request: HttpRequest, lead_id: uuid.UUID):
-    outcome = mark_fraud(lead_public_id=lead_id, actor=request.auth, request=request)
+    outcome = mark_fraud(lead_public_id=lead_id, actor=request.auth)
     return {
         "id": outcome.lead.public_id,
         "is_fraud": outcome.lead.is_fraud,

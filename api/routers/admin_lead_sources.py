@@ -44,18 +44,18 @@ def lead_source_list(request: HttpRequest, filters: Query[LeadSourceQuery]):
 def lead_source_create(request: HttpRequest, payload: LeadSourceIn):
     source, key = create(name=payload.name, contact=payload.contact, notes=payload.notes,
                          verified_upstream=payload.verified_upstream, rate_limit=payload.rate_limit,
-                         actor=request.auth, request=request)
+                         actor=request.auth)
     return Status(201, {**_out(source, 0), "api_key": key})
 
 
 @router.post("/lead-sources/{source_id}/rotate-key", response=LeadSourceKeyOut,
              summary="A new API key (shown once); the old one stops working at once")
 def lead_source_rotate_key(request: HttpRequest, source_id: int):
-    source, key = rotate(source_id=source_id, actor=request.auth, request=request)
+    source, key = rotate(source_id=source_id, actor=request.auth)
     return {**_with_count(source), "api_key": key}
 
 
 @router.post("/lead-sources/{source_id}/revoke", response=LeadSourceOut,
              summary="Revoke the source's key for good (idempotent); its leads keep their source")
 def lead_source_revoke(request: HttpRequest, source_id: int):
-    return _with_count(revoke(source_id=source_id, actor=request.auth, request=request))
+    return _with_count(revoke(source_id=source_id, actor=request.auth))

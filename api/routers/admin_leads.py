@@ -59,14 +59,14 @@ def lead_detail(request: HttpRequest, lead_id: uuid.UUID):
 @router.post("/leads/{lead_id}/approve", response=AdminDecisionOut, summary="Approve a lead; distribution is queued")
 def lead_approve(request: HttpRequest, lead_id: uuid.UUID, payload: AdminApproveIn | None = None):
     lead = approve(lead_id=lead_by_public_id(public_id=lead_id).pk, actor=request.auth,
-                   note=payload.note if payload else "", request=request)
+                   note=payload.note if payload else "")
     return {"id": lead.public_id, "status": lead.status}
 
 
 @router.post("/leads/{lead_id}/reject", response=AdminDecisionOut, summary="Reject a lead with a reason")
 def lead_reject(request: HttpRequest, lead_id: uuid.UUID, payload: AdminRejectIn):
     lead = reject(lead_id=lead_by_public_id(public_id=lead_id).pk, actor=request.auth, reason=payload.reason,
-                  note=payload.note or "", request=request)
+                  note=payload.note or "")
     return {"id": lead.public_id, "status": lead.status}
 
 
@@ -77,11 +77,10 @@ def categories_list(request: HttpRequest):
 
 @router.post("/categories", response={201: AdminCategoryOut}, summary="Create a category")
 def category_create(request: HttpRequest, payload: AdminCategoryCreateIn):
-    category = create(slug=payload.slug, name=payload.name, active=payload.active, actor=request.auth,
-                      request=request)
+    category = create(slug=payload.slug, name=payload.name, active=payload.active, actor=request.auth)
     return Status(201, category)
 
 
 @router.put("/categories/{slug}", response=AdminCategoryOut, summary="Rename, activate or deactivate a category")
 def category_update(request: HttpRequest, slug: str, payload: AdminCategoryUpdateIn):
-    return update(slug=slug, name=payload.name, active=payload.active, actor=request.auth, request=request)
+    return update(slug=slug, name=payload.name, active=payload.active, actor=request.auth)

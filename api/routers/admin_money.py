@@ -32,25 +32,25 @@ def levels(request: HttpRequest, query: Query[LevelListQuery]):
 @router.post("/competition-levels", response={201: LevelOut},
              summary="Create a level (a level already at its rank moves one down)")
 def level_create(request: HttpRequest, payload: LevelIn):
-    return Status(201, create(actor=request.auth, request=request, **payload.model_dump()))
+    return Status(201, create(actor=request.auth, **payload.model_dump()))
 
 
 @router.put("/competition-levels/{int:level_id}", response=LevelOut,
             summary="Replace a level's settings (a price change re-checks subscribers' funds)")
 def level_update(request: HttpRequest, level_id: int, payload: LevelIn):
-    return update(level_id=level_id, actor=request.auth, request=request, **payload.model_dump())
+    return update(level_id=level_id, actor=request.auth, **payload.model_dump())
 
 
 @router.delete("/competition-levels/{int:level_id}", response=LevelDeleteOut,
                summary="Delete a level never used, otherwise archive it")
 def level_delete(request: HttpRequest, level_id: int):
-    return {"id": level_id, "outcome": level_archive(level_id=level_id, actor=request.auth, request=request)}
+    return {"id": level_id, "outcome": level_archive(level_id=level_id, actor=request.auth)}
 
 
 @router.post("/competition-levels/reorder", response=list[LevelOut],
              summary="Set the order of the live levels (atomic; ranks become 1…n)")
 def level_reorder(request: HttpRequest, payload: LevelReorderIn):
-    return reorder(level_ids=payload.ids, actor=request.auth, request=request)
+    return reorder(level_ids=payload.ids, actor=request.auth)
 
 
 @router.post("/providers/{int:provider_id}/deposits", response={201: DepositOut},
@@ -59,8 +59,7 @@ def level_reorder(request: HttpRequest, payload: LevelReorderIn):
 def deposit_record(request: HttpRequest, provider_id: int, payload: DepositIn,
                    idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100)):
     payment = payment_record(provider_id=provider_id, amount_cents=payload.amount_cents, method=payload.method,
-                             reference=payload.reference, actor=request.auth, idempotency_key=idempotency_key,
-                             request=request)
+                             reference=payload.reference, actor=request.auth, idempotency_key=idempotency_key)
     return Status(201, {
         "id": payment.pk, "status": payment.status, "amount_cents": payment.amount_cents, "method": payment.method,
         "reference": payment.reference, "provider_id": payment.provider_id,

@@ -99,7 +99,7 @@ def provider_update(request: HttpRequest, provider_id: int, payload: AdminProvid
         postal_codes=areas.postal_codes if areas else None, prefixes=areas.prefixes if areas else None,
         assignment_email=prefs.assignment_email.value if prefs else None,
         low_balance_threshold_cents=prefs.low_balance_threshold_cents if prefs else None,
-        actor=request.auth, request=request, **extra,
+        actor=request.auth, **extra,
     )
     return _detail(provider_id)
 
@@ -107,11 +107,11 @@ def provider_update(request: HttpRequest, provider_id: int, payload: AdminProvid
 @router.post("/providers/{provider_id}/suspend", response=AdminProviderOut,
              summary="Suspend: no leads, no portal or API access; the provider's refresh tokens are revoked")
 def provider_suspend(request: HttpRequest, provider_id: int, payload: ReasonIn):
-    suspend(provider_id=provider_id, reason=payload.reason, actor=request.auth, request=request)
+    suspend(provider_id=provider_id, reason=payload.reason, actor=request.auth)
     return _detail(provider_id)
 
 
 @router.post("/providers/{provider_id}/reinstate", response=AdminProviderOut, summary="Lift a suspension")
 def provider_reinstate(request: HttpRequest, provider_id: int, payload: ReasonIn):
-    reinstate(provider_id=provider_id, reason=payload.reason, actor=request.auth, request=request)
+    reinstate(provider_id=provider_id, reason=payload.reason, actor=request.auth)
     return _detail(provider_id)

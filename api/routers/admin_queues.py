@@ -35,11 +35,10 @@ def dead_letter_detail(request: HttpRequest, dead_letter_id: int):
 @router.post("/queues/dlq/{dead_letter_id}/retry", response=DeadLetterOut,
              summary="Run the job again (status retried; resolved when it succeeds)")
 def dead_letter_retry(request: HttpRequest, dead_letter_id: int):
-    return retry(dead_letter_id=dead_letter_id, actor=request.auth, request=request)
+    return retry(dead_letter_id=dead_letter_id, actor=request.auth)
 
 
 @router.post("/queues/dlq/{dead_letter_id}/resolve", response=DeadLetterOut,
              summary="Close the dead letter without running it, with an optional note")
 def dead_letter_resolve(request: HttpRequest, dead_letter_id: int, payload: DeadLetterResolveIn | None = None):
-    return resolve(dead_letter_id=dead_letter_id, actor=request.auth, note=payload.note if payload else "",
-                   request=request)
+    return resolve(dead_letter_id=dead_letter_id, actor=request.auth, note=payload.note if payload else "")

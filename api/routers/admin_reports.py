@@ -91,8 +91,7 @@ def export_file_response(job):
              summary="Queue a spreadsheet export of any report, or of leads, assignments or the ledger")
 def report_export(request: HttpRequest, payload: ExportIn):
     job = export_request(actor=request.auth, report=payload.report, fmt=payload.format,
-                         date_from=payload.date_from, date_to=payload.date_to, params=payload.params,
-                         request=request)
+                         date_from=payload.date_from, date_to=payload.date_to, params=payload.params)
     return Status(202, {"id": job.pk, "status": job.status})
 
 

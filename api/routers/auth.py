@@ -39,47 +39,47 @@ RESEND_ANSWER = "If this e-mail address is waiting for verification, a new link 
 def register(request: HttpRequest, payload: RegisterIn):
     provider = provider_register(
         email=payload.email, password=payload.password, company_name=payload.company_name,
-        contact_name=payload.contact_name, phone=payload.phone, timezone_name=payload.timezone, request=request,
+        contact_name=payload.contact_name, phone=payload.phone, timezone_name=payload.timezone,
     )
     return Status(201, {"id": provider.pk, "email": provider.user.email, "status": provider.status})
 
 
 @router.post("/verify-email", response=VerifyEmailOut, summary="Spend the e-mailed verification token")
 def verify_email(request: HttpRequest, payload: VerifyEmailIn):
-    provider = provider_email_verify(token=payload.token, request=request)
+    provider = provider_email_verify(token=payload.token)
     return {"id": provider.pk, "email": provider.user.email, "status": provider.status}
 
 
 @router.post("/resend-verification", response={202: AcceptedOut}, summary="Send a new verification link")
 def resend_verification(request: HttpRequest, payload: EmailIn):
-    provider_verification_resend(email=payload.email, request=request)
+    provider_verification_resend(email=payload.email)
     return Status(202, {"detail": RESEND_ANSWER})
 
 
 @router.post("/login", response=TokenOut, summary="Password (and TOTP code when enrolled) → token pair")
 def login(request: HttpRequest, payload: LoginIn):
-    return auth_login(email=payload.email, password=payload.password, otp=payload.otp, request=request)
+    return auth_login(email=payload.email, password=payload.password, otp=payload.otp)
 
 
 @router.post("/refresh", response=TokenOut, summary="Rotate a refresh token (reuse revokes the whole family)")
 def refresh(request: HttpRequest, payload: RefreshIn):
-    return auth_refresh(refresh_token=payload.refresh_token, request=request)
+    return auth_refresh(refresh_token=payload.refresh_token)
 
 
 @router.post("/logout", response={204: None}, summary="Revoke the refresh token's family")
 def logout(request: HttpRequest, payload: RefreshIn):
-    auth_logout(refresh_token=payload.refresh_token, request=request)
+    auth_logout(refresh_token=payload.refresh_token)
     return Status(204, None)
 
 
 @router.post("/forgot-password", response={202: AcceptedOut},
              summary="E-mail a reset link; always the same answer (no account enumeration)")
 def forgot_password(request: HttpRequest, payload: ForgotPasswordIn):
-    password_reset_request(email=payload.email, request=request)
+    password_reset_request(email=payload.email)
     return Status(202, {"detail": FORGOT_PASSWORD_ANSWER})
 
 
 @router.post("/reset-password", response={204: None}, summary="Set a new password with the e-mailed token")
 def reset_password(request: HttpRequest, payload: ResetPasswordIn):
-    password_reset_complete(token=payload.token, password=payload.password, request=request)
+    password_reset_complete(token=payload.token, password=payload.password)
     return Status(204, None)

@@ -23,7 +23,7 @@ from api.schemas.leads import (
     LeadVerifyIn,
     LeadVerifyOut,
 )
-from hotlead.core.ratelimit import client_ip
+from hotlead.core.middleware import client_ip
 from hotlead.leads.selectors import categories_active
 from hotlead.leads.services import lead_code_resend
 from hotlead.leads.services import lead_confirm as confirm

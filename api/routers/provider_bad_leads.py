@@ -22,5 +22,5 @@ router = Router(auth=provider_auth)
 )
 def bad_lead_report(request: HttpRequest, assignment_id: int, payload: BadLeadIn):
     report = report_create(provider=request.auth, assignment_id=assignment_id, reason=payload.reason,
-                           details=payload.details, request=request)
+                           details=payload.details)
     return Status(201, report_outcome(report))

@@ -57,7 +57,7 @@ def lead_detail(request: HttpRequest, assignment_id: int):
 
 @router.post("/leads/{assignment_id}/accept", response=AssignmentStatusOut, summary="Accept a new lead")
 def lead_accept(request: HttpRequest, assignment_id: int):
-    assignment = assignment_accept(provider=request.auth, assignment_id=assignment_id, request=request)
+    assignment = assignment_accept(provider=request.auth, assignment_id=assignment_id)
     return {"assignment_id": assignment.pk, "status": assignment.status}
 
 
@@ -65,7 +65,7 @@ def lead_accept(request: HttpRequest, assignment_id: int):
              summary="Reject a new lead with a reason (no refund: report a bad lead for that)")
 def lead_reject(request: HttpRequest, assignment_id: int, payload: AssignmentRejectIn):
     assignment = assignment_reject(
-        provider=request.auth, assignment_id=assignment_id, reason=payload.reason, request=request
+        provider=request.auth, assignment_id=assignment_id, reason=payload.reason
     )
     return {"assignment_id": assignment.pk, "status": assignment.status}
 

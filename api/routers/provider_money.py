@@ -85,19 +85,19 @@ def subscriptions(request: HttpRequest, query: Query[SubscriptionQuery]):
 
 @router.post("/subscriptions", response={201: SubscriptionOut}, summary="Subscribe to a competition level")
 def subscription_create(request: HttpRequest, payload: SubscriptionCreateIn):
-    subscription = create(provider=request.auth, request=request, **payload.model_dump())
+    subscription = create(provider=request.auth, **payload.model_dump())
     return Status(201, _subscription_out(subscription))
 
 
 @router.patch("/subscriptions/{int:subscription_id}", response=SubscriptionOut,
               summary="Change filters, caps, budget or schedule; pause or resume")
 def subscription_update(request: HttpRequest, subscription_id: int, payload: SubscriptionUpdateIn):
-    subscription = update(subscription_id=subscription_id, provider=request.auth, request=request,
+    subscription = update(subscription_id=subscription_id, provider=request.auth,
                           changes=payload.model_dump(exclude_unset=True))
     return _subscription_out(subscription)
 
 
 @router.delete("/subscriptions/{int:subscription_id}", response={204: None}, summary="Cancel a subscription")
 def subscription_cancel(request: HttpRequest, subscription_id: int):
-    cancel(subscription_id=subscription_id, provider=request.auth, request=request)
+    cancel(subscription_id=subscription_id, provider=request.auth)
     return Status(204, None)

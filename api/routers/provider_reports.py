@@ -21,7 +21,7 @@ router = Router(auth=provider_auth)
              summary="Queue a spreadsheet of the provider's KPIs, leads (with contact data) or ledger")
 def provider_export(request: HttpRequest, payload: ProviderExportIn):
     job = export_request(actor=request.auth.user, provider=request.auth, report=payload.report, fmt=payload.format,
-                         date_from=payload.date_from, date_to=payload.date_to, request=request)
+                         date_from=payload.date_from, date_to=payload.date_to)
     return Status(202, {"id": job.pk, "status": job.status})
 
 

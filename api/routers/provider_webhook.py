@@ -47,20 +47,20 @@ def webhook_get(request: HttpRequest):
             summary="Set your webhook URL, events, enabled; the first URL's answer carries the secret, once")
 def webhook_put(request: HttpRequest, payload: WebhookIn):
     endpoint, secret = webhook_endpoint_configure(provider=request.auth, url=payload.url, enabled=payload.enabled,
-                                                  events=payload.events, actor=request.auth.user, request=request)
+                                                  events=payload.events, actor=request.auth.user)
     return endpoint_out(endpoint, secret)
 
 
 @router.post("/webhook/rotate-secret", response=WebhookOut,
              summary="A new signing secret, shown once; the old one also signs for 24 hours")
 def webhook_rotate(request: HttpRequest):
-    endpoint, secret = webhook_secret_rotate(provider_id=request.auth.pk, actor=request.auth.user, request=request)
+    endpoint, secret = webhook_secret_rotate(provider_id=request.auth.pk, actor=request.auth.user)
     return endpoint_out(endpoint, secret)
 
 
 @router.post("/webhook/test", response={202: DeliveryOut}, summary="Send a webhook.test event now")
 def webhook_test(request: HttpRequest):
-    delivery = webhook_test_send(provider_id=request.auth.pk, actor=request.auth.user, request=request)
+    delivery = webhook_test_send(provider_id=request.auth.pk, actor=request.auth.user)
     return Status(202, delivery_out(delivery))
 
 
@@ -77,5 +77,5 @@ def webhook_deliveries(request: HttpRequest, filters: Query[DeliveriesQuery]):
              summary="Deliver the same event again (same webhook-id, so your endpoint can deduplicate)")
 def webhook_replay(request: HttpRequest, delivery_id: int):
     delivery = webhook_delivery_replay(delivery_id=delivery_id, provider_id=request.auth.pk,
-                                       actor=request.auth.user, request=request)
+                                       actor=request.auth.user)
     return Status(202, delivery_out(delivery))

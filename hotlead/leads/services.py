@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +26,9 @@ from hotlead.leads.selectors import duplicate_find
 from hotlead.leads.validation import SLUG_RE, LeadSubmission, submission_clean
 from hotlead.notifications.services import email_queue
 from hotlead.ops.jobs import job_enqueue
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 REVIEW_NOTE_MAX = 2000
 # What the submitter reads when a request is rejected: the reason in plain words (the staff note stays internal).
@@ -56,8 +60,8 @@ def _after_commit(func, *args) -> None:
 
 # --- the lifecycle -------------------------------------------------------------------------------
 
-def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: str = "", data: dict | None = None,
-                changes: dict | None = None) -> LeadEvent:
+def _transition(lead: Lead, *, to_status: str, action: str, actor: User | None = None, note: str = "",
+                data: dict | None = None, changes: dict | None = None) -> LeadEvent:
     """Move a lead (whose row the caller has locked) and write its history; Conflict if not allowed."""
     from_status = lead.status
     if to_status not in ALLOWED_TRANSITIONS.get(from_status, set()):
@@ -79,7 +83,7 @@ def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: st
 
 
 @transaction.atomic
-def lead_transition(*, lead_id: int, to_status: str, action: str, actor=None, note: str = "",
+def lead_transition(*, lead_id: int, to_status: str, action: str, actor: User | None = None, note: str = "",
                     data: dict | None = None, changes: dict | None = None) -> Lead:
     """Lock the lead, move it to `to_status` (Conflict if the lifecycle forbids it), record the event.
 
@@ -314,7 +318,7 @@ def lead_expire_unverified(*, batch_size: int = 500) -> int:
 # --- review ----------------------------------------------------------------------------------------
 
 @transaction.atomic
-def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
+def lead_approve(*, lead_id: int, actor: User | None, note: str = "") -> Lead:
     """Approve a lead in review: audit, tell the submitter, queue distribution after commit."""
     note = (note or "").strip()
     if len(note) > REVIEW_NOTE_MAX:
@@ -324,7 +328,7 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
     now = timezone.now()
     _transition(lead, to_status=LeadStatus.APPROVED, action="approved", actor=actor, note=note,
                 changes={"reviewed_by": actor, "reviewed_at": now, "approved_at": now, "review_note": note})
-    audit_record(action="lead.approve", actor=actor, obj=lead, request=request,
+    audit_record(action="lead.approve", actor=actor, obj=lead,
                  changes={"status": [from_status, LeadStatus.APPROVED], "note": note,
                           "public_id": str(lead.public_id)})
     email_queue(
@@ -339,7 +343,7 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
 
 
 @transaction.atomic
-def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=None) -> Lead:
+def lead_reject(*, lead_id: int, actor: User | None, reason: str, note: str = "") -> Lead:
     """Reject a lead in review with a reason code (SPEC §3) and an optional note; audit-logged."""
     note = (note or "").strip()
     errors = []
@@ -355,7 +359,7 @@ def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=Non
                 data={"reason": reason},
                 changes={"reviewed_by": actor, "reviewed_at": timezone.now(), "reject_reason": reason,
                          "review_note": note})
-    audit_record(action="lead.reject", actor=actor, obj=lead, request=request,
+    audit_record(action="lead.reject", actor=actor, obj=lead,
                  changes={"status": [from_status, LeadStatus.REJECTED], "reason": reason, "note": note,
                           "public_id": str(lead.public_id)})
     email_queue(
@@ -379,21 +383,21 @@ def _category_errors(*, slug: str | None, name: str | None) -> list[dict]:
 
 
 @transaction.atomic
-def category_create(*, slug: str, name: str, active: bool = True, actor=None, request=None) -> Category:
+def category_create(*, slug: str, name: str, active: bool = True, actor: User | None = None) -> Category:
     slug, name = slug.strip().lower(), " ".join(name.split())
     if errors := _category_errors(slug=slug, name=name):
         raise ValidationFailed(details={"fields": errors})
     category, created = Category.objects.get_or_create(slug=slug, defaults={"name": name, "active": active})
     if not created:
         raise Conflict("A category with this slug exists.", details={"slug": slug})
-    audit_record(action="category.create", actor=actor, obj=category, request=request,
+    audit_record(action="category.create", actor=actor, obj=category,
                  changes={"slug": slug, "name": name, "active": active})
     return category
 
 
 @transaction.atomic
-def category_update(*, slug: str, name: str | None = None, active: bool | None = None, actor=None,
-                    request=None) -> Category:
+def category_update(*, slug: str, name: str | None = None, active: bool | None = None,
+                    actor: User | None = None) -> Category:
     if name is not None:
         name = " ".join(name.split())
     if errors := _category_errors(slug=None, name=name):
@@ -408,7 +412,7 @@ def category_update(*, slug: str, name: str | None = None, active: bool | None =
             setattr(category, field, value)
     if changes:
         category.save(update_fields=[*changes, "updated_at"])
-        audit_record(action="category.update", actor=actor, obj=category, request=request, changes=changes)
+        audit_record(action="category.update", actor=actor, obj=category, changes=changes)
     return category
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -9,15 +10,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from hotlead.core.exceptions import InvalidOtp, MfaAlreadyEnabled, MfaSetupNotStarted
 from hotlead.core.services import audit_record
 
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+
 _CODE = re.compile(r"^\d{6,8}$")
 
 
-def totp_confirmed_device_exists(*, user) -> bool:
+def totp_confirmed_device_exists(*, user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 @transaction.atomic
-def totp_verify(*, user, token: str | None) -> TOTPDevice | None:
+def totp_verify(*, user: User, token: str | None) -> TOTPDevice | None:
     """The confirmed device that accepts `token` now, or None. A code is accepted once.
 
     The devices are row-locked, so two requests with the same code are serialised: the first moves the
@@ -32,19 +36,19 @@ def totp_verify(*, user, token: str | None) -> TOTPDevice | None:
 
 
 @transaction.atomic
-def totp_setup_start(*, user, request=None) -> TOTPDevice:
+def totp_setup_start(*, user: User) -> TOTPDevice:
     """A fresh unconfirmed device (the secret is shown once for enrolment); earlier unconfirmed ones are dropped."""
     if totp_confirmed_device_exists(user=user):
         raise MfaAlreadyEnabled("Two-factor authentication is already enabled on this account.")
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     # two-factor finds the login device by this name
     device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
-    audit_record(action="mfa.setup_started", actor=user, obj=device, request=request)
+    audit_record(action="mfa.setup_started", actor=user, obj=device)
     return device
 
 
 @transaction.atomic
-def totp_setup_confirm(*, user, token: str | None, request=None) -> TOTPDevice:
+def totp_setup_confirm(*, user: User, token: str | None) -> TOTPDevice:
     """Confirm the pending device with its first code; raise InvalidOtp when the code does not match."""
     device = (
         TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()
@@ -61,7 +65,7 @@ def totp_setup_confirm(*, user, token: str | None, request=None) -> TOTPDevice:
     from hotlead.accounts.services.login import user_token_version_bump
 
     user_token_version_bump(user=user)
-    audit_record(action="mfa.enabled", actor=user, obj=device, request=request)
+    audit_record(action="mfa.enabled", actor=user, obj=device)
     return device
 
 

@@ -6,13 +6,17 @@ The caller holds the lead's row lock.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from hotlead.core.exceptions import Conflict
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
 from hotlead.leads.models import Lead, LeadEvent
 
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
-def lead_outcome_set(*, lead: Lead, to_status: str, buyers: int, now: datetime, actor=None,
+
+def lead_outcome_set(*, lead: Lead, to_status: str, buyers: int, now: datetime, actor: User | None = None,
                      data: dict | None = None) -> Lead:
     """Record the outcome of a run. An unsold lead that stays unsold writes no new history row."""
     from_status = lead.status
