@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -55,16 +55,22 @@ def _after_commit(func, *args) -> None:
 
 # --- the lifecycle -------------------------------------------------------------------------------
 
-def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: str = "", data: dict | None = None,
-                changes: dict | None = None) -> LeadEvent:
-    """Move a lead (whose row the caller has locked) and write its history; Conflict if not allowed."""
-    from_status = lead.status
-    if to_status not in ALLOWED_TRANSITIONS.get(from_status, set()):
+def _transition_check(from_status: str, to_status: str, *, allowed: set[str] | None = None) -> None:
+    """Conflict unless the lifecycle (narrowed to `allowed`, when given) lets `from_status` become `to_status`."""
+    permitted = ALLOWED_TRANSITIONS.get(from_status, set())
+    if to_status not in (permitted if allowed is None else permitted & allowed):
         raise Conflict(
             f"A lead that is {LeadStatus(from_status).label.lower()} cannot become "
             f"{LeadStatus(to_status).label.lower()}.",
             details={"status": from_status, "requested": to_status},
         )
+
+
+def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: str = "", data: dict | None = None,
+                changes: dict | None = None) -> LeadEvent:
+    """Move a lead (whose row the caller has locked) and write its history; Conflict if not allowed."""
+    from_status = lead.status
+    _transition_check(from_status, to_status)
     now = timezone.now()
     lead.status = to_status
     lead.status_changed_at = now
@@ -86,6 +92,32 @@ def lead_transition(*, lead_id: int, to_status: str, action: str, actor=None, no
     """
     lead = _lead_locked(pk=lead_id)
     _transition(lead, to_status=to_status, action=action, actor=actor, note=note, data=data, changes=changes)
+    return lead
+
+
+def lead_outcome_set(*, lead: Lead, to_status: str, buyers: int, now: datetime, actor=None,
+                     data: dict | None = None) -> Lead:
+    """Record a distribution run's outcome: approved|unsold → distributed|unsold (SPEC §3).
+
+    For the engine, inside its transaction, with the lead's row lock already held. An unsold lead that
+    stays unsold writes no new history row.
+    """
+    from_status = lead.status
+    _transition_check(from_status, to_status, allowed={LeadStatus.DISTRIBUTED, LeadStatus.UNSOLD})
+    changes: dict = {"status": to_status, "buyers_count": buyers, "updated_at": now}
+    if to_status != from_status:
+        changes["status_changed_at"] = now
+    if to_status == LeadStatus.DISTRIBUTED:
+        changes["distributed_at"] = now
+    Lead.objects.filter(pk=lead.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    if to_status != from_status:
+        LeadEvent.objects.create(
+            lead=lead, from_status=from_status, to_status=to_status,
+            action="distributed" if to_status == LeadStatus.DISTRIBUTED else "unsold",
+            actor=actor if getattr(actor, "pk", None) else None, data={**(data or {}), "buyers": buyers},
+        )
     return lead
 
 

@@ -42,10 +42,10 @@ from hotlead.distribution.services.eligibility import (
     market_sql,
     subscriptions_recheck,
 )
-from hotlead.distribution.services.lead_status import lead_outcome_set
 from hotlead.distribution.services.sale_sql import lead_sell
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
 from hotlead.leads.models import Category, Lead
+from hotlead.leads.services import lead_outcome_set
 from hotlead.levels.models import Subscription
 from hotlead.levels.services import funds_changed_emails, subscriptions_sync_funds
 from hotlead.ops.jobs import job_enqueue
