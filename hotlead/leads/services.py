@@ -121,6 +121,19 @@ def lead_outcome_set(*, lead: Lead, to_status: str, buyers: int, now: datetime, 
     return lead
 
 
+def lead_fraud_set(*, lead_public_id) -> tuple[Lead, bool]:
+    """Lock the lead and mark it fraudulent, once; True when this call marked it. For refunds' lead_mark_fraud."""
+    lead = Lead.objects.select_for_update(of=("self",)).filter(public_id=lead_public_id).first()
+    if lead is None:
+        raise NotFound("No such lead.")
+    if lead.is_fraud:
+        return lead, False
+    lead.is_fraud = True
+    lead.fraud_marked_at = timezone.now()
+    lead.save(update_fields=["is_fraud", "fraud_marked_at"])
+    return lead, True
+
+
 # --- intake ----------------------------------------------------------------------------------------
 
 def _ip_or_none(ip: str | None) -> str | None:

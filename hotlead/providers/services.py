@@ -346,6 +346,20 @@ def provider_admin_update(*, provider_id: int, company_name: str, contact_name: 
 FLAG_NOTE_MAX = 2000
 
 
+def provider_flag(*, provider: Provider, reason: str, replace_reason: bool, details: dict) -> bool:
+    """Flag a provider whose return or reject rate crossed its threshold (SPEC §6), audited; False if unchanged.
+
+    A provider already flagged keeps its reason unless `replace_reason`; `details` join the audit entry.
+    """
+    providers = Provider.objects.filter(pk=provider.pk)
+    providers = (providers.exclude(flagged=True, flagged_reason=reason) if replace_reason
+                 else providers.filter(flagged=False))
+    if not providers.update(flagged=True, flagged_reason=reason[:200]):
+        return False
+    audit_record(action="provider.flag", obj=provider, changes={"flagged": True, "reason": reason, **details})
+    return True
+
+
 @transaction.atomic
 def provider_flag_clear(*, provider_id: int, actor, note: str, request=None) -> Provider:
     """Staff looked into a flagged provider (return or reject rate above its threshold) and clear the flag.
