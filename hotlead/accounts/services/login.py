@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hotlead.accounts.models import RefreshToken, Role, User
 from hotlead.accounts.services.mfa import totp_confirmed_device_exists, totp_verify
+from hotlead.accounts.services.revocation import refresh_family_revoke
 from hotlead.accounts.tokens import access_token_encode, refresh_token_encode, token_decode, token_digest
 from hotlead.core.exceptions import (
     ApplicationError,
@@ -181,14 +182,6 @@ def _refresh_rotate(*, digest: str, claims: dict):
     return "ok", token_pair_issue(user=user, mfa=row.mfa, family=row.family)
 
 
-def refresh_family_revoke(*, family: uuid.UUID) -> int:
-    return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
-def refresh_tokens_revoke_all(*, user) -> int:
-    return RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
 @transaction.atomic
 def auth_logout(*, refresh_token: str, request=None) -> None:
     """Revoke the refresh token's whole family. An expired token still identifies its family."""
@@ -201,13 +194,3 @@ def auth_logout(*, refresh_token: str, request=None) -> None:
         raise NotAuthenticated("The refresh token is not valid.")
     refresh_family_revoke(family=row.family)
     audit_record(action="auth.logout", actor=row.user, obj=row.user, request=request)
-
-
-@transaction.atomic
-def user_token_version_bump(*, user) -> None:
-    """Every access token issued before now stops working; every refresh token is revoked."""
-    from django.db.models import F
-
-    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
-    user.refresh_from_db(fields=["token_version"])
-    refresh_tokens_revoke_all(user=user)
