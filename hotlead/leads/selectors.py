@@ -16,12 +16,23 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.leads import references
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
 from hotlead.leads.references import REFERENCE_PREFIX
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 200
+REFERENCE_TRIES = 20
+
+
+def reference_unused() -> str:
+    """A reference no lead has yet (checked against the table; the unique index settles a race)."""
+    for _ in range(REFERENCE_TRIES):
+        candidate = references.reference_generate()
+        if not Lead.objects.filter(reference=candidate).exists():
+            return candidate
+    raise RuntimeError("Could not find an unused lead reference; widen REFERENCE_LENGTH.")
 
 
 def categories_active() -> QuerySet[Category]:

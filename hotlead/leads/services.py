@@ -19,8 +19,7 @@ from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus, RejectReason
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
-from hotlead.leads.references import reference_unused
-from hotlead.leads.selectors import duplicate_find
+from hotlead.leads.selectors import duplicate_find, reference_unused
 from hotlead.leads.validation import SLUG_RE, LeadSubmission, submission_clean
 from hotlead.notifications.services import email_queue
 from hotlead.ops.jobs import job_enqueue
