@@ -350,7 +350,7 @@ def _attempt_record(*, delivery_id: int, url: str, started_at: datetime, result:
         _failure_count(provider_id=delivery.provider_id, now=started_at)
     delivery.save()
     if dead:
-        from hotlead.ops.services import dead_letter_record
+        from hotlead.ops.dead_letters import dead_letter_record
 
         dead_letter_record(func=REDELIVER_JOB, args=[delivery.pk], kwargs={},
                            error=f"Webhook {delivery.event.type} {delivery.event.msg_id} to {url}: "
