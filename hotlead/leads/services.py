@@ -20,9 +20,9 @@ from hotlead.leads import codes, metrics
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus, RejectReason
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
 from hotlead.leads.selectors import duplicate_find, reference_unused
+from hotlead.leads.signals import lead_approved
 from hotlead.leads.validation import SLUG_RE, LeadSubmission, submission_clean
 from hotlead.notifications.services import email_queue
-from hotlead.ops.jobs import job_enqueue
 
 REVIEW_NOTE_MAX = 2000
 # What the submitter reads when a request is rejected: the reason in plain words (the staff note stays internal).
@@ -34,7 +34,6 @@ REJECT_REASON_TEXT = {
     RejectReason.TEST: "it was marked as a test request.",
     RejectReason.OTHER: "it does not meet our rules for requests we can pass on.",
 }
-DISTRIBUTE_JOB = "hotlead.distribution.tasks.lead_distribute_job"
 
 
 def _policy(name: str):
@@ -382,7 +381,7 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
                  "reference": lead.reference},
         related=lead, dedupe_key=f"lead_approved:{lead.pk}",
     )
-    job_enqueue(DISTRIBUTE_JOB, lead.pk, trigger="approval")
+    lead_approved.send(sender=Lead, lead=lead)  # distribution queues the sale (after commit)
     _after_commit(metrics.LEADS_APPROVED.inc)
     return lead
 

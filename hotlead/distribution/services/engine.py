@@ -31,6 +31,7 @@ from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
 from hotlead.distribution import metrics
 from hotlead.distribution.enums import RunTrigger, SkipReason
+from hotlead.distribution.job_paths import LEAD_DISTRIBUTE, LEAD_OUTCOME_NOTIFY
 from hotlead.distribution.models import Assignment, DistributionRun, LevelCursor
 from hotlead.distribution.services.eligibility import (
     Candidate,
@@ -62,7 +63,6 @@ TRANSACTION_ATTEMPTS = 3
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 # How many times one level is read again when a concurrent sale made the serving order stale.
 STALE_REREADS = 3
-NOTIFY_JOB = "hotlead.distribution.tasks.lead_outcome_notify_job"
 
 
 @dataclass(frozen=True)
@@ -358,7 +358,7 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
             audit_record(action="lead.distribute", actor=actor, obj=lead, request=request,
                          changes={"status": [from_status, to_status], "buyers": len(sales), "run": run.pk,
                                   "public_id": str(lead.public_id)})
-        job_enqueue(NOTIFY_JOB, lead.pk, run.pk)
+        job_enqueue(LEAD_OUTCOME_NOTIFY, lead.pk, run.pk)
         if sales:
             _cursor_move(level=sold_level, sales=sales)
         sold_slug = sold_level.slug if sold_level else None
@@ -404,7 +404,7 @@ def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: d
         audit_record(action="lead.distribute", actor=actor, obj=lead, request=request,
                      changes={"status": [result.status, result.outcome], "buyers": result.buyers, "run": run.pk,
                               "public_id": str(result.public_id)})
-    job_enqueue(NOTIFY_JOB, lead_id, run.pk)
+    job_enqueue(LEAD_OUTCOME_NOTIFY, lead_id, run.pk)
     transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=result.level, started=started))
     return run
 
@@ -463,5 +463,5 @@ def unsold_leads_redistribute(*, now: datetime | None = None) -> int:
     )
     with transaction.atomic():
         for lead_id in lead_ids:
-            job_enqueue("hotlead.distribution.tasks.lead_distribute_job", lead_id, trigger=RunTrigger.SCHEDULE)
+            job_enqueue(LEAD_DISTRIBUTE, lead_id, trigger=RunTrigger.SCHEDULE)
     return len(lead_ids)
