@@ -7,6 +7,7 @@ from hotlead.accounts.services.login import (  # noqa: F401
     email_normalize,
     login_allowed_check,
     login_failure_record,
+    login_role_check_register,
     login_success_record,
     login_throttle,
     password_check,

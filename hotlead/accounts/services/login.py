@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -65,22 +66,25 @@ def login_success_record(*, user, mfa: bool, channel: str, request=None) -> None
     )
 
 
+# What a non-staff account must satisfy to sign in, by role, added by the app that owns the role's profile
+# (providers, from its AppConfig.ready): accounts is ranked below it and does not import it.
+_ROLE_LOGIN_CHECKS: dict[str, Callable[[User], None]] = {}
+
+
+def login_role_check_register(*, role: str, check: Callable[[User], None]) -> None:
+    _ROLE_LOGIN_CHECKS[role] = check
+
+
 def login_allowed_check(*, user) -> None:
     """After the password matched: may this account sign in at all? Raise the reason otherwise."""
     if user.role == Role.STAFF:
         if not user.is_staff:
             raise Forbidden("This account may not sign in.")
         return
-    from hotlead.providers.enums import ProviderStatus
-    from hotlead.providers.models import Provider
-
-    provider = Provider.objects.filter(user=user).only("status").first()
-    if provider is None:
-        raise Forbidden("This account has no provider profile.")
-    if provider.status == ProviderStatus.SUSPENDED:
-        raise NotAuthenticated("This account is suspended.", code="account_suspended")
-    if provider.status == ProviderStatus.PENDING_VERIFICATION:
-        raise Forbidden("Verify your e-mail address first: follow the link we sent you.", code="email_not_verified")
+    check = _ROLE_LOGIN_CHECKS.get(user.role)
+    if check is None:
+        raise Forbidden("This account may not sign in.")
+    check(user)
 
 
 def password_check(*, email: str, password: str, request=None) -> User | None:
