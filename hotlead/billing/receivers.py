@@ -1,7 +1,7 @@
 """Billing's answers to other apps' signals (connected in apps.py)."""
 from __future__ import annotations
 
-from hotlead.billing.services import account_get_or_create
+from hotlead.billing.services.ledger import account_get_or_create
 
 
 def provider_registered_account_open(sender, *, provider, **kwargs) -> None:

@@ -12,7 +12,7 @@ class DistributionConfig(AppConfig):
     def ready(self) -> None:
         from hotlead.distribution.receivers import lead_approved_distribute
 
-        # the sale's PL/pgSQL functions follow the code: (re)installed after every migrate (and flush)
+        # the sale's PL/pgSQL function follows the code: (re)installed after every migrate (and flush)
         post_migrate.connect(_install, sender=self, dispatch_uid="distribution_sql_functions")
         lead_approved.connect(lead_approved_distribute, dispatch_uid="distribution_lead_approved")
 

@@ -1,7 +1,7 @@
 """Levels' answers to other apps' signals (connected in apps.py)."""
 from __future__ import annotations
 
-from hotlead.levels.services import subscriptions_sync_funds
+from hotlead.levels.services.funds import subscriptions_sync_funds
 
 
 def funds_changed_sync(sender, *, provider_id: int, **kwargs) -> None:
