@@ -11,7 +11,7 @@ The parent packages that Python runs on the way are not arrows (a package's ``__
 its submodules would otherwise make a circle of every sibling import).
 
 The layers (docs/architecture.md, "Layers and the import rule"): the edges (api/, admin_ext/, the portal,
-the demo data, URLconfs, views, template tags, management commands, the core's middleware and views) may
+the demo data, URLconfs, views, template tags, management commands, the core's middleware) may
 import anything below; the domain (hotlead/<app>/, reports/) imports itself and the core; the core
 (hotlead/core/, hotlead/settings/) imports nothing of ours above it. A domain app that must set off work in
 an app ranked above it sends a signal of its own (<app>/signals.py) that the higher app connects in its
@@ -53,7 +53,7 @@ DOMAIN_ORDER = (
 
 # Edges that sit among the core's modules, and the apps that are edges as a whole. Inside any app, views,
 # urls, templatetags and management commands are edges too (see place()).
-EDGE_MODULES = {"hotlead.urls", "hotlead.asgi", "hotlead.wsgi", "hotlead.core.middleware", "hotlead.core.views"}
+EDGE_MODULES = {"hotlead.urls", "hotlead.asgi", "hotlead.wsgi", "hotlead.core.middleware"}
 EDGE_APPS = {"portal", "demo"}
 
 

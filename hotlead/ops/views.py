@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness, readiness, metrics (outside /api/v1; for probes and Prometheus)."""
+"""Operations endpoints: liveness, readiness, the worker's heartbeat, metrics (outside /api/v1; for probes)."""
 from __future__ import annotations
 
 import hmac
