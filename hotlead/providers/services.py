@@ -351,6 +351,11 @@ def provider_login_check(user: User) -> None:
         raise Forbidden("Verify your e-mail address first: follow the link we sent you.", code="email_not_verified")
 
 
+def provider_webhook_url_mirror(*, provider_id: int, url: str) -> None:
+    """The profile shows the webhook URL too; the webhook endpoint (webhooks) is where it is kept and used."""
+    Provider.objects.filter(pk=provider_id).exclude(webhook_url=url).update(webhook_url=url)
+
+
 FLAG_NOTE_MAX = 2000
 
 
