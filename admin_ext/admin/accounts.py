@@ -82,7 +82,7 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and form.changed_data:
-            audit_record(action="accounts.user_changed", obj=obj, request=request,
+            audit_record(action="accounts.user_changed", actor=request.user, obj=obj,
                          changes={"fields": sorted(form.changed_data)})
         elif not change:
-            audit_record(action="accounts.staff_created", obj=obj, request=request, changes={"email": obj.email})
+            audit_record(action="accounts.staff_created", actor=request.user, obj=obj, changes={"email": obj.email})

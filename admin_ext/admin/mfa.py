@@ -37,12 +37,12 @@ class _DeviceAdmin(ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        mfa_device_revoke(device=obj, request=request)
+        mfa_device_revoke(device=obj, actor=request.user)
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):
         for obj in queryset.select_related("user"):
-            mfa_device_revoke(device=obj, request=request)
+            mfa_device_revoke(device=obj, actor=request.user)
 
 
 @admin.register(TOTPDevice)

@@ -228,7 +228,7 @@ class ProviderAdmin(ModelAdmin):
         error = ""
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
-                services.provider_flag_clear(provider_id=provider.pk, actor=request.user, note=note, request=request)
+                services.provider_flag_clear(provider_id=provider.pk, actor=request.user, note=note)
             except ApplicationError as exc:
                 fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
                 if not fields:
@@ -302,7 +302,7 @@ class ProviderAdmin(ModelAdmin):
             provider_id=obj.pk, company_name=data["company_name"], contact_name=data["contact_name"],
             phone=data["phone"], categories=[c.slug for c in data["categories"]], timezone_name=data["timezone"],
             webhook_url=data.get("webhook_url") or "", assignment_email=data["notify_assignments"],
-            low_balance_threshold_cents=int(data["low_balance_threshold"] * 100), actor=request.user, request=request,
+            low_balance_threshold_cents=int(data["low_balance_threshold"] * 100), actor=request.user,
         )
 
     def save_related(self, request, form, formsets, change):
@@ -315,7 +315,7 @@ class ProviderAdmin(ModelAdmin):
         super().save_formset(request, form, formset, change)
         if changed:
             codes, prefixes = services.service_areas_of(provider_id=form.instance.pk)
-            audit_record(action="provider.service_areas_updated", obj=form.instance, request=request,
+            audit_record(action="provider.service_areas_updated", actor=request.user, obj=form.instance,
                          changes={"postal_codes": len(codes), "prefixes": len(prefixes), "channel": "console"})
 
     # --- suspend / reinstate, with a reason and a confirmation page ---
@@ -329,7 +329,7 @@ class ProviderAdmin(ModelAdmin):
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             func = services.provider_suspend if suspend else services.provider_reinstate
             try:
-                func(provider_id=provider.pk, reason=reason, actor=request.user, request=request)
+                func(provider_id=provider.pk, reason=reason, actor=request.user)
             except ApplicationError as exc:
                 fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
                 error = fields[0]["message"] if fields else exc.message

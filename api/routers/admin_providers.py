@@ -105,7 +105,7 @@ def provider_update(request: HttpRequest, provider_id: int, payload: AdminProvid
         postal_codes=areas.postal_codes if areas else None, prefixes=areas.prefixes if areas else None,
         assignment_email=prefs.assignment_email.value if prefs else None,
         low_balance_threshold_cents=prefs.low_balance_threshold_cents if prefs else None,
-        actor=request.auth, request=request, **extra,
+        actor=request.auth, **extra,
     )
     return _detail(provider_id)
 
@@ -115,7 +115,7 @@ def provider_update(request: HttpRequest, provider_id: int, payload: AdminProvid
 def provider_suspend(request: HttpRequest, provider_id: int, payload: ReasonIn):
     from hotlead.providers.services import provider_suspend as suspend
 
-    suspend(provider_id=provider_id, reason=payload.reason, actor=request.auth, request=request)
+    suspend(provider_id=provider_id, reason=payload.reason, actor=request.auth)
     return _detail(provider_id)
 
 
@@ -123,5 +123,5 @@ def provider_suspend(request: HttpRequest, provider_id: int, payload: ReasonIn):
 def provider_reinstate(request: HttpRequest, provider_id: int, payload: ReasonIn):
     from hotlead.providers.services import provider_reinstate as reinstate
 
-    reinstate(provider_id=provider_id, reason=payload.reason, actor=request.auth, request=request)
+    reinstate(provider_id=provider_id, reason=payload.reason, actor=request.auth)
     return _detail(provider_id)

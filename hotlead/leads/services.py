@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +24,9 @@ from hotlead.leads.selectors import duplicate_find, reference_unused
 from hotlead.leads.signals import lead_approved
 from hotlead.leads.validation import SLUG_RE, LeadSubmission, submission_clean
 from hotlead.notifications.services import email_queue
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 REVIEW_NOTE_MAX = 2000
 # What the submitter reads when a request is rejected: the reason in plain words (the staff note stays internal).
@@ -64,8 +68,8 @@ def _transition_check(from_status: str, to_status: str, *, allowed: set[str] | N
         )
 
 
-def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: str = "", data: dict | None = None,
-                changes: dict | None = None) -> LeadEvent:
+def _transition(lead: Lead, *, to_status: str, action: str, actor: User | None = None, note: str = "",
+                data: dict | None = None, changes: dict | None = None) -> LeadEvent:
     """Move a lead (whose row the caller has locked) and write its history; Conflict if not allowed."""
     from_status = lead.status
     _transition_check(from_status, to_status)
@@ -82,7 +86,7 @@ def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: st
 
 
 @transaction.atomic
-def lead_transition(*, lead_id: int, to_status: str, action: str, actor=None, note: str = "",
+def lead_transition(*, lead_id: int, to_status: str, action: str, actor: User | None = None, note: str = "",
                     data: dict | None = None, changes: dict | None = None) -> Lead:
     """Lock the lead, move it to `to_status` (Conflict if the lifecycle forbids it), record the event.
 
@@ -93,7 +97,7 @@ def lead_transition(*, lead_id: int, to_status: str, action: str, actor=None, no
     return lead
 
 
-def lead_outcome_set(*, lead: Lead, to_status: str, buyers: int, now: datetime, actor=None,
+def lead_outcome_set(*, lead: Lead, to_status: str, buyers: int, now: datetime, actor: User | None = None,
                      data: dict | None = None) -> Lead:
     """Record a distribution run's outcome: approved|unsold → distributed|unsold (SPEC §3).
 
@@ -362,7 +366,7 @@ def lead_expire_unverified(*, batch_size: int = 500) -> int:
 # --- review ----------------------------------------------------------------------------------------
 
 @transaction.atomic
-def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
+def lead_approve(*, lead_id: int, actor: User | None, note: str = "") -> Lead:
     """Approve a lead in review: audit, tell the submitter, queue distribution after commit."""
     note = (note or "").strip()
     if len(note) > REVIEW_NOTE_MAX:
@@ -372,7 +376,7 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
     now = timezone.now()
     _transition(lead, to_status=LeadStatus.APPROVED, action="approved", actor=actor, note=note,
                 changes={"reviewed_by": actor, "reviewed_at": now, "approved_at": now, "review_note": note})
-    audit_record(action="lead.approve", actor=actor, obj=lead, request=request,
+    audit_record(action="lead.approve", actor=actor, obj=lead,
                  changes={"status": [from_status, LeadStatus.APPROVED], "note": note,
                           "public_id": str(lead.public_id)})
     email_queue(
@@ -387,7 +391,7 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
 
 
 @transaction.atomic
-def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=None) -> Lead:
+def lead_reject(*, lead_id: int, actor: User | None, reason: str, note: str = "") -> Lead:
     """Reject a lead in review with a reason code (SPEC §3) and an optional note; audit-logged."""
     note = (note or "").strip()
     errors = []
@@ -403,7 +407,7 @@ def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=Non
                 data={"reason": reason},
                 changes={"reviewed_by": actor, "reviewed_at": timezone.now(), "reject_reason": reason,
                          "review_note": note})
-    audit_record(action="lead.reject", actor=actor, obj=lead, request=request,
+    audit_record(action="lead.reject", actor=actor, obj=lead,
                  changes={"status": [from_status, LeadStatus.REJECTED], "reason": reason, "note": note,
                           "public_id": str(lead.public_id)})
     email_queue(
@@ -427,21 +431,21 @@ def _category_errors(*, slug: str | None, name: str | None) -> list[dict]:
 
 
 @transaction.atomic
-def category_create(*, slug: str, name: str, active: bool = True, actor=None, request=None) -> Category:
+def category_create(*, slug: str, name: str, active: bool = True, actor: User | None = None) -> Category:
     slug, name = slug.strip().lower(), " ".join(name.split())
     if errors := _category_errors(slug=slug, name=name):
         raise ValidationFailed(details={"fields": errors})
     category, created = Category.objects.get_or_create(slug=slug, defaults={"name": name, "active": active})
     if not created:
         raise Conflict("A category with this slug exists.", details={"slug": slug})
-    audit_record(action="category.create", actor=actor, obj=category, request=request,
+    audit_record(action="category.create", actor=actor, obj=category,
                  changes={"slug": slug, "name": name, "active": active})
     return category
 
 
 @transaction.atomic
-def category_update(*, slug: str, name: str | None = None, active: bool | None = None, actor=None,
-                    request=None) -> Category:
+def category_update(*, slug: str, name: str | None = None, active: bool | None = None,
+                    actor: User | None = None) -> Category:
     if name is not None:
         name = " ".join(name.split())
     if errors := _category_errors(slug=None, name=name):
@@ -456,7 +460,7 @@ def category_update(*, slug: str, name: str | None = None, active: bool | None =
             setattr(category, field, value)
     if changes:
         category.save(update_fields=[*changes, "updated_at"])
-        audit_record(action="category.update", actor=actor, obj=category, request=request, changes=changes)
+        audit_record(action="category.update", actor=actor, obj=category, changes=changes)
     return category
 
 

@@ -5,6 +5,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +17,10 @@ from hotlead.core.services import audit_record
 from hotlead.ops.jobs import job_submit
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+
 # --- dead letters -------------------------------------------------------------------------------
 
 def _locked(dead_letter_id: int) -> DeadLetter:
@@ -26,7 +31,7 @@ def _locked(dead_letter_id: int) -> DeadLetter:
 
 
 @transaction.atomic
-def dead_letter_retry(*, dead_letter_id: int, actor, request=None) -> DeadLetter:
+def dead_letter_retry(*, dead_letter_id: int, actor: AbstractBaseUser | None) -> DeadLetter:
     """Run the job again (a fresh set of attempts); it resolves itself when it succeeds."""
     dead_letter = _locked(dead_letter_id)
     if dead_letter.status == DeadLetterStatus.RESOLVED:
@@ -43,7 +48,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor, request=None) -> DeadLetter
     dead_letter.retry_count += 1
     dead_letter.retried_at = timezone.now()
     dead_letter.save(update_fields=["status", "retry_count", "retried_at"])
-    audit_record(action="dead_letter.retried", actor=actor, obj=dead_letter, request=request,
+    audit_record(action="dead_letter.retried", actor=actor, obj=dead_letter,
                  changes={"status": [previous, DeadLetterStatus.RETRIED], "func": dead_letter.func,
                           "retry_count": dead_letter.retry_count})
     job_submit(dead_letter.func, list(dead_letter.args), dict(dead_letter.kwargs),
@@ -52,7 +57,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor, request=None) -> DeadLetter
 
 
 @transaction.atomic
-def dead_letter_resolve(*, dead_letter_id: int, actor, note: str = "", request=None) -> DeadLetter:
+def dead_letter_resolve(*, dead_letter_id: int, actor: AbstractBaseUser | None, note: str = "") -> DeadLetter:
     """Staff decided the failure needs no (more) running: close it, with an optional note."""
     dead_letter = _locked(dead_letter_id)
     if dead_letter.status == DeadLetterStatus.RESOLVED:
@@ -63,7 +68,7 @@ def dead_letter_resolve(*, dead_letter_id: int, actor, note: str = "", request=N
     if note:
         dead_letter.note = f"{dead_letter.note}\n{note}".strip()
     dead_letter.save(update_fields=["status", "resolved_at", "note"])
-    audit_record(action="dead_letter.resolved", actor=actor, obj=dead_letter, request=request,
+    audit_record(action="dead_letter.resolved", actor=actor, obj=dead_letter,
                  changes={"status": [previous, DeadLetterStatus.RESOLVED], "note": note})
     return dead_letter
 

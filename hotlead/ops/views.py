@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from hotlead.core.health import readiness_checks
 from hotlead.core.metrics import render_latest
-from hotlead.core.ratelimit import client_ip
+from hotlead.core.middleware import client_ip
 from hotlead.ops.selectors import worker_check
 
 

@@ -216,7 +216,7 @@ def lead(request, assignment_id: int):
 @post_only("portal:lead")
 def lead_accept(request, assignment_id: int):
     try:
-        assignment_accept(provider=request.provider, assignment_id=assignment_id, request=request)
+        assignment_accept(provider=request.provider, assignment_id=assignment_id)
     except NotFound:
         raise Http404("No such lead in your inbox.") from None
     except Conflict as exc:
@@ -237,10 +237,10 @@ def lead_reject(request, assignment_id: int):
             if data.get("report"):
                 report = assignment_reject_and_report(
                     provider=request.provider, assignment_id=assignment_id, reject_reason=data["reason"],
-                    report_reason=data["report_reason"], details=data.get("report_details", ""), request=request)
+                    report_reason=data["report_reason"], details=data.get("report_details", ""))
             else:
                 assignment_reject(provider=request.provider, assignment_id=assignment_id,
-                                  reason=data["reason"], request=request)
+                                  reason=data["reason"])
         except NotFound:
             raise Http404("No such lead in your inbox.") from None
         except Conflict as exc:

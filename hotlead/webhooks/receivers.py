@@ -4,6 +4,6 @@ from __future__ import annotations
 from hotlead.webhooks.services import webhook_endpoint_configure
 
 
-def provider_webhook_url_changed_configure(sender, *, provider, actor=None, request=None, **kwargs) -> None:
+def provider_webhook_url_changed_configure(sender, *, provider, actor=None, **kwargs) -> None:
     """The webhook endpoint keeps the URL it delivers to (and its secret)."""
-    webhook_endpoint_configure(provider=provider, url=provider.webhook_url, actor=actor, request=request)
+    webhook_endpoint_configure(provider=provider, url=provider.webhook_url, actor=actor)
