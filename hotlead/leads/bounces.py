@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 from django.db import transaction
+from django.utils import timezone
 
-from hotlead.leads.services import leads_email_mark_bounced
+from hotlead.leads.models import Lead
 from hotlead.notifications.bounces import BounceOutcome, email_event_bounce_record
 
 
@@ -19,3 +20,14 @@ def email_bounce_record(*, address: str, permanent: bool, message: str = "", pro
     if not outcome.bounced:
         return outcome
     return dataclasses.replace(outcome, leads_marked=leads_email_mark_bounced(email=address.strip()))
+
+
+@transaction.atomic
+def leads_email_mark_bounced(*, email: str) -> int:
+    """The address bounced (the e-mail provider said so): every lead with it gets `email_bounced`, the signal of
+    the bad-lead auto-approval rule (SPEC §6). Returns how many leads changed."""
+    email = (email or "").strip()
+    if not email:
+        return 0
+    return Lead.objects.filter(email__iexact=email, email_bounced=False).update(email_bounced=True,
+                                                                               updated_at=timezone.now())

@@ -462,14 +462,3 @@ def category_update(*, slug: str, name: str | None = None, active: bool | None =
         category.save(update_fields=[*changes, "updated_at"])
         audit_record(action="category.update", actor=actor, obj=category, changes=changes)
     return category
-
-
-@transaction.atomic
-def leads_email_mark_bounced(*, email: str) -> int:
-    """The address bounced (the e-mail provider said so): every lead with it gets `email_bounced`, the signal of
-    the bad-lead auto-approval rule (SPEC §6). Returns how many leads changed."""
-    email = (email or "").strip()
-    if not email:
-        return 0
-    return Lead.objects.filter(email__iexact=email, email_bounced=False).update(email_bounced=True,
-                                                                               updated_at=timezone.now())
