@@ -50,7 +50,7 @@ def leads_list(request: HttpRequest, filters: Query[AdminLeadQuery]):
 @router.get("/leads/{lead_id}", response=AdminLeadDetailOut,
             summary="One lead with its history, assignments and distribution traces")
 def lead_detail(request: HttpRequest, lead_id: uuid.UUID):
-    from hotlead.leads.selectors import lead_admin_detail
+    from hotlead.distribution.selectors.lead_detail import lead_admin_detail
 
     return lead_admin_detail(public_id=lead_id)
 

@@ -53,7 +53,8 @@ def _detail(provider_id: int) -> dict:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from hotlead.core.exceptions import NotFound
-    from hotlead.providers.selectors import provider_areas, provider_detail_for_admin
+    from hotlead.distribution.selectors.providers import provider_detail_for_admin
+    from hotlead.providers.selectors import provider_areas
 
     provider = provider_detail_for_admin(provider_id=provider_id)
     if provider is None:
@@ -74,7 +75,7 @@ def _detail(provider_id: int) -> dict:
 @router.get("/providers", response=AdminProviderListOut,
             summary="Providers, newest first, with balance, areas count and last lead (cursor pagination)")
 def provider_list(request: HttpRequest, filters: Query[AdminProviderListQuery]):
-    from hotlead.providers.selectors import provider_list_for_admin
+    from hotlead.distribution.selectors.providers import provider_list_for_admin
 
     after_id = _cursor_decode(filters.cursor) if filters.cursor else None
     rows = provider_list_for_admin(

@@ -27,6 +27,7 @@ from django.utils import timezone
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.ops.jobs import job_enqueue
+from hotlead.providers.services import provider_webhook_url_mirror
 from hotlead.webhooks import metrics, transport
 from hotlead.webhooks.enums import SUBSCRIBABLE, AttemptOutcome, DeliveryStatus, EventType
 from hotlead.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -99,13 +100,6 @@ def _endpoint_locked(provider_id: int) -> WebhookEndpoint | None:
     return WebhookEndpoint.objects.select_for_update().filter(provider_id=provider_id).first()
 
 
-def _mirror_profile_url(provider_id: int, url: str) -> None:
-    # The profile shows the URL too (Provider.webhook_url); the endpoint is where it is kept and used.
-    from hotlead.providers.models import Provider
-
-    Provider.objects.filter(pk=provider_id).exclude(webhook_url=url).update(webhook_url=url)
-
-
 @transaction.atomic
 def webhook_endpoint_configure(*, provider: Provider, url: str | None, enabled: bool | None = None,
                                events: list[str] | None = None, actor: User | None = None,
@@ -128,7 +122,7 @@ def webhook_endpoint_configure(*, provider: Provider, url: str | None, enabled: 
     if url and not endpoint.secret:
         endpoint.secret = new_secret = secret_generate()
     endpoint.save()
-    _mirror_profile_url(provider.pk, url)
+    provider_webhook_url_mirror(provider_id=provider.pk, url=url)
     after = {"url": endpoint.url, "enabled": endpoint.enabled, "events": list(endpoint.events)}
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k] or created}
     if new_secret:
@@ -355,7 +349,7 @@ def _attempt_record(*, delivery_id: int, url: str, started_at: datetime, result:
         _failure_count(provider_id=delivery.provider_id, now=started_at)
     delivery.save()
     if dead:
-        from hotlead.ops.services import dead_letter_record
+        from hotlead.ops.dead_letters import dead_letter_record
 
         dead_letter_record(func=REDELIVER_JOB, args=[delivery.pk], kwargs={},
                            error=f"Webhook {delivery.event.type} {delivery.event.msg_id} to {url}: "
