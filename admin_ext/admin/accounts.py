@@ -11,7 +11,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from admin_ext.base import ModelAdmin
 from hotlead.accounts.models import Role, User
-from hotlead.accounts.services import user_token_version_bump
+from hotlead.accounts.services import user_password_set_by_staff
 from hotlead.core.services import audit_record
 
 
@@ -37,11 +37,8 @@ class AccountChangeForm(UserChangeForm):
 
 class PasswordSetForm(AdminPasswordChangeForm):
     def save(self, commit=True):
-        user = super().save(commit=commit)
-        if commit:
-            user_token_version_bump(user=user)
-            audit_record(action="auth.password_set_by_staff", obj=user, changes={"email": user.email})
-        return user
+        user = super().save(commit=False)
+        return user_password_set_by_staff(user=user) if commit else user
 
 
 @admin.register(User)

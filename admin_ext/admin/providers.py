@@ -23,13 +23,12 @@ from admin_ext.base import ModelAdmin
 from admin_ext.plain import when
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
+from hotlead.distribution.selectors.providers import provider_list_annotated
 from hotlead.leads.models import Category
 from hotlead.providers import services
 from hotlead.providers.enums import AreaKind, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
-from hotlead.providers.overview import provider_overview
 from hotlead.providers.resources import ServiceAreaResource
-from hotlead.providers.selectors import provider_list_annotated
 from hotlead.providers.validators import (
     phone_normalise,
     postal_code_clean,
@@ -37,6 +36,7 @@ from hotlead.providers.validators import (
     timezone_validate,
     webhook_url_validate,
 )
+from reports.provider_overview import provider_overview
 
 STATUS_TEMPLATE = "admin/providers/provider/status_change.html"
 CLEAR_FLAG_TEMPLATE = "admin/providers/provider/clear_flag.html"

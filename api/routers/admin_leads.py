@@ -22,7 +22,8 @@ from api.schemas.leads import (
     AdminLeadQuery,
     AdminRejectIn,
 )
-from hotlead.leads.selectors import categories_all, lead_admin_detail, lead_by_public_id, leads_for_review
+from hotlead.distribution.selectors.lead_detail import lead_admin_detail
+from hotlead.leads.selectors import categories_all, lead_by_public_id, leads_for_review
 from hotlead.leads.services import category_create as create
 from hotlead.leads.services import category_update as update
 from hotlead.leads.services import lead_approve as approve

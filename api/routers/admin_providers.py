@@ -20,7 +20,8 @@ from api.schemas.providers import (
     ReasonIn,
 )
 from hotlead.core.exceptions import NotFound, ValidationFailed
-from hotlead.providers.selectors import provider_areas, provider_detail_for_admin, provider_list_for_admin
+from hotlead.distribution.selectors.providers import provider_detail_for_admin, provider_list_for_admin
+from hotlead.providers.selectors import provider_areas
 from hotlead.providers.services import provider_admin_update
 from hotlead.providers.services import provider_reinstate as reinstate
 from hotlead.providers.services import provider_suspend as suspend

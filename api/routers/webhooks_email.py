@@ -14,7 +14,8 @@ from api.errors import MalformedJsonBody
 from api.schemas.webhooks import EmailEventOut
 from hotlead.billing.signatures import InvalidSignature
 from hotlead.core.exceptions import ValidationFailed
-from hotlead.notifications.bounces import EmailEventsNotConfigured, email_bounce_record
+from hotlead.leads.bounces import email_bounce_record
+from hotlead.notifications.bounces import EmailEventsNotConfigured
 from hotlead.webhooks.signing import WebhookVerificationError, signature_verify
 
 router = Router()

@@ -23,7 +23,7 @@ from hotlead.ops.models import DeadLetter, DeadLetterStatus
 from hotlead.ops.services import dead_letter_resolve
 
 if TYPE_CHECKING:
-    from hotlead.accounts.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 DELIVER = "hotlead.notifications.tasks.email_deliver"
 DELIVER_MANY = "hotlead.notifications.tasks.email_deliver_many"
@@ -76,7 +76,7 @@ def emails_deliver(events: list[EmailEvent | None]) -> None:
 
 
 @transaction.atomic
-def email_resend(*, event_id: int, actor: User | None) -> EmailEvent:
+def email_resend(*, event_id: int, actor: AbstractBaseUser | None) -> EmailEvent:
     """Queue a failed e-mail again (staff, from the console)."""
     event = EmailEvent.objects.select_for_update().filter(pk=event_id).first()
     if event is None:

@@ -10,45 +10,21 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
+from django_q.models import Schedule
 
 from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
 from hotlead.ops.exceptions import TaskUnknown
+from hotlead.ops.jobs import job_submit
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
+from hotlead.ops.schedules import SCHEDULES, STORED_PREFIX, schedule_fields
 
 if TYPE_CHECKING:
-    from hotlead.accounts.models import User
-
-ERROR_MAX_CHARS = 10000
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 # --- dead letters -------------------------------------------------------------------------------
-
-@transaction.atomic
-def dead_letter_record(*, func: str, args: list, kwargs: dict, error: str, attempts: int,
-                       first_failed_at: str | datetime | None, job_id: str = "",
-                       dead_letter_id: int | None = None) -> DeadLetter:
-    """Record a job that failed its last attempt; a retried dead letter that failed again is reopened."""
-    first = parse_datetime(first_failed_at) if isinstance(first_failed_at, str) else first_failed_at
-    now = timezone.now()
-    error = error[-ERROR_MAX_CHARS:]  # the end of a traceback names the failure
-    if dead_letter_id is not None:
-        existing = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
-        if existing is not None:
-            existing.status = DeadLetterStatus.OPEN
-            existing.attempts += attempts
-            existing.error = error
-            existing.last_failed_at = now
-            existing.resolved_at = None
-            existing.save(update_fields=["status", "attempts", "error", "last_failed_at", "resolved_at"])
-            return existing
-    return DeadLetter.objects.create(
-        task_id=job_id, func=func, task_name=func.rsplit(".", 1)[-1], args=list(args), kwargs=dict(kwargs),
-        error=error, attempts=attempts, first_failed_at=first or now, last_failed_at=now,
-    )
-
 
 def _locked(dead_letter_id: int) -> DeadLetter:
     dead_letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
@@ -58,10 +34,8 @@ def _locked(dead_letter_id: int) -> DeadLetter:
 
 
 @transaction.atomic
-def dead_letter_retry(*, dead_letter_id: int, actor: User | None) -> DeadLetter:
+def dead_letter_retry(*, dead_letter_id: int, actor: AbstractBaseUser | None) -> DeadLetter:
     """Run the job again (a fresh set of attempts); it resolves itself when it succeeds."""
-    from hotlead.ops.jobs import job_submit
-
     dead_letter = _locked(dead_letter_id)
     if dead_letter.status == DeadLetterStatus.RESOLVED:
         raise Conflict("This failed job is resolved; there is nothing to retry.")
@@ -83,7 +57,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor: User | None) -> DeadLetter:
 
 
 @transaction.atomic
-def dead_letter_resolve(*, dead_letter_id: int, actor: User | None, note: str = "") -> DeadLetter:
+def dead_letter_resolve(*, dead_letter_id: int, actor: AbstractBaseUser | None, note: str = "") -> DeadLetter:
     """Staff decided the failure needs no (more) running: close it, with an optional note."""
     dead_letter = _locked(dead_letter_id)
     if dead_letter.status == DeadLetterStatus.RESOLVED:
@@ -97,21 +71,6 @@ def dead_letter_resolve(*, dead_letter_id: int, actor: User | None, note: str = 
     audit_record(action="dead_letter.resolved", actor=actor, obj=dead_letter,
                  changes={"status": [previous, DeadLetterStatus.RESOLVED], "note": note})
     return dead_letter
-
-
-@transaction.atomic
-def dead_letter_succeeded(*, dead_letter_id: int) -> None:
-    """A retried job ran through: the dead letter is resolved (unless staff already closed it)."""
-    dead_letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
-    if dead_letter is None or dead_letter.status == DeadLetterStatus.RESOLVED:
-        return
-    now = timezone.now()
-    dead_letter.status = DeadLetterStatus.RESOLVED
-    dead_letter.resolved_at = now
-    dead_letter.note = f"{dead_letter.note}\nSucceeded on retry at {now:%Y-%m-%d %H:%M:%S} UTC.".strip()
-    dead_letter.save(update_fields=["status", "resolved_at", "note"])
-    audit_record(action="dead_letter.succeeded", actor=None, obj=dead_letter,
-                 changes={"status": [DeadLetterStatus.RETRIED, DeadLetterStatus.RESOLVED]})
 
 
 def dead_letter_cleanup(*, older_than_days: int | None = None) -> int:
@@ -146,10 +105,6 @@ class ScheduleSyncResult:
 @transaction.atomic
 def schedules_sync(*, entries: list[dict] | None = None, now: datetime | None = None) -> ScheduleSyncResult:
     """Make django-q2's recurring schedules named `hotlead.*` exactly the entries (idempotent)."""
-    from django_q.models import Schedule
-
-    from hotlead.ops.schedules import SCHEDULES, STORED_PREFIX, schedule_fields
-
     entries = SCHEDULES if entries is None else entries
     now = now or timezone.now()
     wanted = {}
@@ -187,8 +142,6 @@ def schedules_sync(*, entries: list[dict] | None = None, now: datetime | None = 
 
 def _same_slot(current: datetime, proposed: datetime, fields: dict) -> bool:
     """Whether the stored next run is at the time of day (and weekday) the entry asks for."""
-    from django_q.models import Schedule
-
     kind = fields["schedule_type"]
     if kind == Schedule.MINUTES:
         return True

@@ -27,6 +27,7 @@ from hotlead.distribution.selectors.inbox import (
     inbox_lead_details,
 )
 from hotlead.distribution.selectors.kpis import provider_kpis
+from hotlead.distribution.selectors.providers import provider_home_summary
 from hotlead.distribution.selectors.runs import provider_missed_for_balance
 from hotlead.distribution.services.assignments import REJECT_REASON_MAX_LENGTH, assignment_accept, assignment_reject
 from hotlead.leads.models import Category
@@ -35,7 +36,6 @@ from hotlead.portal.decorators import portal_login_required
 from hotlead.portal.forms import form_errors_apply
 from hotlead.portal.metrics import INBOX_QUERY_DURATION
 from hotlead.portal.prg import form_restore, form_stash, post_only
-from hotlead.providers.selectors import provider_home_summary
 from hotlead.refunds.enums import BadLeadReason
 from hotlead.refunds.selectors import report_window_closes_at, report_window_open
 from hotlead.refunds.services import DETAILS_MAX_LENGTH, assignment_reject_and_report

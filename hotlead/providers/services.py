@@ -19,8 +19,14 @@ from hotlead.accounts.services import (
     password_validate,
     refresh_tokens_revoke_all,
 )
-from hotlead.billing.services.ledger import account_get_or_create
-from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
+from hotlead.core.exceptions import (
+    AccountSuspended,
+    Conflict,
+    EmailNotVerified,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from hotlead.core.ratelimit import client_ip_key, rate_limit_hit
 from hotlead.core.services import audit_record
 from hotlead.leads.models import Category
@@ -28,6 +34,7 @@ from hotlead.notifications.services import email_queue
 from hotlead.providers.enums import AreaKind, AssignmentNotify, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
 from hotlead.providers.selectors import provider_areas
+from hotlead.providers.signals import provider_registered, provider_webhook_url_changed
 from hotlead.providers.validators import (
     FieldErrors,
     areas_clean,
@@ -36,7 +43,6 @@ from hotlead.providers.validators import (
     timezone_validate,
     webhook_url_validate,
 )
-from hotlead.webhooks.services import webhook_endpoint_configure
 
 _UNSET = object()
 
@@ -104,7 +110,7 @@ def _provider_create(*, email: str, password: str, values: dict) -> Provider:
     user = User.objects.create_user(email=email, password=password, role=Role.PROVIDER,
                                     full_name=values["contact_name"])
     provider = Provider.objects.create(user=user, status=ProviderStatus.PENDING_VERIFICATION, **values)
-    account_get_or_create(provider_id=provider.pk)
+    provider_registered.send(sender=Provider, provider=provider)  # billing opens the account
     audit_record(action="provider.registered", actor=user, obj=provider)
     provider_verification_email_send(provider=provider)
     return provider
@@ -211,8 +217,7 @@ def provider_profile_update(*, provider_id: int, company_name: str, contact_name
     if changes:
         audit_record(action="provider.profile_updated", actor=actor, obj=provider, changes=changes)
     if "webhook_url" in changes:  # the webhook endpoint keeps the URL it delivers to (and its secret)
-
-        webhook_endpoint_configure(provider=provider, url=provider.webhook_url, actor=actor)
+        provider_webhook_url_changed.send(sender=Provider, provider=provider, actor=actor)
     return provider
 
 
@@ -339,7 +344,39 @@ def provider_admin_update(*, provider_id: int, company_name: str, contact_name: 
     return provider
 
 
+def provider_login_check(user: User) -> None:
+    """May this provider account sign in (accounts asks, see ProvidersConfig.ready)? Raise the reason otherwise."""
+    provider = Provider.objects.filter(user=user).only("status").first()
+    if provider is None:
+        raise Forbidden("This account has no provider profile.")
+    if provider.status == ProviderStatus.SUSPENDED:
+        raise AccountSuspended()
+    if provider.status == ProviderStatus.PENDING_VERIFICATION:
+        raise EmailNotVerified("Verify your e-mail address first: follow the link we sent you.")
+
+
+def provider_webhook_url_mirror(*, provider_id: int, url: str) -> None:
+    """The profile shows the webhook URL too; the webhook endpoint (webhooks) is where it is kept and used."""
+    Provider.objects.filter(pk=provider_id).exclude(webhook_url=url).update(webhook_url=url)
+
+
 FLAG_NOTE_MAX = 2000
+
+
+def provider_flag(*, provider: Provider, reason: str, replace_reason: bool, actor: User | None,
+                  details: dict) -> bool:
+    """Flag a provider whose return or reject rate crossed its threshold (SPEC §6), audited; False if unchanged.
+
+    A provider already flagged keeps its reason unless `replace_reason`; `details` join the audit entry.
+    """
+    providers = Provider.objects.filter(pk=provider.pk)
+    providers = (providers.exclude(flagged=True, flagged_reason=reason) if replace_reason
+                 else providers.filter(flagged=False))
+    if not providers.update(flagged=True, flagged_reason=reason[:200]):
+        return False
+    audit_record(action="provider.flag", actor=actor, obj=provider,
+                 changes={"flagged": True, "reason": reason, **details})
+    return True
 
 
 @transaction.atomic

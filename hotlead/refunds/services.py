@@ -19,10 +19,12 @@ from hotlead.core.exceptions import ApplicationError, Conflict, NotFound, Valida
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
-from hotlead.distribution.services.assignments import assignment_reject
+from hotlead.distribution.services.assignments import assignment_refunded_set, assignment_reject
 from hotlead.leads.models import Lead
+from hotlead.leads.services import lead_fraud_set
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
+from hotlead.providers.services import provider_flag
 from hotlead.refunds import selectors
 from hotlead.refunds.enums import AutoRule, BadLeadReason, ReportStatus
 from hotlead.refunds.exceptions import ReportWindowClosed
@@ -96,9 +98,7 @@ def _assignment_refund(*, assignment: Assignment, actor: User | None, decided_by
         return LedgerEntry.objects.get(refund_of_id=assignment.charge_entry_id), False
     entry = refund_post(charge=assignment.charge_entry, actor=actor, memo=memo,
                         related_type=related._meta.label_lower, related_id=related.pk)
-    assignment.status = AssignmentStatus.REFUNDED
-    assignment.refunded_at = timezone.now()
-    assignment.save(update_fields=["status", "refunded_at"])
+    assignment_refunded_set(assignment=assignment)
     provider = Provider.objects.select_related("user").get(pk=assignment.provider_id)
     email_queue(
         template="refund_issued",
@@ -177,13 +177,9 @@ def _report_close_approved(*, report: BadLeadReport, assignment: Assignment, act
 def _provider_flag(*, provider_id: int, rate: selectors.ReturnRate, report: BadLeadReport) -> None:
     reason = (f"Return rate {rate.percent}% ({rate.reports} reports on the last {rate.window} assignments) "
               f"exceeds {rate.max_percent}%")
-    updated = Provider.objects.filter(pk=provider_id).exclude(flagged=True, flagged_reason=reason).update(
-        flagged=True, flagged_reason=reason[:200]
-    )
-    if updated:
-        # the provider's own report tipped the rate: the entry names them, as for the report itself
-        audit_record(action="provider.flag", actor=report.provider.user, obj=report.provider,
-                     changes={"flagged": True, "reason": reason, "report": report.pk})
+    # the provider's own report tipped the rate: the entry names them, as for the report itself
+    provider_flag(provider=report.provider, reason=reason, replace_reason=True, actor=report.provider.user,
+                  details={"report": report.pk})
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -345,14 +341,8 @@ class FraudOutcome:
 @transaction.atomic
 def lead_mark_fraud(*, lead_public_id: UUID | str, actor: User | None) -> FraudOutcome:
     """Mark a lead fraudulent: every buyer is refunded once, open reports close as approved. Idempotent."""
-    lead = Lead.objects.select_for_update(of=("self",)).filter(public_id=lead_public_id).first()
-    if lead is None:
-        raise NotFound("No such lead.")
-    outcome = FraudOutcome(lead=lead, newly_marked=not lead.is_fraud)
-    if outcome.newly_marked:
-        lead.is_fraud = True
-        lead.fraud_marked_at = timezone.now()
-        lead.save(update_fields=["is_fraud", "fraud_marked_at"])
+    lead, newly_marked = lead_fraud_set(lead_public_id=lead_public_id)
+    outcome = FraudOutcome(lead=lead, newly_marked=newly_marked)
     # Accounts are locked in provider order, so two fraud runs over overlapping buyers cannot deadlock.
     assignments = list(
         Assignment.objects.select_for_update(of=("self",)).select_related("lead", "charge_entry", "category")

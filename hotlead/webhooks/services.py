@@ -28,9 +28,10 @@ from django.utils import timezone
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.notifications.services import email_queue
+from hotlead.ops.dead_letters import dead_letter_record
 from hotlead.ops.jobs import job_enqueue
-from hotlead.ops.services import dead_letter_record
 from hotlead.providers.models import Provider
+from hotlead.providers.services import provider_webhook_url_mirror
 from hotlead.providers.validators import webhook_url_validate
 from hotlead.webhooks import metrics, transport
 from hotlead.webhooks.enums import SUBSCRIBABLE, AttemptOutcome, DeliveryStatus, EventType
@@ -100,11 +101,6 @@ def _endpoint_locked(provider_id: int) -> WebhookEndpoint | None:
     return WebhookEndpoint.objects.select_for_update().filter(provider_id=provider_id).first()
 
 
-def _mirror_profile_url(provider_id: int, url: str) -> None:
-    # The profile shows the URL too (Provider.webhook_url); the endpoint is where it is kept and used.
-    Provider.objects.filter(pk=provider_id).exclude(webhook_url=url).update(webhook_url=url)
-
-
 @transaction.atomic
 def webhook_endpoint_configure(*, provider: Provider, url: str | None, enabled: bool | None = None,
                                events: list[str] | None = None, actor: User | None = None,
@@ -127,7 +123,7 @@ def webhook_endpoint_configure(*, provider: Provider, url: str | None, enabled: 
     if url and not endpoint.secret:
         endpoint.secret = new_secret = secret_generate()
     endpoint.save()
-    _mirror_profile_url(provider.pk, url)
+    provider_webhook_url_mirror(provider_id=provider.pk, url=url)
     after = {"url": endpoint.url, "enabled": endpoint.enabled, "events": list(endpoint.events)}
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k] or created}
     if new_secret:

@@ -8,7 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # The edges receive the request and hand the domain plain values; settings hold the console's callbacks.
 EDGES = {"hotlead/portal", "hotlead/settings", "hotlead/urls.py", "hotlead/core/middleware.py",
-         "hotlead/core/views.py", "hotlead/leads/views.py"}
+         "hotlead/ops/views.py", "hotlead/leads/views.py"}
 BANNED_IMPORTS = {"django.http.HttpRequest", "django.http.request", "django.http.request.HttpRequest"}
 
 

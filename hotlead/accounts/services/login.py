@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,11 +12,10 @@ from django.utils import timezone
 
 from hotlead.accounts.models import RefreshToken, Role, User
 from hotlead.accounts.services.mfa import totp_confirmed_device_exists, totp_verify
+from hotlead.accounts.services.revocation import refresh_family_revoke
 from hotlead.accounts.tokens import access_token_encode, refresh_token_encode, token_decode, token_digest
 from hotlead.core.exceptions import (
-    AccountSuspended,
     ApplicationError,
-    EmailNotVerified,
     Forbidden,
     InvalidCredentials,
     InvalidOtp,
@@ -67,22 +67,25 @@ def login_success_record(*, user: User, mfa: bool, channel: str) -> None:
     )
 
 
+# What a non-staff account must satisfy to sign in, by role, added by the app that owns the role's profile
+# (providers, from its AppConfig.ready): accounts is ranked below it and does not import it.
+_ROLE_LOGIN_CHECKS: dict[str, Callable[[User], None]] = {}
+
+
+def login_role_check_register(*, role: str, check: Callable[[User], None]) -> None:
+    _ROLE_LOGIN_CHECKS[role] = check
+
+
 def login_allowed_check(*, user: User) -> None:
     """After the password matched: may this account sign in at all? Raise the reason otherwise."""
     if user.role == Role.STAFF:
         if not user.is_staff:
             raise Forbidden("This account may not sign in.")
         return
-    from hotlead.providers.enums import ProviderStatus
-    from hotlead.providers.models import Provider
-
-    provider = Provider.objects.filter(user=user).only("status").first()
-    if provider is None:
-        raise Forbidden("This account has no provider profile.")
-    if provider.status == ProviderStatus.SUSPENDED:
-        raise AccountSuspended()
-    if provider.status == ProviderStatus.PENDING_VERIFICATION:
-        raise EmailNotVerified("Verify your e-mail address first: follow the link we sent you.")
+    check = _ROLE_LOGIN_CHECKS.get(user.role)
+    if check is None:
+        raise Forbidden("This account may not sign in.")
+    check(user)
 
 
 def password_check(*, email: str, password: str) -> User | None:
@@ -182,14 +185,6 @@ def _refresh_rotate(*, digest: str, claims: dict):
     return "ok", token_pair_issue(user=user, mfa=row.mfa, family=row.family)
 
 
-def refresh_family_revoke(*, family: uuid.UUID) -> int:
-    return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
-def refresh_tokens_revoke_all(*, user: User) -> int:
-    return RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
 @transaction.atomic
 def auth_logout(*, refresh_token: str) -> None:
     """Revoke the refresh token's whole family. An expired token still identifies its family."""
@@ -202,13 +197,3 @@ def auth_logout(*, refresh_token: str) -> None:
         raise NotAuthenticated("The refresh token is not valid.")
     refresh_family_revoke(family=row.family)
     audit_record(action="auth.logout", actor=row.user, obj=row.user)
-
-
-@transaction.atomic
-def user_token_version_bump(*, user: User) -> None:
-    """Every access token issued before now stops working; every refresh token is revoked."""
-    from django.db.models import F
-
-    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
-    user.refresh_from_db(fields=["token_version"])
-    refresh_tokens_revoke_all(user=user)

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import re
+from base64 import b32encode
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotlead.accounts.services.revocation import user_token_version_bump
 from hotlead.core.exceptions import InvalidOtp, MfaAlreadyEnabled, MfaSetupNotStarted
+from hotlead.core.logging import mask_email
 from hotlead.core.services import audit_record
 
 if TYPE_CHECKING:
@@ -62,11 +66,21 @@ def totp_setup_confirm(*, user: User, token: str | None) -> TOTPDevice:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     # Tokens issued without a second factor stop working: from now on every sign-in proves the device.
-    from hotlead.accounts.services.login import user_token_version_bump
-
     user_token_version_bump(user=user)
     audit_record(action="mfa.enabled", actor=user, obj=device)
     return device
+
+
+@transaction.atomic
+def mfa_device_revoke(*, device: TOTPDevice | StaticDevice, actor: User | None) -> None:
+    """Staff revoke a user's device (a lost phone) or backup codes: the device goes, and so do the API tokens
+    proved with it (audited)."""
+    user_token_version_bump(user=device.user)
+    action = "mfa.backup_codes_revoked" if isinstance(device, StaticDevice) else "mfa.device_revoked"
+    audit_record(action=action, actor=actor, obj=device,
+                 changes={"user": mask_email(device.user.email), "device": device.name,
+                          "kind": device._meta.model_name, "tokens_revoked": True})
+    device.delete()
 
 
 def totp_provisioning_uri(device: TOTPDevice) -> str:
@@ -75,6 +89,4 @@ def totp_provisioning_uri(device: TOTPDevice) -> str:
 
 
 def totp_secret_base32(device: TOTPDevice) -> str:
-    from base64 import b32encode
-
     return b32encode(device.bin_key).decode().rstrip("=")

@@ -11,8 +11,9 @@ from django.db import transaction
 
 from hotlead.accounts.models import OneTimeTokenPurpose, User
 from hotlead.accounts.seal import account_seal
-from hotlead.accounts.services.login import email_normalize, user_token_version_bump
+from hotlead.accounts.services.login import email_normalize
 from hotlead.accounts.services.one_time import one_time_token_consume, one_time_token_create
+from hotlead.accounts.services.revocation import user_token_version_bump
 from hotlead.core.exceptions import InvalidCredentials, ValidationFailed
 from hotlead.core.ratelimit import client_ip_key, rate_limit_hit
 from hotlead.core.services import audit_record
@@ -33,6 +34,15 @@ def _password_set(*, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     user_token_version_bump(user=user)
+
+
+@transaction.atomic
+def user_password_set_by_staff(*, user: User) -> User:
+    """Save the password a staff member set in the console: every API token of the user stops working (audited)."""
+    user.save()
+    user_token_version_bump(user=user)
+    audit_record(action="auth.password_set_by_staff", obj=user, changes={"email": user.email})
+    return user
 
 
 @transaction.atomic

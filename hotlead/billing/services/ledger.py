@@ -25,8 +25,8 @@ from hotlead.billing.enums import EntryKind
 from hotlead.billing.formatting import money_format
 from hotlead.billing.metrics import operation_timed
 from hotlead.billing.models import Account, LedgerEntry
+from hotlead.billing.signals import funds_changed
 from hotlead.core.exceptions import Conflict, InsufficientBalance, NotFound, ValidationFailed
-from hotlead.levels.services.funds import subscriptions_sync_funds
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
 
@@ -182,8 +182,8 @@ def low_balance_email(*, provider_id: int, alerted_at=None) -> None:
 
 
 def _funds_changed(*, provider_id: int) -> None:
-    """A credit may cover inactive subscriptions again; a debit may leave active ones unfunded."""
-    subscriptions_sync_funds(provider_id=provider_id)
+    """A credit may cover inactive subscriptions again; a debit may leave active ones unfunded (levels listens)."""
+    funds_changed.send(sender=Account, provider_id=provider_id)
 
 
 def _transaction_if_none():

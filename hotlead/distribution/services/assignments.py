@@ -16,7 +16,7 @@ from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.selectors.inbox import MAX_DB_ID
 from hotlead.distribution.selectors.reject_rate import reject_rate_for_provider
-from hotlead.providers.models import Provider
+from hotlead.providers.services import provider_flag
 
 if TYPE_CHECKING:
     from hotlead.providers.models import Provider
@@ -84,6 +84,14 @@ def assignment_reject(*, provider: Provider, assignment_id: int, reason: str) ->
     return assignment
 
 
+def assignment_refunded_set(*, assignment: Assignment) -> Assignment:
+    """A bought lead's charge was returned (refunds): the assignment, locked by the caller, becomes `refunded`."""
+    assignment.status = AssignmentStatus.REFUNDED
+    assignment.refunded_at = timezone.now()
+    assignment.save(update_fields=["status", "refunded_at"])
+    return assignment
+
+
 def _provider_flag_on_reject_rate(*, provider: Provider, assignment: Assignment) -> None:
     """SPEC §6: a reject rate above the maximum over the last N assignments flags the provider (audited once).
 
@@ -94,7 +102,6 @@ def _provider_flag_on_reject_rate(*, provider: Provider, assignment: Assignment)
         return
     reason = (f"Reject rate {rate.percent}% ({rate.rejects} rejections on the last {rate.window} assignments) "
               f"exceeds {rate.max_percent}%")
-    if Provider.objects.filter(pk=provider.pk, flagged=False).update(flagged=True, flagged_reason=reason[:200]):
-        # the provider's own rejection tipped the rate: the entry names them, as for the rejection itself
-        audit_record(action="provider.flag", actor=provider.user, obj=provider,
-                     changes={"flagged": True, "reason": reason, "rule": "reject_rate", "assignment": assignment.pk})
+    # the provider's own rejection tipped the rate: the entry names them, as for the rejection itself
+    provider_flag(provider=provider, reason=reason, replace_reason=False, actor=provider.user,
+                  details={"rule": "reject_rate", "assignment": assignment.pk})

@@ -29,9 +29,9 @@ from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
 from hotlead.distribution import metrics
 from hotlead.distribution.enums import RunTrigger
+from hotlead.distribution.job_paths import LEAD_DISTRIBUTE, LEAD_OUTCOME_NOTIFY
 from hotlead.distribution.models import DistributionRun
 from hotlead.distribution.services.facts import lead_facts_of, market_parse, market_sql
-from hotlead.distribution.services.lead_status import lead_outcome_set
 from hotlead.distribution.services.level_sale import (
     CANDIDATE_SLACK,
     STALE_REREADS,
@@ -42,6 +42,7 @@ from hotlead.distribution.services.level_sale import (
 from hotlead.distribution.services.sale_sql import lead_sell
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
 from hotlead.leads.models import Category, Lead
+from hotlead.leads.services import lead_outcome_set
 from hotlead.levels.services.funds import funds_changed_emails, subscriptions_sync_funds
 from hotlead.ops.jobs import job_enqueue
 
@@ -54,7 +55,6 @@ DISTRIBUTABLE = frozenset({LeadStatus.APPROVED, LeadStatus.UNSOLD})
 # A deadlock or serialisation failure aborts the whole transaction: run it again from the start.
 TRANSACTION_ATTEMPTS = 3
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
-NOTIFY_JOB = "hotlead.distribution.tasks.lead_outcome_notify_job"
 
 
 def _freshness() -> timedelta:
@@ -192,7 +192,7 @@ def _distribute_once(*, lead_id: int, trigger: str, actor: User | None, strict: 
             audit_record(action="lead.distribute", actor=actor, obj=lead,
                          changes={"status": [from_status, to_status], "buyers": len(sales), "run": run.pk,
                                   "public_id": str(lead.public_id)})
-        job_enqueue(NOTIFY_JOB, lead.pk, run.pk)
+        job_enqueue(LEAD_OUTCOME_NOTIFY, lead.pk, run.pk)
         if sales:
             _cursor_move(level=sold_level, sales=sales)
         sold_slug = sold_level.slug if sold_level else None
@@ -238,7 +238,7 @@ def _sell_in_database(*, lead_id: int, trigger: str, actor: User | None, strict:
         audit_record(action="lead.distribute", actor=actor, obj=lead,
                      changes={"status": [result.status, result.outcome], "buyers": result.buyers, "run": run.pk,
                               "public_id": str(result.public_id)})
-    job_enqueue(NOTIFY_JOB, lead_id, run.pk)
+    job_enqueue(LEAD_OUTCOME_NOTIFY, lead_id, run.pk)
     transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=result.level, started=started))
     return run
 
@@ -296,5 +296,5 @@ def unsold_leads_redistribute(*, now: datetime | None = None) -> int:
     )
     with transaction.atomic():
         for lead_id in lead_ids:
-            job_enqueue("hotlead.distribution.tasks.lead_distribute_job", lead_id, trigger=RunTrigger.SCHEDULE)
+            job_enqueue(LEAD_DISTRIBUTE, lead_id, trigger=RunTrigger.SCHEDULE)
     return len(lead_ids)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from hotlead.billing.formatting import money_format
 from hotlead.billing.models import Account
+from hotlead.billing.services.ledger import account_get_or_create
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.levels.enums import SubscriptionStatus
@@ -57,7 +58,7 @@ def subscription_errors(*, level: CompetitionLevel, values: dict[str, Any]) -> t
 
 
 def _account_lock(provider_id: int) -> Account:
-    Account.objects.get_or_create(provider_id=provider_id)
+    account_get_or_create(provider_id=provider_id)
     return Account.objects.select_for_update().get(provider_id=provider_id)
 
 
@@ -221,3 +222,8 @@ def subscription_cancel(*, subscription_id: int, provider: Provider | None = Non
         _status_set(subscription, SubscriptionStatus.CANCELLED, actor=actor or _actor_of(provider),
                     cancelled_at=timezone.now())
     return subscription
+
+
+def subscriptions_served_set(*, subscription_ids: list[int], now) -> None:
+    """The engine sold through these subscriptions: they are the most recently served at their level."""
+    Subscription.objects.filter(pk__in=sorted(subscription_ids)).update(last_served_at=now)
