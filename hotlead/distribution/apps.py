@@ -10,6 +10,7 @@ class DistributionConfig(AppConfig):
     verbose_name = "Distribution"
 
     def ready(self) -> None:
+        # in ready(): the receivers import models: not loadable before the apps are
         from hotlead.distribution.receivers import lead_approved_distribute
 
         # the sale's PL/pgSQL function follows the code: (re)installed after every migrate (and flush)
