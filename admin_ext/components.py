@@ -9,23 +9,11 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from hotlead.core.money import money_format
 from hotlead.leads.enums import LeadStatus
 from reports.selectors import Dashboard as TodayKpis
-
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
-
-
-def money(cents: int, currency: str | None = None) -> str:
-    """12345 → "$123.45" (integer cents in, never floats)."""
-    currency = currency or settings.HOTLEAD.get("CURRENCY", "USD")
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(int(cents)), 100)
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    amount = f"{whole:,}.{rest:02d}"
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
 
 def admin_link(url_name: str, **query) -> str | None:
@@ -85,9 +73,9 @@ def dashboard_cards(kpis: TodayKpis) -> list[KpiCard]:
             link=admin_link("admin:leads_lead_changelist", approved_at__gte=since),
         ),
         KpiCard(
-            key="revenue", title="Revenue today", value=money(kpis.revenue["charged"]),
-            footer=f"{kpis.revenue['charges']:,} charges · refunds {money(kpis.revenue['refunded'])} · "
-                   f"net {money(kpis.revenue['net'])}",
+            key="revenue", title="Revenue today", value=money_format(kpis.revenue["charged"]),
+            footer=f"{kpis.revenue['charges']:,} charges · refunds {money_format(kpis.revenue['refunded'])} · "
+                   f"net {money_format(kpis.revenue['net'])}",
             link=admin_link("admin:billing_ledgerentry_changelist", kind__exact="charge"),
         ),
         KpiCard(

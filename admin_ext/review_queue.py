@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hotlead.core.exceptions import ApplicationError, ValidationFailed
-from hotlead.distribution.selectors.plain import leads_predicted_outcomes, money
+from hotlead.core.money import money_format
+from hotlead.distribution.selectors.plain import leads_predicted_outcomes
 from hotlead.leads import selectors, services
 from hotlead.leads.enums import RejectReason
 from hotlead.leads.models import Lead
@@ -76,7 +77,7 @@ def _rows(leads: list[Lead], now: datetime) -> list[dict]:
         "lead": lead,
         "short_id": str(lead.public_id)[:8],
         "age": age_text(lead.created_at, now),
-        "budget": money(lead.budget_cents) if lead.budget_cents is not None else "—",
+        "budget": money_format(lead.budget_cents),
         "prediction": predictions[lead.pk],
         "url": reverse("admin:leads_lead_change", args=[lead.pk]),
     } for lead in leads]

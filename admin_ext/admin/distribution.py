@@ -14,8 +14,8 @@ from unfold.decorators import display
 
 from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin, safe_back_url
-from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.money import money_format
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment, DistributionRun
 from hotlead.distribution.selectors.runs import lead_distribution_preview

@@ -22,6 +22,7 @@ from unfold.decorators import action, display
 from admin_ext.base import ModelAdmin
 from admin_ext.plain import when
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.providers import services
 from hotlead.providers.enums import AreaKind, ProviderStatus
@@ -40,11 +41,6 @@ from hotlead.providers.validators import (
 STATUS_TEMPLATE = "admin/providers/provider/status_change.html"
 CLEAR_FLAG_TEMPLATE = "admin/providers/provider/clear_flag.html"
 LOW_BALANCE_MAX_CENTS = 100_000_000  # the services' limit
-
-
-def _money(cents: int | None) -> str:
-    cents = int(cents or 0)
-    return f"{'-' if cents < 0 else ''}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
 
 
 class ProviderForm(forms.ModelForm):
@@ -275,7 +271,7 @@ class ProviderAdmin(ModelAdmin):
 
     @display(description="Balance", ordering="balance_cents")
     def balance(self, obj):
-        return _money(obj.balance_cents)
+        return money_format(obj.balance_cents or 0)
 
     @display(description="Categories")
     def categories_list(self, obj):

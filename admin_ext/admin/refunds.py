@@ -19,6 +19,7 @@ from unfold.decorators import action, display
 from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, safe_back_url
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.money import money_format
 from hotlead.distribution.models import Assignment
 from hotlead.leads.models import Lead
 from hotlead.refunds import selectors, services
@@ -119,7 +120,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Price")
     def price(self, obj):
-        return selectors.money_format(obj.assignment.price_cents)
+        return money_format(obj.assignment.price_cents)
 
     @display(description="Age")
     def age(self, obj):
@@ -176,7 +177,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @display(description="Assignment")
     def assignment_summary(self, obj):
         a = obj.assignment
-        return (f"#{a.pk} · {a.get_status_display()} · {a.level.name} · {selectors.money_format(a.price_cents)} · "
+        return (f"#{a.pk} · {a.get_status_display()} · {a.level.name} · {money_format(a.price_cents)} · "
                 f"sold {a.assigned_at:%Y-%m-%d %H:%M} UTC")
 
     @display(description="Return rate now")
@@ -197,7 +198,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     def refund(self, obj):
         if not obj.refund_entry_id:
             return "—"
-        return f"{selectors.money_format(obj.refund_entry.amount_cents)} (ledger entry #{obj.refund_entry_id})"
+        return f"{money_format(obj.refund_entry.amount_cents)} (ledger entry #{obj.refund_entry_id})"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("assignment__category", "assignment__level",
@@ -235,9 +236,9 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
                    f"{'s' if len(reports) != 1 else ''}?"),
             approve=approve,
             rows=[{"report": r, "rate": self._rate_text(self._rate(request, r.provider_id)),
-                   "price": selectors.money_format(r.assignment.price_cents)} for r in reports],
+                   "price": money_format(r.assignment.price_cents)} for r in reports],
             pending_count=len(pending),
-            refund_total=selectors.money_format(sum(r.assignment.price_cents for r in pending)),
+            refund_total=money_format(sum(r.assignment.price_cents for r in pending)),
             note=note, error=error,
         )
         return TemplateResponse(request, DECIDE_TEMPLATE, context)
@@ -322,7 +323,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
                 self.message_user(
                     request,
                     f"Lead {lead.public_id} is marked fraudulent: {len(outcome.refunds)} buyer(s) refunded "
-                    f"({selectors.money_format(total)}), {len(outcome.reports_closed)} open report(s) closed.",
+                    f"({money_format(total)}), {len(outcome.reports_closed)} open report(s) closed.",
                     messages.SUCCESS,
                 )
             return HttpResponseRedirect(back_url)
@@ -333,9 +334,9 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
             "opts": self.model._meta,
             "title": "Mark this lead fraudulent?",
             "lead": lead,
-            "buyers": [{"assignment": a, "price": selectors.money_format(a.price_cents)} for a in buyers],
+            "buyers": [{"assignment": a, "price": money_format(a.price_cents)} for a in buyers],
             "refund_count": len(to_refund),
-            "refund_total": selectors.money_format(sum(a.price_cents for a in to_refund)),
+            "refund_total": money_format(sum(a.price_cents for a in to_refund)),
             "back_url": back_url,
         }
         return TemplateResponse(request, FRAUD_TEMPLATE, context)

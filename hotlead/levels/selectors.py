@@ -4,8 +4,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import QuerySet
 
-from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import NotFound
+from hotlead.core.money import money_format
 from hotlead.core.pagination import keyset_page
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription

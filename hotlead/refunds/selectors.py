@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from hotlead.billing.formatting import money_format as billing_money_format
 from hotlead.core.exceptions import NotFound
+from hotlead.core.money import money_format
 from hotlead.core.pagination import keyset_page
 from hotlead.core.rates import window_over_cap, window_percent
 from hotlead.distribution.models import Assignment
@@ -184,10 +184,6 @@ def report_list(*, status: str | None = None, reason: str | None = None, provide
                          max_age_hours=max_age_hours)
     qs = qs.select_related("assignment__lead", "provider", "refund_entry")
     return keyset_page(qs, order=("-created_at", "-id"), cursor=cursor, limit=limit, message="The cursor is not valid.")
-
-
-def money_format(cents: int) -> str:
-    return billing_money_format(cents, settings.HOTLEAD.get("CURRENCY", "USD"))
 
 
 def rate_as_dict(rate: ReturnRate) -> dict:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from hotlead.billing.models import LedgerEntry
 from hotlead.billing.services import refund_post
 from hotlead.core.exceptions import ApplicationError, Conflict, DomainRuleViolation, NotFound, ValidationFailed
+from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
@@ -102,8 +103,8 @@ def _assignment_refund(*, assignment: Assignment, actor, decided_by: str, memo: 
             "category": assignment.category.name,
             "postal_code": assignment.lead.postal_code,
             "amount_cents": entry.amount_cents,
-            "amount": selectors.money_format(entry.amount_cents),
-            "balance": selectors.money_format(entry.balance_after_cents),
+            "amount": money_format(entry.amount_cents),
+            "balance": money_format(entry.balance_after_cents),
             "reason": memo,
         },
         related=entry,
@@ -141,7 +142,7 @@ def _decision_email(*, report: BadLeadReport, assignment: Assignment) -> None:
             "status": report.status,
             "note": report.decision_note,
             "auto_rule": report.get_auto_rule_display() if report.auto_rule else "",
-            "refund": selectors.money_format(report.refund_entry.amount_cents) if report.refund_entry_id else "",
+            "refund": money_format(report.refund_entry.amount_cents) if report.refund_entry_id else "",
         },
         related=report,
         dedupe_key=f"bad_lead_decision:{report.pk}",
