@@ -12,7 +12,6 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from unfold.admin import TabularInline
 from unfold.contrib.import_export.forms import ExportForm
@@ -20,6 +19,7 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from admin_ext.base import ModelAdmin, choice_badge
+from admin_ext.links import admin_link
 from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.billing import services
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
@@ -128,8 +128,7 @@ class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Provider", ordering="provider__company_name")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:providers_provider_change", args=[obj.provider_id]),
-                           obj.provider)
+        return admin_link("admin:providers_provider_change", obj.provider_id, label=obj.provider)
 
     @display(description="Balance", ordering="balance_cents")
     def balance(self, obj):
@@ -241,8 +240,7 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_account_change", args=[obj.account_id]),
-                           obj.account.provider)
+        return admin_link("admin:billing_account_change", obj.account_id, label=obj.account.provider)
 
     @display(description="Kind", label={EntryKind.DEPOSIT: "success", EntryKind.CHARGE: "info",
                                         EntryKind.REFUND: "warning", EntryKind.ADJUSTMENT: "danger"})
@@ -274,8 +272,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_account_change", args=[obj.provider_id]),
-                           obj.provider)
+        return admin_link("admin:billing_account_change", obj.provider_id, label=obj.provider)
 
     @display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
@@ -300,8 +297,7 @@ class DepositAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Provider", ordering="account__provider__company_name")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:providers_provider_change", args=[obj.account_id]),
-                           obj.account.provider)
+        return admin_link("admin:providers_provider_change", obj.account_id, label=obj.account.provider)
 
     @display(description="Amount", ordering="amount_cents")
     def amount(self, obj):

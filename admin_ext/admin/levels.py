@@ -10,12 +10,12 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldBooleanWidget
 
 from admin_ext.admin.billing import AuditedExportMixin
 from admin_ext.base import ModelAdmin, choice_badge
+from admin_ext.links import admin_link
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.money import money_format
 from hotlead.levels import services
@@ -288,8 +288,7 @@ class SubscriptionAdmin(ModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:providers_provider_change", args=[obj.provider_id]),
-                           obj.provider)
+        return admin_link("admin:providers_provider_change", obj.provider_id, label=obj.provider)
 
     @display(description="Status", label={SubscriptionStatus.ACTIVE: "success", SubscriptionStatus.PAUSED: "info",
                                           SubscriptionStatus.INACTIVE_FUNDS: "warning",

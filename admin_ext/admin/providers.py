@@ -13,13 +13,13 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from unfold.admin import TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
+from admin_ext.links import admin_link, admin_url
 from admin_ext.plain import when
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.money import money_format
@@ -178,22 +178,22 @@ class ProviderAdmin(ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     @staticmethod
-    def _overview_links(pk: int) -> dict[str, str]:
-        def url(name: str, *args, query: str = "") -> str:
-            return reverse(f"admin:{name}", args=args) + (f"?{query}" if query else "")
+    def _overview_links(pk: int) -> dict[str, str | None]:
+        def url(name: str, *args, **query) -> str | None:
+            return admin_url(f"admin:{name}", *args, **query)
 
         return {
             "account": url("billing_account_change", pk),
             "deposit": url("billing_account_deposit_detail", pk),
             "adjust": url("billing_account_adjust_detail", pk),
-            "ledger": url("billing_ledgerentry_changelist", query=f"account__exact={pk}"),
-            "subscriptions": url("levels_subscription_changelist", query=f"provider__id__exact={pk}"),
-            "purchases": url("distribution_assignment_changelist", query=f"provider__id__exact={pk}"),
-            "reports": url("refunds_badleadreport_changelist", query=f"provider__id__exact={pk}"),
-            "flagged": url("providers_provider_changelist", query="flagged__exact=1"),
+            "ledger": url("billing_ledgerentry_changelist", account__exact=pk),
+            "subscriptions": url("levels_subscription_changelist", provider__id__exact=pk),
+            "purchases": url("distribution_assignment_changelist", provider__id__exact=pk),
+            "reports": url("refunds_badleadreport_changelist", provider__id__exact=pk),
+            "flagged": url("providers_provider_changelist", flagged__exact=1),
             "clear_flag": url("providers_provider_clear_flag_detail", pk),
             "runs": url("distribution_distributionrun_changelist"),
-            "audit": url("core_auditlog_changelist", query=f"object_type__exact=providers.provider&q={pk}"),
+            "audit": url("core_auditlog_changelist", object_type__exact="providers.provider", q=pk),
         }
 
     def get_actions_detail(self, request, object_id):
@@ -389,5 +389,4 @@ class ServiceAreaAdmin(ModelAdmin, ImportExportModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        url = reverse("admin:providers_provider_change", args=[obj.provider_id])
-        return format_html('<a href="{}">{}</a>', url, obj.provider)
+        return admin_link("admin:providers_provider_change", obj.provider_id, label=obj.provider)

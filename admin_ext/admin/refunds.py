@@ -9,14 +9,14 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.timesince import timesince
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin, choice_badge
+from admin_ext.links import admin_link, admin_url
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, safe_back_url
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.money import money_format
@@ -28,13 +28,6 @@ from hotlead.refunds.models import AutoApprovalRule, BadLeadReport
 
 DECIDE_TEMPLATE = "admin/refunds/badleadreport/decide.html"
 FRAUD_TEMPLATE = "admin/refunds/badleadreport/mark_fraud.html"
-
-
-def _admin_link(url_name: str, *args) -> str | None:
-    try:
-        return reverse(url_name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -110,8 +103,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        link = _admin_link("admin:providers_provider_change", obj.provider_id)
-        return format_html('<a href="{}">{}</a>', link, obj.provider) if link else str(obj.provider)
+        return admin_link("admin:providers_provider_change", obj.provider_id, label=obj.provider)
 
     @display(description="Status", label={ReportStatus.PENDING: "warning", ReportStatus.APPROVED: "success",
                                           ReportStatus.REJECTED: "danger"})
@@ -161,9 +153,8 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @display(description="Lead")
     def lead_link(self, obj):
         lead = obj.assignment.lead
-        link = _admin_link("admin:leads_lead_change", lead.pk)
         label = f"{lead.public_id} · {obj.assignment.category.name} · {lead.postal_code}"
-        return format_html('<a href="{}">{}</a>', link, label) if link else label
+        return admin_link("admin:leads_lead_change", lead.pk, label=label)
 
     @display(description="Objective signals")
     def lead_signals(self, obj):
@@ -311,7 +302,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
         if lead is None:
             raise Http404("No such lead.")
         back_url = safe_back_url(
-            request, _admin_link("admin:leads_lead_change", lead.pk) or self._changelist_url())
+            request, admin_url("admin:leads_lead_change", lead.pk) or self._changelist_url())
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
                 outcome = services.lead_mark_fraud(lead_public_id=lead.public_id, actor=request.user,
