@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 
 from hotlead.core.exceptions import Conflict, DomainRuleViolation, NotFound
 from hotlead.core.services import audit_record
+from hotlead.ops.lock_objects import dead_letter_lock, schedules_lock
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
 
 ERROR_MAX_CHARS = 10000
@@ -30,7 +31,7 @@ def dead_letter_record(*, func: str, args: list, kwargs: dict, error: str, attem
     now = timezone.now()
     error = error[-ERROR_MAX_CHARS:]  # the end of a traceback names the failure
     if dead_letter_id is not None:
-        existing = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
+        existing = dead_letter_lock(dead_letter_id=dead_letter_id)
         if existing is not None:
             existing.status = DeadLetterStatus.OPEN
             existing.attempts += attempts
@@ -46,7 +47,7 @@ def dead_letter_record(*, func: str, args: list, kwargs: dict, error: str, attem
 
 
 def _locked(dead_letter_id: int) -> DeadLetter:
-    dead_letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
+    dead_letter = dead_letter_lock(dead_letter_id=dead_letter_id)
     if dead_letter is None:
         raise NotFound("No such failed job.")
     return dead_letter
@@ -100,7 +101,7 @@ def dead_letter_resolve(*, dead_letter_id: int, actor, note: str = "", request=N
 @transaction.atomic
 def dead_letter_succeeded(*, dead_letter_id: int) -> None:
     """A retried job ran through: the dead letter is resolved (unless staff already closed it)."""
-    dead_letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
+    dead_letter = dead_letter_lock(dead_letter_id=dead_letter_id)
     if dead_letter is None or dead_letter.status == DeadLetterStatus.RESOLVED:
         return
     now = timezone.now()
@@ -158,8 +159,7 @@ def schedules_sync(*, entries: list[dict] | None = None, now: datetime | None = 
         wanted[fields["name"]] = fields
 
     result = ScheduleSyncResult()
-    existing = {s.name: s for s in Schedule.objects.select_for_update()
-                .filter(name__startswith=STORED_PREFIX).exclude(schedule_type=Schedule.ONCE)}
+    existing = {s.name: s for s in schedules_lock(name_prefix=STORED_PREFIX)}
     for name, fields in wanted.items():
         schedule = existing.get(name)
         if schedule is None:

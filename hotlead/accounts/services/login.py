@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 
+from hotlead.accounts.lock_objects import refresh_token_lock
 from hotlead.accounts.models import RefreshToken, Role, User
 from hotlead.accounts.services.mfa import totp_confirmed_device_exists, totp_verify
 from hotlead.accounts.tokens import access_token_encode, refresh_token_encode, token_decode, token_digest
@@ -162,7 +163,7 @@ def auth_refresh(*, refresh_token: str, request=None) -> TokenPair:
 @transaction.atomic
 def _refresh_rotate(*, digest: str, claims: dict):
     now = timezone.now()
-    row = RefreshToken.objects.select_for_update().select_related("user").filter(token_hash=digest).first()
+    row = refresh_token_lock(token_hash=digest)
     if row is None or row.revoked_at is not None:
         return "invalid", None
     if row.rotated_at is not None:
