@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from admin_ext.links import admin_url
 from hotlead.core.money import money_format
 from hotlead.leads.enums import LeadStatus
-from reports.selectors import Dashboard as TodayKpis
+from reports.dashboard import Dashboard as TodayKpis
 
 
 @dataclass(frozen=True)
