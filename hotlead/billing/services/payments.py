@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
-from hotlead.billing.formatting import money_format
 from hotlead.billing.metrics import deposit_counted, operation_timed
 from hotlead.billing.models import LedgerEntry, Payment
 from hotlead.billing.services.ledger import _adjustment, _deposit
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
+from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider

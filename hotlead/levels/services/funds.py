@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from hotlead.billing.formatting import money_format
 from hotlead.billing.models import Account
+from hotlead.core.money import money_format
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import Subscription
 from hotlead.levels.services.subscriptions import _status_webhooks

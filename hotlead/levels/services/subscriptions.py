@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hotlead.billing.formatting import money_format
 from hotlead.billing.models import Account
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
+from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.filters import filters_validate
