@@ -9,7 +9,8 @@ order below is the whole deadlock argument (docs/decisions.md tells why each ste
     → bad-lead report → payment → account + that provider's subscriptions (providers in id order)
     → the level's cursor (last, just before commit) → deliveries and bookkeeping rows
 
-Three rules hold within one transaction:
+Three rules hold within one transaction (a lock taken with SKIP LOCKED or NOWAIT never waits, so it is
+recorded but exempt):
 1. a lock's rank is never below a rank already held (names on one line of LOCK_ORDER share a rank);
    taking again a row already held (same name and key) is always fine — it never waits;
 2. accounts are locked in ascending provider id;
@@ -97,8 +98,9 @@ def _violation(name: str, key: Any, locks: list[tuple[str, Any]]) -> str | None:
     return None
 
 
-def lock_taken(name: str, key: Any = None) -> None:
-    """Record that this transaction now holds the `name` lock of row `key` (None: several or unnamed rows)."""
+def lock_taken(name: str, key: Any = None, *, waits: bool = True) -> None:
+    """Record that this transaction now holds the `name` lock of row `key` (None: several or unnamed rows);
+    `waits=False` for SKIP LOCKED / NOWAIT, which cannot wait in a circle."""
     if not getattr(settings, "LOCK_ORDER_CHECK", settings.DEBUG):
         return
     if name not in LOCK_RANK:
@@ -106,7 +108,7 @@ def lock_taken(name: str, key: Any = None) -> None:
     held = _held(transaction.get_connection())
     if held is None:
         return
-    if problem := _violation(name, key, held.locks):
+    if waits and (problem := _violation(name, key, held.locks)):
         taken = " → ".join(f"{held_name}({held_key})" for held_name, held_key in held.locks)
         raise LockOrderViolation(f"lock order: {problem}; held: {taken}; see hotlead.core.locks.LOCK_ORDER")
     held.locks.append((name, key))

@@ -23,7 +23,7 @@ def lead_locked(lead_id: int) -> None:
 
 def leads_unverified_lock(*, created_before: datetime, limit: int) -> list[Lead]:
     """Up to `limit` leads still unverified, oldest first; rows being verified right now are skipped."""
-    lock_taken("lead")
+    lock_taken("lead", waits=False)
     return list(
         Lead.objects.select_for_update(skip_locked=True)
         .filter(status=LeadStatus.PENDING_VERIFICATION, created_at__lt=created_before)

@@ -28,7 +28,7 @@ def subscriptions_to_match_lock(*, provider_id: int, balance_cents: int) -> list
     SKIP LOCKED: a subscription another transaction holds (the engine checking its caps) is left for the next
     sync or the sweep, instead of waiting on it while we hold the account lock (a deadlock waiting to happen).
     """
-    lock_taken("subscription", provider_id)
+    lock_taken("subscription", provider_id, waits=False)
     return list(
         Subscription.objects.select_for_update(of=("self",), skip_locked=True)
         .filter(provider_id=provider_id)

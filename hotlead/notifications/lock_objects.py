@@ -23,7 +23,7 @@ def email_events_to_address_for_update(*, address: str) -> QuerySet[EmailEvent]:
 def email_events_lost_lock(*, queued_before: datetime, limit: int) -> list[tuple[int, str]]:
     """(id, template) of queued e-mails no job has tried since `queued_before`; rows another run holds are
     skipped."""
-    lock_taken("email_event")
+    lock_taken("email_event", waits=False)
     return list(EmailEvent.objects.select_for_update(skip_locked=True).filter(
         status=EmailStatus.QUEUED, attempts=0, updated_at__lt=queued_before
     ).order_by("id").values_list("pk", "template")[:limit])

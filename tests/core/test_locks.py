@@ -43,12 +43,20 @@ def test_accounts_go_up_in_provider_id_and_subscriptions_only_under_their_accoun
     with pytest.raises(LockOrderViolation, match="ascending keys"), transaction.atomic():
         lock_taken("account", 9)
         lock_taken("account", 3)
-    provider = ProviderFactory()
     with pytest.raises(LockOrderViolation, match="without its account lock"), transaction.atomic():
-        subscriptions_to_match_lock(provider_id=provider.pk, balance_cents=0)
+        lock_taken("account", 3)
+        lock_taken("subscription", 4)
+    provider = ProviderFactory()
     with transaction.atomic():
         account_lock(provider_id=provider.pk)
         subscriptions_to_match_lock(provider_id=provider.pk, balance_cents=0)
+
+
+def test_a_lock_that_never_waits_is_recorded_but_not_refused():
+    with transaction.atomic():
+        lock_taken("level_cursor", 1)
+        lock_taken("lead", waits=False)  # SKIP LOCKED: it cannot wait in a circle
+        lock_taken("level_cursor", 1)
 
 
 def test_a_lock_missing_from_the_order_is_refused(settings):
