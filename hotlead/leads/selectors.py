@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import functools
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +32,29 @@ def categories_active() -> QuerySet[Category]:
 
 def categories_all() -> QuerySet[Category]:
     return Category.objects.order_by("name", "slug")
+
+
+_active_categories: dict = {"at": None, "by_slug": {}}
+
+
+def category_active_by_slug(slug: str) -> Category | None:
+    """The active category with this slug, from a per-process copy of the (few) active categories.
+
+    The copy is dropped when a category is saved or deleted in this process (the signals in apps.py) and is
+    read again after HOTLEAD_CATEGORY_CACHE_SECONDS in every other process (10 s; tests: every time).
+    """
+    now = time.monotonic()
+    at = _active_categories["at"]
+    if at is None or now - at >= getattr(settings, "HOTLEAD_CATEGORY_CACHE_SECONDS", 10):
+        _active_categories["by_slug"] = {category.slug: category for category in Category.objects.filter(active=True)}
+        _active_categories["at"] = now
+    category = _active_categories["by_slug"].get(slug)
+    return copy.copy(category) if category is not None else None
+
+
+def categories_active_forget(**_signal) -> None:
+    """Read the active categories again on the next look-up (a category changed)."""
+    _active_categories["at"] = None
 
 
 def lead_by_public_id(*, public_id: uuid.UUID) -> Lead:
