@@ -64,17 +64,28 @@ def lead_by_public_id(*, public_id: uuid.UUID) -> Lead:
     return lead
 
 
+# One newest-first index scan per branch: (email, category, created_at) and (phone, category, created_at). An OR of
+# the two in one WHERE reads every lead with either value and sorts them (a bench posting one phone number: all).
+_DUPLICATE_SQL = """
+    SELECT id, public_id, created_at FROM (
+        (SELECT id, public_id, created_at FROM leads_lead
+          WHERE email = %(email)s AND category_id = %(category_id)s AND created_at >= %(since)s
+            AND status <> %(expired)s ORDER BY created_at DESC, id DESC LIMIT 1)
+        UNION ALL
+        (SELECT id, public_id, created_at FROM leads_lead
+          WHERE phone = %(phone)s AND category_id = %(category_id)s AND created_at >= %(since)s
+            AND status <> %(expired)s ORDER BY created_at DESC, id DESC LIMIT 1)
+    ) AS candidates ORDER BY created_at DESC, id DESC LIMIT 1
+"""
+
+
 def duplicate_find(*, email: str, phone: str, category_id: int, now: datetime) -> Lead | None:
     """The most recent lead in the window with the same e-mail or phone and category (expired ones aside:
-    a submitter who let a code lapse and tried again is not a duplicate)."""
+    a submitter who let a code lapse and tried again is not a duplicate). Only its id and public_id are loaded."""
     since = now - timedelta(days=settings.HOTLEAD["DUPLICATE_WINDOW_DAYS"])
-    return (
-        Lead.objects.filter(category_id=category_id, created_at__gte=since)
-        .filter(Q(email=email) | Q(phone=phone))
-        .exclude(status=LeadStatus.EXPIRED)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    params = {"email": email, "phone": phone, "category_id": category_id, "since": since,
+              "expired": LeadStatus.EXPIRED.value}
+    return next(iter(Lead.objects.raw(_DUPLICATE_SQL, params)), None)
 
 
 # --- the review queue (admin API) ----------------------------------------------------------------
