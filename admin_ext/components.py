@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from hotlead.leads.enums import LeadStatus
-from reports.selectors import Dashboard as TodayKpis
+from reports.dashboard import Dashboard as TodayKpis
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 

@@ -1,13 +1,13 @@
 """The console's dashboard (SPEC §9): unfold's DASHBOARD_CALLBACK.
 
-Every read lives in `reports.selectors` (SQL aggregates); this module only gathers them for the template, and
+Every read lives in `reports.dashboard` (SQL aggregates); this module only gathers them for the template, and
 `admin_ext.components` turns them into cards and charts. The sidebar badges name the counts below.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from reports.selectors import (  # noqa: F401 - the sidebar's BADGES name these by dotted path
+from reports.dashboard import (  # noqa: F401 - the sidebar's BADGES name these by dotted path
     Dashboard,
     bad_lead_reports_pending_count,
     day_start,
@@ -20,7 +20,7 @@ TodayKpis = Dashboard  # the name the cards were written against
 
 
 def kpis_today(*, now: datetime | None = None) -> Dashboard:
-    from reports.selectors import dashboard
+    from reports.dashboard import dashboard
 
     return dashboard(now=now)
 

@@ -153,7 +153,7 @@ def seed(args) -> tuple[list[int], str]:
 
     from hotlead.accounts.models import Role, User
     from hotlead.accounts.tokens import access_token_encode
-    from hotlead.billing.services import deposit_post
+    from hotlead.billing.services.ledger import deposit_post
     from hotlead.providers.models import Provider
 
     lead_ids = bench_distribution.seed(SimpleNamespace(providers=args.providers, leads=2 * args.leads - 20,

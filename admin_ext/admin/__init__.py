@@ -2,6 +2,7 @@
 from admin_ext.admin import (
     accounts,  # noqa: F401
     billing,  # noqa: F401
+    categories,  # noqa: F401
     core,  # noqa: F401
     distribution,  # noqa: F401
     leads,  # noqa: F401

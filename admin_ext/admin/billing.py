@@ -22,17 +22,17 @@ from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidge
 
 from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.mixins import ReadOnlyAdminMixin
-from hotlead.billing import services
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
 from hotlead.billing.formatting import money_format
 from hotlead.billing.models import Account, Deposit, LedgerEntry, Payment
+from hotlead.billing.services.payments import MAX_MOVEMENT_CENTS, balance_adjust, payment_record
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
 from reports.resources import LedgerHumanResource as LedgerEntryResource
 from reports.resources import PaymentHumanResource as PaymentResource
 
 MONEY_TEMPLATE = "admin/billing/money_action.html"
-_MAX_AMOUNT = Decimal(services.MAX_MOVEMENT_CENTS) / 100
+_MAX_AMOUNT = Decimal(MAX_MOVEMENT_CENTS) / 100
 
 
 def _money(cents: int | None, currency: str | None = None) -> str:
@@ -176,13 +176,13 @@ class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
             if request.POST.get("confirm") == "yes":
                 try:
                     if kind == "deposit":
-                        payment = services.payment_record(
+                        payment = payment_record(
                             provider_id=account.pk, amount_cents=cents, method=form.cleaned_data["method"],
                             reference=form.cleaned_data["reference"], actor=request.user,
                             idempotency_key=f"console:{form.cleaned_data['token']}", request=request)
                         message = f"Deposit of {_money(cents)} recorded (payment #{payment.pk})."
                     else:
-                        entry = services.balance_adjust(
+                        entry = balance_adjust(
                             provider_id=account.pk, amount_cents=cents, reason=form.cleaned_data["reason"],
                             actor=request.user, key=f"adjust:console:{form.cleaned_data['token']}", request=request)
                         message = f"Balance adjusted by {_signed(cents)} (ledger entry #{entry.pk})."

@@ -1,4 +1,4 @@
-"""Categories (with spreadsheet import/export) and the lead review queue (SPEC §3 review, §9).
+"""The lead review queue (SPEC §3 review, §9): the list, the lead's page and the review actions.
 
 Every decision goes through `hotlead.leads.services`; this module asks for confirmation and reports back.
 """
@@ -7,180 +7,31 @@ from __future__ import annotations
 import uuid
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
-from django.utils import timezone
+from django.urls import path, reverse
 from django.utils.dateparse import parse_date
-from django.utils.html import format_html, format_html_join
-from import_export import resources
-from import_export.admin import ExportMixin, ImportExportModelAdmin
+from import_export.admin import ExportMixin
 from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
-from unfold.contrib.import_export.forms import ExportForm, ImportForm
-from unfold.decorators import action, display
+from unfold.contrib.import_export.forms import ExportForm
+from unfold.decorators import action
 
+from admin_ext.admin.lead_fields import LeadFieldsMixin
 from admin_ext.base import ModelAdmin
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
-from admin_ext.plain import when
-from admin_ext.review_queue import age_text, review_queue_view
-from hotlead.billing.formatting import money_format
+from admin_ext.review_queue import review_queue_view
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
 from hotlead.leads import selectors, services
 from hotlead.leads.enums import LeadStatus, RejectReason
-from hotlead.leads.models import Category, Lead
-from hotlead.leads.validation import SLUG_RE
+from hotlead.leads.models import Lead
 from reports.resources import LeadHumanResource
 
 REVIEW_TEMPLATE = "admin/leads/lead/review.html"
-STATUS_COLOURS = {
-    LeadStatus.PENDING_VERIFICATION: "info",
-    LeadStatus.VERIFIED: "info",
-    LeadStatus.PENDING_REVIEW: "warning",
-    LeadStatus.APPROVED: "success",
-    LeadStatus.DISTRIBUTED: "success",
-    LeadStatus.UNSOLD: "warning",
-    LeadStatus.REJECTED: "danger",
-    LeadStatus.EXPIRED: "danger",
-}
-# the badge shows the human label ("Pending review"), coloured by status
-STATUS_LABELS = {LeadStatus(status).label: colour for status, colour in STATUS_COLOURS.items()}
-STATUS_SENTENCES = {
-    LeadStatus.PENDING_VERIFICATION: "Waiting for the submitter to enter the e-mailed code.",
-    LeadStatus.VERIFIED: "E-mail verified; waiting for the submitter to confirm the request.",
-    LeadStatus.PENDING_REVIEW: "Waiting for review: approve it to sell it, or reject it.",
-    LeadStatus.APPROVED: "Approved; the sale is being made — this page refreshes itself until it is done.",
-    LeadStatus.DISTRIBUTED: "Sold.",
-    LeadStatus.UNSOLD: "Approved, but no provider could buy it yet; it is offered again while it is fresh.",
-    LeadStatus.REJECTED: "Rejected in review; no provider sees it.",
-    LeadStatus.EXPIRED: "Expired: the submitter never verified the e-mail address.",
-}
 
-
-def _admin_link(url_name: str, *args) -> str | None:
-    try:
-        return reverse(url_name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-def _money(cents: int | None) -> str:
-    return "—" if cents is None else money_format(int(cents), settings.HOTLEAD["CURRENCY"])
-
-
-def _status_label(status: str | None) -> str:
-    if not status:
-        return "—"
-    return LeadStatus(status).label if status in LeadStatus.values else status.replace("_", " ")
-
-
-def _provider_link(provider_id: int, label: str) -> str:
-    link = _admin_link("admin:providers_provider_change", provider_id)
-    return format_html('<a href="{}">{}</a>', link, label) if link else label
-
-
-def _once(method):
-    """Compute a read-only field once per lead per page: unfold renders a field's value more than once (tabs,
-    error counts), and each of these reads the database."""
-    from functools import wraps
-
-    @wraps(method)
-    def wrapper(self, obj):
-        cache = obj.__dict__.setdefault("_hl_display_cache", {})
-        if method.__name__ not in cache:
-            cache[method.__name__] = method(self, obj)
-        return cache[method.__name__]
-
-    return wrapper
-
-
-_TH = '<th class="py-1 pr-3 font-semibold">{}</th>'
-_TD = '<td class="py-1 pr-3 align-top">{}</td>'
-
-
-def _table(headers: tuple[str, ...], rows) -> str:
-    """A small read-only table in the console's style; cells are escaped unless already safe."""
-    head = format_html_join("", _TH, ((h,) for h in headers))
-    body = format_html_join(
-        "", '<tr class="border-t border-base-200 dark:border-base-800">{}</tr>',
-        ((format_html_join("", _TD, ((cell,) for cell in row)),) for row in rows),
-    )
-    return format_html('<table class="w-full text-left text-sm"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
-                       head, body)
-
-
-# --- categories ------------------------------------------------------------------------------------
-
-class CategoryResource(resources.ModelResource):
-    """Spreadsheet columns: slug (the key), name, active."""
-
-    class Meta:
-        model = Category
-        import_id_fields = ("slug",)
-        fields = ("slug", "name", "active")
-        export_order = ("slug", "name", "active")
-        skip_unchanged = True
-        report_skipped = True
-
-    def before_import_row(self, row, **kwargs):
-        slug = str(row.get("slug") or "").strip().lower()
-        name = " ".join(str(row.get("name") or "").split())
-        if not (len(slug) <= 64 and SLUG_RE.match(slug)):
-            raise ValueError(f"Invalid slug {slug!r}: use lower-case letters, digits and single dashes.")
-        if not 1 <= len(name) <= 120:
-            raise ValueError(f"Category {slug!r} needs a name of at most 120 characters.")
-        row["slug"], row["name"] = slug, name
-
-    def after_import(self, dataset, result, **kwargs):
-        super().after_import(dataset, result, **kwargs)
-        if kwargs.get("dry_run") or result.has_errors() or result.has_validation_errors():
-            return
-        totals = {key: value for key, value in result.totals.items() if value}
-        audit_record(action="category.import", actor=kwargs.get("user"), object_type="leads.category",
-                     changes={"totals": totals, "file": kwargs.get("file_name") or ""})
-
-
-@admin.register(Category)
-class CategoryAdmin(ModelAdmin, ImportExportModelAdmin):
-    resource_classes = [CategoryResource]
-    import_form_class = ImportForm
-    export_form_class = ExportForm
-    list_display = ("name", "slug", "active_badge", "lead_count", "updated_at")
-    list_filter = ("active",)
-    search_fields = ("name", "slug")
-    ordering = ("name",)
-    fields = ("slug", "name", "active")
-
-    def get_readonly_fields(self, request, obj=None):
-        return ("slug",) if obj else ()
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # leads keep their category; deactivate instead
-
-    @display(description="Active", label={"active": "success", "inactive": "danger"})
-    def active_badge(self, obj):
-        return "active" if obj.active else "inactive"
-
-    @display(description="Leads")
-    def lead_count(self, obj):
-        return obj.leads.count()
-
-    def save_model(self, request, obj, form, change):
-        """Through the services, so the rules and the audit log are the API's."""
-        if change:
-            saved = services.category_update(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user,
-                                             request=request)
-        else:
-            saved = services.category_create(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user,
-                                             request=request)
-        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
-
-
-# --- leads -----------------------------------------------------------------------------------------
 
 class RejectForm(forms.Form):
     reason = forms.ChoiceField(choices=RejectReason.choices)
@@ -210,7 +61,7 @@ class ExportModelAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Lead)
-class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
+class LeadAdmin(ReadOnlyAdminMixin, LeadFieldsMixin, ModelAdmin, ExportModelAdmin):
     resource_classes = [LeadHumanResource]  # reports.resources: the report exports' human headers
     export_form_class = ExportForm
     # fits 1440 px: no contact columns (they are one click away), no per-row action menus
@@ -341,182 +192,6 @@ class LeadAdmin(ReadOnlyAdminMixin, ModelAdmin, ExportModelAdmin):
         if not search_term.strip():
             return queryset, False
         return queryset.filter(selectors.lead_search_q(search_term)), False
-
-    # --- columns and fields ---
-
-    @display(description="Lead", ordering="public_id")
-    def short_id(self, obj):
-        return str(obj.public_id)[:8]
-
-    @display(description="Status", label=STATUS_LABELS, ordering="status")
-    def status_badge(self, obj):
-        return obj.get_status_display()
-
-    @display(description="What this means")
-    def status_sentence(self, obj):
-        text = STATUS_SENTENCES.get(obj.status, "")
-        if obj.status == LeadStatus.DISTRIBUTED:
-            text = f"Sold to {obj.buyers_count} buyer{'s' if obj.buyers_count != 1 else ''}."
-        if obj.status == LeadStatus.APPROVED:
-            return format_html('<span data-refresh-after="3">{}</span>', text)
-        return text
-
-    @display(description="Name", ordering="name")
-    def who(self, obj):
-        return obj.name if len(obj.name) <= 24 else f"{obj.name[:23]}…"
-
-    @display(description="Age", ordering="created_at")
-    def age(self, obj):
-        return format_html('<span title="{}" class="hl-nowrap">{}</span>', when(obj.created_at),
-                           age_text(obj.created_at, timezone.now()))
-
-    @display(description="Buyers")
-    def buyers_col(self, obj):
-        name = getattr(obj, "first_buyer", None)
-        if not obj.buyers_count or not name:
-            return "—"
-        more = f" + {obj.buyers_count - 1}" if obj.buyers_count > 1 else ""
-        return f"{name}{more}"
-
-    @display(description="Sold for")
-    def sold_for(self, obj):
-        cents = getattr(obj, "sold_for_cents", None)
-        return _money(cents) if cents else "—"
-
-    @display(description="Submitted")
-    def created_when(self, obj):
-        return when(obj.created_at)
-
-    @display(description="Consent given")
-    def consent_when(self, obj):
-        return when(obj.consent_at)
-
-    @display(description="E-mail verified")
-    def verified_when(self, obj):
-        return when(obj.verified_at)
-
-    @display(description="Request confirmed")
-    def confirmed_when(self, obj):
-        return when(obj.confirmed_at)
-
-    @display(description="Reviewed")
-    def reviewed_when(self, obj):
-        return when(obj.reviewed_at)
-
-    @display(description="Sales")
-    @_once
-    def sales_summary(self, obj):
-        assignments = list(selectors.lead_assignments(lead_id=obj.pk))
-        if not assignments:
-            return STATUS_SENTENCES.get(obj.status, "Not sold.") if obj.status != LeadStatus.DISTRIBUTED else "—"
-        total = sum(a.price_cents for a in assignments)
-        names = ", ".join(a.provider.company_name for a in assignments)
-        return f"Sold to {len(assignments)} buyer{'s' if len(assignments) != 1 else ''} ({names}) for {_money(total)}."
-
-    @display(description="What happened")
-    @_once
-    def trace_plain(self, obj):
-        from hotlead.distribution.selectors.plain import lead_runs_plain
-
-        stories = lead_runs_plain(lead_id=obj.pk)
-        if not stories:
-            return "No distribution run yet."
-        return format_html_join("", '<div class="hl-story" data-testid="run-story"><p class="hl-story-head">{} — {}</p>'
-                                    '<ul>{}</ul></div>',
-                                ((when(story.started_at), story.heading,
-                                  format_html_join("", "<li>{}</li>", ((line,) for line in story.lines)))
-                                 for story in stories))
-
-    @display(description="Duplicate?", label={"possible duplicate": "warning"})
-    def duplicate_badge(self, obj):
-        return "possible duplicate" if obj.possible_duplicate else ""
-
-    @display(description="Budget")
-    def budget(self, obj):
-        return _money(obj.budget_cents)
-
-    @display(description="Earlier lead")
-    @_once
-    def duplicate_link(self, obj):
-        dup = obj.duplicate_of
-        if dup is None:
-            return "—"
-        return format_html('<a href="{}">{}</a> · {} · {} · {}', reverse("admin:leads_lead_change", args=[dup.pk]),
-                           dup.public_id, dup.get_status_display(), dup.email, when(dup.created_at))
-
-    @display(description="Later duplicates")
-    @_once
-    def later_duplicates_links(self, obj):
-        later = list(obj.later_duplicates.order_by("created_at", "id")[:20])
-        if not later:
-            return "—"
-        return format_html_join(", ", '<a href="{}">{}</a>',
-                                ((reverse("admin:leads_lead_change", args=[d.pk]), str(d.public_id)[:8])
-                                 for d in later))
-
-    @display(description="Marked fraudulent")
-    def fraud_link(self, obj):
-        if not obj.is_fraud:
-            return "no (use “Mark fraudulent…” above to refund every buyer)"
-        return f"yes, {when(obj.fraud_marked_at)}" if obj.fraud_marked_at else "yes"
-
-    @display(description="History")
-    @_once
-    def history_table(self, obj):
-        events = list(selectors.lead_history(lead_id=obj.pk))
-        if not events:
-            return "No events yet."
-        return _table(
-            ("When", "What", "Status", "Who", "Note"),
-            ((when(e.created_at), e.action.replace("_", " ").capitalize(),
-              f"{_status_label(e.from_status)} → {_status_label(e.to_status)}" if e.to_status else "—",
-              e.actor.email if e.actor else "system",
-              e.note or ", ".join(f"{k}: {v}" for k, v in e.data.items()))
-             for e in events),
-        )
-
-    @display(description="Assignments")
-    @_once
-    def assignments_table(self, obj):
-        assignments = list(selectors.lead_assignments(lead_id=obj.pk))
-        if not assignments:
-            return "Not sold to anyone (yet)."
-        return _table(
-            ("Provider", "Level", "Price", "Status", "Sold"),
-            ((_provider_link(a.provider_id, a.provider.company_name), a.level.name, _money(a.price_cents),
-              a.get_status_display(), when(a.assigned_at)) for a in assignments),
-        )
-
-    @display(description="Engine trace (details)")
-    @_once
-    def distribution_trace(self, obj):
-        from hotlead.providers.models import Provider
-
-        runs = list(selectors.lead_distribution_runs(lead_id=obj.pk))
-        if not runs:
-            return "No distribution run yet."
-        chosen_ids = {pid for run in runs for level in selectors.run_levels(run) for pid in level.get("chosen") or []
-                      if isinstance(pid, int)}
-        names = dict(Provider.objects.filter(pk__in=chosen_ids).values_list("pk", "company_name"))
-        blocks = []
-        for run in runs:
-            levels = _table(
-                ("Level", "Considered", "Eligible", "Skipped (reason: n)", "Chosen", "Why"),
-                ((level.get("level", "?"), level.get("considered", 0), level.get("eligible", "—"),
-                  ", ".join(f"{reason}: {n}" for reason, n in (level.get("skipped") or {}).items()) or "none",
-                  format_html_join(", ", "{}", ((_provider_link(pid, names.get(pid, f"provider #{pid}")),)
-                                                for pid in level.get("chosen") or [])) or "—",
-                  level.get("why") or "")
-                 for level in selectors.run_levels(run)),
-            )
-            duration = f" · {run.duration_ms:.0f} ms" if run.duration_ms is not None else ""
-            by = f" · by {run.actor.email}" if run.actor else ""
-            blocks.append(format_html(
-                '<p class="font-semibold mt-2">Run #{} · {} · {} · {} buyer(s) · {}{}{}</p>{}',
-                run.pk, run.get_trigger_display(), _status_label(run.outcome) if run.outcome else "running", run.buyers,
-                when(run.started_at), duration, by, levels,
-            ))
-        return format_html_join("", "<div>{}</div>", ((block,) for block in blocks))
 
     # --- review: one confirmation page for row, detail and bulk actions ---
 

@@ -19,10 +19,17 @@ from admin_ext.admin.billing import AuditedExportMixin
 from admin_ext.base import ModelAdmin, choice_badge
 from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
-from hotlead.levels import services
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.selectors import subscription_status_reason
+from hotlead.levels.services.levels import level_archive, level_create, level_errors, level_move, level_update
+from hotlead.levels.services.subscriptions import (
+    subscription_cancel,
+    subscription_errors,
+    subscription_pause,
+    subscription_resume,
+    subscription_update,
+)
 from reports.resources import LevelHumanResource as CompetitionLevelResource
 
 CONFIRM_TEMPLATE = "admin/levels/confirm.html"
@@ -86,7 +93,7 @@ class LevelForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         level = self.instance if self.instance.pk else None
-        errors = services.level_errors(
+        errors = level_errors(
             name=data.get("name"), slug=data.get("slug"), rank=data.get("rank"),
             price_cents=data.get("price_cents"), max_recipients=data.get("max_recipients"),
             active=data.get("active", False), exclude_id=level.pk if level else None,
@@ -164,9 +171,9 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
         data = {name: form.cleaned_data[name] for name in ("name", "slug", "rank", "price_cents", "max_recipients",
                                                            "active")}
         if change:
-            level = services.level_update(level_id=obj.pk, actor=request.user, request=request, **data)
+            level = level_update(level_id=obj.pk, actor=request.user, request=request, **data)
         else:
-            level = services.level_create(actor=request.user, request=request, **data)
+            level = level_create(actor=request.user, request=request, **data)
         obj.pk = level.pk
         obj.refresh_from_db()
 
@@ -186,7 +193,7 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
         direction = "up" if steps < 0 else "down"
 
         def do() -> str:
-            services.level_move(level_id=level.pk, steps=steps, actor=request.user, request=request)
+            level_move(level_id=level.pk, steps=steps, actor=request.user, request=request)
             return f"{level.name} moved {direction}."
 
         return _confirm(self, request, title=f"Move {level.name} {direction}?",
@@ -218,7 +225,7 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
             lines.append("Nothing ever used it, so it is deleted.")
 
         def do() -> str:
-            outcome = services.level_archive(level_id=level.pk, actor=request.user, request=request)
+            outcome = level_archive(level_id=level.pk, actor=request.user, request=request)
             return f"{level.name} was {outcome}."
 
         response = _confirm(self, request, title=f"Archive the level {level.name}?", lines=lines, back_url=back_url,
@@ -253,7 +260,7 @@ class SubscriptionForm(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
-        errors, clean = services.subscription_errors(level=self.instance.level, values=data)
+        errors, clean = subscription_errors(level=self.instance.level, values=data)
         _form_errors(self, errors, known=set(self.fields))
         if not errors:
             data.update(clean)
@@ -319,7 +326,7 @@ class SubscriptionAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        services.subscription_update(subscription_id=obj.pk, changes=changes, actor=request.user, request=request)
+        subscription_update(subscription_id=obj.pk, changes=changes, actor=request.user, request=request)
         obj.refresh_from_db()
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -340,7 +347,7 @@ class SubscriptionAdmin(ModelAdmin):
 
     def _status(self, request, object_id, verb: str, *, back_url: str):
         subscription = self._subscription(object_id)
-        service = {"pause": services.subscription_pause, "resume": services.subscription_resume}[verb]
+        service = {"pause": subscription_pause, "resume": subscription_resume}[verb]
 
         def do() -> str:
             changed = service(subscription_id=subscription.pk, actor=request.user, request=request)
@@ -357,7 +364,7 @@ class SubscriptionAdmin(ModelAdmin):
         subscription = self._subscription(object_id)
 
         def do() -> str:
-            services.subscription_cancel(subscription_id=subscription.pk, actor=request.user, request=request)
+            subscription_cancel(subscription_id=subscription.pk, actor=request.user, request=request)
             return f"Subscription #{subscription.pk} is cancelled."
 
         return _confirm(self, request, title=f"Cancel {subscription.provider}'s subscription at "

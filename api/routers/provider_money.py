@@ -88,7 +88,7 @@ def subscriptions(request: HttpRequest, query: Query[SubscriptionQuery]):
 
 @router.post("/subscriptions", response={201: SubscriptionOut}, summary="Subscribe to a competition level")
 def subscription_create(request: HttpRequest, payload: SubscriptionCreateIn):
-    from hotlead.levels.services import subscription_create as create
+    from hotlead.levels.services.subscriptions import subscription_create as create
 
     subscription = create(provider=request.auth, request=request, **payload.model_dump())
     return Status(201, _subscription_out(subscription))
@@ -97,7 +97,7 @@ def subscription_create(request: HttpRequest, payload: SubscriptionCreateIn):
 @router.patch("/subscriptions/{int:subscription_id}", response=SubscriptionOut,
               summary="Change filters, caps, budget or schedule; pause or resume")
 def subscription_update(request: HttpRequest, subscription_id: int, payload: SubscriptionUpdateIn):
-    from hotlead.levels.services import subscription_update as update
+    from hotlead.levels.services.subscriptions import subscription_update as update
 
     subscription = update(subscription_id=subscription_id, provider=request.auth, request=request,
                           changes=payload.model_dump(exclude_unset=True))
@@ -106,7 +106,7 @@ def subscription_update(request: HttpRequest, subscription_id: int, payload: Sub
 
 @router.delete("/subscriptions/{int:subscription_id}", response={204: None}, summary="Cancel a subscription")
 def subscription_cancel(request: HttpRequest, subscription_id: int):
-    from hotlead.levels.services import subscription_cancel as cancel
+    from hotlead.levels.services.subscriptions import subscription_cancel as cancel
 
     cancel(subscription_id=subscription_id, provider=request.auth, request=request)
     return Status(204, None)

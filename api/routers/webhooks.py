@@ -67,7 +67,7 @@ def payments(request: HttpRequest):
     from pydantic import ValidationError
 
     from api.errors import NUL_MESSAGE, UnsupportedMediaType, _is_json, _nul_locations, json_parse, validation_details
-    from hotlead.billing.services import PaymentEvent, payment_webhook_apply
+    from hotlead.billing.services.payments import PaymentEvent, payment_webhook_apply
     from hotlead.billing.signatures import SIGNATURE_HEADER, signature_verify
     from hotlead.core.exceptions import ApplicationError, ValidationFailed
 

@@ -1,7 +1,7 @@
 """Jobs of money (idempotent: running one twice corrects nothing twice)."""
 from __future__ import annotations
 
-from hotlead.billing.services import balances_reconcile
+from hotlead.billing.services.reconciliation import balances_reconcile
 
 
 def balances_reconcile_nightly() -> int:

@@ -8,7 +8,7 @@ class DistributionConfig(AppConfig):
     verbose_name = "Distribution"
 
     def ready(self) -> None:
-        # the sale's PL/pgSQL functions follow the code: (re)installed after every migrate (and flush)
+        # the sale's PL/pgSQL function follows the code: (re)installed after every migrate (and flush)
         post_migrate.connect(_install, sender=self, dispatch_uid="distribution_sql_functions")
 
 

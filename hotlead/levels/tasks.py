@@ -1,8 +1,8 @@
 """Jobs of the marketplace: the funds backstop sweep and the re-check after a price change (idempotent)."""
 from __future__ import annotations
 
-from hotlead.levels.services import level_funds_sync as _level_funds_sync
-from hotlead.levels.services import subscriptions_funds_sweep as _subscriptions_funds_sweep
+from hotlead.levels.services.funds import level_funds_sync as _level_funds_sync
+from hotlead.levels.services.funds import subscriptions_funds_sweep as _subscriptions_funds_sweep
 
 
 def subscriptions_funds_sweep() -> int:

@@ -23,7 +23,7 @@ from hotlead.levels.selectors import (
     subscription_status_reason,
     subscriptions_for_provider,
 )
-from hotlead.levels.services import (
+from hotlead.levels.services.subscriptions import (
     subscription_cancel,
     subscription_create,
     subscription_pause,

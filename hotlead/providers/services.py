@@ -99,7 +99,7 @@ def provider_register(*, email: str, password: str, company_name: str, contact_n
 
 @transaction.atomic
 def _provider_create(*, email: str, password: str, values: dict, request) -> Provider:
-    from hotlead.billing.services import account_get_or_create
+    from hotlead.billing.services.ledger import account_get_or_create
 
     user = User.objects.create_user(email=email, password=password, role=Role.PROVIDER,
                                     full_name=values["contact_name"])

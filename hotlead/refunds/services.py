@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hotlead.billing.models import LedgerEntry
-from hotlead.billing.services import refund_post
+from hotlead.billing.services.ledger import refund_post
 from hotlead.core.exceptions import ApplicationError, Conflict, DomainRuleViolation, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus

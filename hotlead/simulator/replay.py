@@ -30,7 +30,7 @@ from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
-from hotlead.levels.services import subscriptions_sync_funds
+from hotlead.levels.services.funds import subscriptions_sync_funds
 from hotlead.refunds.models import BadLeadReport
 
 

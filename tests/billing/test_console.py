@@ -5,7 +5,7 @@ import pytest
 
 from hotlead.billing.models import LedgerEntry, Payment
 from hotlead.billing.selectors import balance_cents, ledger_sum
-from hotlead.billing.services import charge_post
+from hotlead.billing.services.ledger import charge_post
 from hotlead.core.models import AuditLog
 from tests.factories.providers import ProviderFactory
 

@@ -7,7 +7,7 @@ from django.core import mail
 from hotlead.billing.enums import EntryKind
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.billing.selectors import balance_cents, ledger_sum
-from hotlead.billing.services import adjustment_post, charge_post, deposit_post, refund_post
+from hotlead.billing.services.ledger import adjustment_post, charge_post, deposit_post, refund_post
 from hotlead.core.exceptions import Conflict, InsufficientBalance, NotFound, ValidationFailed
 from hotlead.notifications.models import EmailEvent
 from tests.factories.accounts import StaffFactory
@@ -148,7 +148,7 @@ def test_a_refund_mirrors_the_stored_charge_not_the_callers_copy_of_it():
 
 
 def test_the_database_refuses_a_second_refund_of_a_charge_under_another_key():
-    from hotlead.billing.services import _entry_post
+    from hotlead.billing.services.ledger import _entry_post
 
     provider = ProviderFactory(balance_cents=500)
     charge = charge_post(provider_id=provider.pk, amount_cents=200, key="c")

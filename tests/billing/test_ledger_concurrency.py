@@ -8,7 +8,7 @@ from django.db import connection
 
 from hotlead.billing.models import LedgerEntry
 from hotlead.billing.selectors import balance_cents, ledger_sum
-from hotlead.billing.services import charge_post, deposit_post, refund_post
+from hotlead.billing.services.ledger import charge_post, deposit_post, refund_post
 from hotlead.core.exceptions import InsufficientBalance
 from tests.factories.providers import ProviderFactory
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from hotlead.billing.models import Account, LedgerEntry
-from hotlead.billing.services import adjustment_post, charge_post, deposit_post, refund_post
+from hotlead.billing.services.ledger import adjustment_post, charge_post, deposit_post, refund_post
 from hotlead.core.exceptions import Conflict, InsufficientBalance
 from tests.factories.accounts import StaffFactory
 from tests.factories.providers import ProviderFactory

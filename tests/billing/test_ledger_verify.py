@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from hotlead.billing.models import Account, LedgerEntry
-from hotlead.billing.services import deposit_post, refund_post
+from hotlead.billing.services.ledger import deposit_post, refund_post
 from hotlead.distribution.services.engine import lead_distribute
 from tests.distribution.conftest import approved_lead, make_level, seller
 

@@ -5,7 +5,7 @@ import pytest
 
 from hotlead.billing.models import LedgerEntry, Payment
 from hotlead.billing.selectors import balance_cents, ledger_sum
-from hotlead.billing.services import charge_post, deposit_post
+from hotlead.billing.services.ledger import charge_post, deposit_post
 from hotlead.core.models import AuditLog
 from tests.factories.providers import ProviderFactory
 
@@ -135,7 +135,7 @@ def test_a_deposit_submitted_twice_at_once_with_one_key_credits_once():
 
     from django.db import connection
 
-    from hotlead.billing.services import payment_record
+    from hotlead.billing.services.payments import payment_record
     from tests.factories.accounts import StaffFactory
 
     # given: a double-clicked console form (one token) reaching two workers at the same moment

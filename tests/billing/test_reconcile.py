@@ -6,7 +6,7 @@ from django.db import connection
 from prometheus_client import REGISTRY
 
 from hotlead.billing.models import Account
-from hotlead.billing.services import balances_reconcile
+from hotlead.billing.services.reconciliation import balances_reconcile
 from hotlead.billing.tasks import balances_reconcile_nightly
 from hotlead.core.models import AuditLog
 from hotlead.levels.enums import SubscriptionStatus
@@ -66,7 +66,7 @@ def test_reconciliation_during_charges_corrects_exactly_the_drift_and_loses_no_c
     import threading
 
     from hotlead.billing.selectors import balance_cents, ledger_sum
-    from hotlead.billing.services import charge_post
+    from hotlead.billing.services.ledger import charge_post
 
     # given a funded account, eight threads charging it, and one thread that keeps drifting the cached
     # balance by +500 (raw SQL, relative, so no charge is lost by the drift itself) and reconciling it

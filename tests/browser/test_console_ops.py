@@ -173,7 +173,7 @@ def test_the_lead_list_fits_1440_pixels(console, market):
 
 
 def test_the_other_working_lists_fit_1440_pixels(console, market):
-    from hotlead.billing.services import deposit_post
+    from hotlead.billing.services.ledger import deposit_post
     from hotlead.distribution.services.engine import lead_distribute
     from tests.distribution.conftest import approved_lead
 

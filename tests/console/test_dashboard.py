@@ -10,7 +10,7 @@ from django.utils import timezone
 from admin_ext import navigation
 from admin_ext.components import money
 from admin_ext.dashboard import day_start, kpis_today
-from hotlead.billing.services import refund_post
+from hotlead.billing.services.ledger import refund_post
 from hotlead.leads.models import Lead
 from hotlead.ops.models import DeadLetter
 from hotlead.providers.models import Provider

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from hotlead.billing.models import LedgerEntry
-from hotlead.billing.services import deposit_post, payment_record
+from hotlead.billing.services.ledger import deposit_post
+from hotlead.billing.services.payments import payment_record
 from hotlead.core.services import audit_record
 from hotlead.distribution.models import DistributionRun
 from tests.factories.leads import LeadFactory

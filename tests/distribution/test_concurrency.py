@@ -20,7 +20,7 @@ from hotlead.distribution.services.engine import lead_distribute
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead
 from hotlead.levels.models import Subscription
-from hotlead.levels.services import subscription_update
+from hotlead.levels.services.subscriptions import subscription_update
 from tests.distribution.conftest import approved_lead, make_level, seller
 from tests.factories.accounts import StaffFactory
 from tests.factories.distribution import make_assignment

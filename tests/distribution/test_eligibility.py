@@ -12,8 +12,9 @@ from hotlead.billing.models import LedgerEntry
 from hotlead.billing.selectors import balance_cents
 from hotlead.distribution.enums import SkipReason
 from hotlead.distribution.models import Assignment
-from hotlead.distribution.services.eligibility import LevelFacts, lead_facts_of, subscriptions_recheck
+from hotlead.distribution.services.eligibility import subscriptions_recheck
 from hotlead.distribution.services.engine import lead_distribute
+from hotlead.distribution.services.facts import LevelFacts, lead_facts_of
 from hotlead.leads.enums import LeadStatus, Timeline
 from hotlead.leads.models import Lead
 from hotlead.levels.enums import SubscriptionStatus

@@ -1,4 +1,4 @@
-"""The sale in one round trip (`sale_sql.hl_lead_sell`) against the Python engine: same state, same leads, same results.
+"""The sale in one round trip (`hl_sale_sell_<hash>`) against the Python engine: same state, same leads, same results.
 
 Each test builds a marketplace, then plays the same steps (leads sold in order, at fixed times; the odd change of
 state in between) twice: first with the Python engine (HOTLEAD["DISTRIBUTION_IN_DATABASE"] = False) inside a
@@ -29,18 +29,15 @@ from hotlead.billing.models import Account, LedgerEntry
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.models import AuditLog
 from hotlead.distribution.models import Assignment, DistributionRun, LevelCursor
-from hotlead.distribution.services.eligibility import (
-    lead_facts_of,
-    level_eligibility,
-    level_read_fast_sql,
-    market_read,
-)
+from hotlead.distribution.services.eligibility import level_eligibility
+from hotlead.distribution.services.eligibility_sql import level_read_fast_sql
 from hotlead.distribution.services.engine import lead_distribute, sale_in_database
+from hotlead.distribution.services.facts import lead_facts_of, market_read
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead, LeadEvent
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
-from hotlead.levels.services import level_archive, level_update
+from hotlead.levels.services.levels import level_archive, level_update
 from hotlead.notifications.models import EmailEvent
 from hotlead.providers.enums import ProviderStatus
 from hotlead.providers.models import Provider
@@ -206,7 +203,7 @@ def _assert_same(python: dict, sql: dict) -> None:
             only_sql = [x for x in sql[key] if x not in python[key]]
             problems.append(f"{key} differ:\n  python only: {pprint.pformat(only_python, width=110)}"
                             f"\n  sql only:    {pprint.pformat(only_sql, width=110)}")
-    assert not problems, "the Python engine and hl_lead_sell disagree:\n" + "\n".join(problems)
+    assert not problems, "the Python engine and the sale function disagree:\n" + "\n".join(problems)
 
 
 def run_both(steps: list[Step]) -> dict:
@@ -252,7 +249,7 @@ def _read_python(facts, level, now) -> dict:
 
 
 def _read_fast(facts, level, now) -> dict:
-    """`eligibility.level_read_fast_sql()` with the values hl_lead_sell binds to it."""
+    """`eligibility.level_read_fast_sql()` with the values the sale function binds to it."""
     params = {
         "lead_id": facts.id, "category_id": facts.category_id, "postal_code": facts.postal_code,
         "prefixes": [facts.postal_code[:n] for n in range(1, len(facts.postal_code) + 1)],

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from hotlead.billing.models import LedgerEntry
-from hotlead.billing.services import charge_post, deposit_post
+from hotlead.billing.services.ledger import charge_post, deposit_post
 from hotlead.distribution.models import Assignment
 from hotlead.levels.models import Subscription
 from tests.factories.leads import LeadFactory

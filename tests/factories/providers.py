@@ -29,7 +29,7 @@ class ProviderFactory(factory.django.DjangoModelFactory):
             return
         Account.objects.get_or_create(provider=obj)
         if extracted:
-            from hotlead.billing.services import deposit_post
+            from hotlead.billing.services.ledger import deposit_post
 
             deposit_post(provider_id=obj.pk, amount_cents=extracted, key=f"factory-deposit:{obj.pk}")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from hotlead.billing.services import adjustment_post, charge_post, deposit_post, refund_post
+from hotlead.billing.services.ledger import adjustment_post, charge_post, deposit_post, refund_post
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel
-from hotlead.levels.services import subscriptions_funds_sweep, subscriptions_sync_funds
+from hotlead.levels.services.funds import subscriptions_funds_sweep, subscriptions_sync_funds
 from hotlead.levels.tasks import subscriptions_funds_sweep as sweep_job
 from hotlead.notifications.models import EmailEvent
 from tests.factories.accounts import StaffFactory

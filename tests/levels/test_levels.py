@@ -9,7 +9,7 @@ from django.db import connection
 from hotlead.core.models import AuditLog
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
-from hotlead.levels.services import level_archive, level_create, level_move, level_reorder, level_update
+from hotlead.levels.services.levels import level_archive, level_create, level_move, level_reorder, level_update
 from tests.factories.levels import LevelFactory, SubscriptionFactory
 from tests.factories.providers import ProviderFactory
 

@@ -8,7 +8,7 @@ from django.db import connection
 
 from hotlead.core.exceptions import Conflict
 from hotlead.levels.models import Subscription
-from hotlead.levels.services import (
+from hotlead.levels.services.subscriptions import (
     subscription_cancel,
     subscription_create,
     subscription_pause,
@@ -38,7 +38,7 @@ def semi(db):
 
 def test_create_a_funded_subscription_with_everything(client, provider, provider_headers, semi):
     # given a provider with 100.00
-    from hotlead.billing.services import deposit_post
+    from hotlead.billing.services.ledger import deposit_post
 
     deposit_post(provider_id=provider.pk, amount_cents=10_000, key="fund")
     CategoryFactory(slug="roofing")
@@ -127,7 +127,7 @@ def test_patch_changes_only_what_is_sent_and_null_clears(client, provider, provi
 
 
 def test_patch_pause_and_resume(client, provider, provider_headers, semi):
-    from hotlead.billing.services import deposit_post
+    from hotlead.billing.services.ledger import deposit_post
 
     subscription = SubscriptionFactory(provider=provider, level=semi)
     paused = _patch(client, provider_headers, subscription.pk, {"status": "paused"})

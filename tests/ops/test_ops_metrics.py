@@ -5,7 +5,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from hotlead.billing.metrics import BILLING_OPERATIONS, operation_timed
-from hotlead.billing.services import charge_post
+from hotlead.billing.services.ledger import charge_post
 from hotlead.core.exceptions import ValidationFailed
 from hotlead.ops.services import worker_heartbeat_beat
 from tests.factories.providers import ProviderFactory

@@ -188,7 +188,7 @@ def test_the_home_page_says_how_many_leads_a_low_balance_cost_this_week(portal, 
         p.categories.set([roofing])
         p.service_areas.create(kind="code", value="94110")
         if balance:
-            from hotlead.billing.services import deposit_post
+            from hotlead.billing.services.ledger import deposit_post
 
             deposit_post(provider_id=p.pk, amount_cents=balance, key=f"fund-{p.pk}")
         Subscription.objects.create(provider=p, level=level)

@@ -289,7 +289,7 @@ def test_amounts_that_are_not_numbers_are_a_form_error_not_a_500(portal, provide
 def test_pause_resume_cancel_and_edit(portal, provider):
     # given: a funded provider's active subscription
     level = LevelFactory(name="Shared", slug="shared", rank=3, price_cents=2500, max_recipients=5)
-    from hotlead.billing.services import deposit_post
+    from hotlead.billing.services.ledger import deposit_post
 
     deposit_post(provider_id=provider.pk, amount_cents=10_000, key="fund-subs")
     subscription = SubscriptionFactory(provider=provider, level=level, status="active")

@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from hotlead.billing.services import deposit_post, refund_post
+from hotlead.billing.services.ledger import deposit_post, refund_post
 from hotlead.leads.models import Lead
 from tests.factories.distribution import make_assignment
 from tests.factories.leads import CategoryFactory, LeadFactory

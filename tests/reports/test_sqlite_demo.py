@@ -10,14 +10,14 @@ from django.core.management import call_command
 from django.test import Client
 call_command("migrate", verbosity=0)
 call_command("demo_seed", verbosity=0)
-from reports import selectors, sources
+from reports import dashboard, selectors, sources
 from reports.exports import write_export
 from reports.ranges import report_range
 rng = report_range()
 k = selectors.kpis(rng=rng)
 assert k["submitted"] == 10, k
 assert sum(r["charges_cents"] for r in selectors.revenue(rng=rng, group_by="day")["rows"]) == k["revenue_cents"]
-selectors.funnel(rng=rng); selectors.starvation(); selectors.provider_flags(); selectors.dashboard()
+selectors.funnel(rng=rng); selectors.starvation(); selectors.provider_flags(); dashboard.dashboard()
 out = Path(django.conf.settings.EXPORTS_ROOT)
 for src in (sources.ledger(rng), sources.leads_admin(rng), sources.assignments_admin(rng), sources.kpis_admin(rng),
             sources.revenue(rng, "level"), sources.starvation(7), sources.flags()):

@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from hotlead.billing.services import deposit_post
+from hotlead.billing.services.ledger import deposit_post
 from hotlead.distribution.enums import RunTrigger
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.services.engine import lead_distribute

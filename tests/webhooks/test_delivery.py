@@ -407,7 +407,7 @@ def test_the_delivery_log_filters_and_pages(client, provider, receiver):
 
 def test_a_subscription_status_change_emits_an_event(provider, receiver, exclusive):
     from hotlead.levels.models import Subscription
-    from hotlead.levels.services import subscription_pause
+    from hotlead.levels.services.subscriptions import subscription_pause
     from hotlead.webhooks.models import WebhookEvent
 
     configured(provider, receiver.url)

@@ -84,7 +84,7 @@ def _level_read(*, facts, level, now: datetime) -> tuple[int, int, dict[str, int
     On PostgreSQL the index-driven read the sale function runs (`level_read_fast_sql`: only the live
     subscriptions in the lead's category and area are evaluated in full); elsewhere `level_eligibility`.
     Same rows either way (tests/distribution/test_sale_sql.py)."""
-    from hotlead.distribution.services import eligibility
+    from hotlead.distribution.services import eligibility, eligibility_sql
 
     if connection.vendor != "postgresql":
         found = eligibility.level_eligibility(lead=facts, level=level, now=now, limit=level.max_recipients)
@@ -93,7 +93,7 @@ def _level_read(*, facts, level, now: datetime) -> tuple[int, int, dict[str, int
     params = {k: v for k, v in params.items() if not k.startswith("prefix")}
     params.update(prefixes=eligibility._prefixes(facts.postal_code), limit=level.max_recipients)
     buyers, eligible, skipped = 0, 0, {}
-    for kind, reason, n, *_rest in eligibility._fetch(eligibility.level_read_fast_sql(), params):
+    for kind, reason, n, *_rest in eligibility._fetch(eligibility_sql.level_read_fast_sql(), params):
         if kind == 1:
             buyers += 1
         elif reason is None:
@@ -106,7 +106,7 @@ def _level_read(*, facts, level, now: datetime) -> tuple[int, int, dict[str, int
 def leads_predicted_outcomes(*, leads: Iterable, now: datetime | None = None) -> dict[int, Prediction]:
     """{lead id: Prediction} — the engine's eligibility read per level (one query each), walked by rank until
     a level has a buyer. `leads` need their category loaded (select_related)."""
-    from hotlead.distribution.services.eligibility import lead_facts_of, market_read
+    from hotlead.distribution.services.facts import lead_facts_of, market_read
 
     now = now or timezone.now()
     levels = market_read().levels

@@ -76,7 +76,8 @@ def lead_distribution_preview(*, lead, now: datetime | None = None) -> list[dict
 
     Shown on the console's "Distribute now" confirmation page; the real run re-decides under locks.
     """
-    from hotlead.distribution.services.eligibility import lead_facts_of, level_eligibility, levels_to_walk
+    from hotlead.distribution.services.eligibility import level_eligibility
+    from hotlead.distribution.services.facts import lead_facts_of, levels_to_walk
 
     now = now or timezone.now()
     facts = lead_facts_of(lead)

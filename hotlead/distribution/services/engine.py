@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -25,57 +23,34 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hotlead.billing.models import Account
-from hotlead.billing.services import charge_post, low_balance_email
+from hotlead.billing.services.ledger import low_balance_email
 from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
 from hotlead.distribution import metrics
-from hotlead.distribution.enums import RunTrigger, SkipReason
-from hotlead.distribution.models import Assignment, DistributionRun, LevelCursor
-from hotlead.distribution.services.eligibility import (
-    Candidate,
-    LeadFacts,
-    LevelFacts,
-    lead_facts_of,
-    level_eligibility,
-    market_parse,
-    market_sql,
-    subscriptions_recheck,
-)
+from hotlead.distribution.enums import RunTrigger
+from hotlead.distribution.models import DistributionRun
+from hotlead.distribution.services.facts import lead_facts_of, market_parse, market_sql
 from hotlead.distribution.services.lead_status import lead_outcome_set
+from hotlead.distribution.services.level_sale import (
+    CANDIDATE_SLACK,
+    STALE_REREADS,
+    _cursor_move,
+    _record_sales,
+    _sell_at_level,
+)
 from hotlead.distribution.services.sale_sql import lead_sell
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
 from hotlead.leads.models import Category, Lead
-from hotlead.levels.models import Subscription
-from hotlead.levels.services import funds_changed_emails, subscriptions_sync_funds
+from hotlead.levels.services.funds import funds_changed_emails, subscriptions_sync_funds
 from hotlead.ops.jobs import job_enqueue
-from hotlead.providers.enums import AreaKind
-from hotlead.providers.models import ServiceArea
 
 logger = logging.getLogger("hotlead.distribution")
 
 DISTRIBUTABLE = frozenset({LeadStatus.APPROVED, LeadStatus.UNSOLD})
-# Eligible subscriptions fetched beyond max_recipients, to replace those that fail the re-check.
-CANDIDATE_SLACK = 5
 # A deadlock or serialisation failure aborts the whole transaction: run it again from the start.
 TRANSACTION_ATTEMPTS = 3
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
-# How many times one level is read again when a concurrent sale made the serving order stale.
-STALE_REREADS = 3
 NOTIFY_JOB = "hotlead.distribution.tasks.lead_outcome_notify_job"
-
-
-@dataclass(frozen=True)
-class Sale:
-    candidate: Candidate
-    position: int  # in the level's serving order: the cursor moves to the last one
-    assignment: Assignment
-
-
-@dataclass
-class LevelOutcome:
-    trace: dict
-    sales: list[Sale]
 
 
 def _freshness() -> timedelta:
@@ -87,151 +62,6 @@ def _is_retryable(exc: OperationalError) -> bool:
     if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
     return connection.vendor == "sqlite" and "locked" in str(exc)
-
-
-def _lock_and_recheck(*, facts: LeadFacts, level: LevelFacts, now: datetime,
-                      batch: list[Candidate]) -> tuple[dict[int, str | None], bool]:
-    """Lock the batch's accounts (provider-id order); say which candidates no longer qualify, and whether
-    any account moved since the level was read (a concurrent sale: the serving order read is stale).
-
-    The account row is the mutex of every sale to a provider (each charge updates it), so once it is
-    locked: the balance read here holds until commit (charge_post cannot fall short), and the caps of
-    a capped subscription, re-read now with a fresh snapshot, cannot be crossed by a concurrent sale.
-    Every other condition was read by this transaction a moment ago. Money's lock order is kept:
-    the account first, then that provider's subscriptions.
-    """
-    provider_ids = sorted(c.provider_id for c in batch)
-    balances = dict(
-        Account.objects.select_for_update().filter(provider_id__in=provider_ids).order_by("provider_id")
-        .values_list("provider_id", "balance_cents")
-    )
-    capped = sorted(c.subscription_id for c in batch if c.capped)
-    reasons = subscriptions_recheck(lead=facts, level=level, now=now, subscription_ids=capped) if capped else {}
-    for c in batch:
-        if not reasons.get(c.subscription_id) and balances.get(c.provider_id, 0) < level.price_cents:
-            reasons[c.subscription_id] = SkipReason.BALANCE.value
-    moved = any(c.balance_cents is not None and balances.get(c.provider_id) != c.balance_cents for c in batch)
-    return reasons, moved
-
-
-def _in_area(*, provider_id: int, facts: LeadFacts) -> bool:
-    """What the sale saw: the lead's postal code is in the buyer's service areas (recorded on the assignment)."""
-    return ServiceArea.objects.filter(provider_id=provider_id).filter(
-        Q(kind=AreaKind.CODE, value=facts.postal_code)
-        | Q(kind=AreaKind.PREFIX, value__in=[facts.postal_code[:n] for n in range(1, len(facts.postal_code) + 1)])
-    ).exists()
-
-
-def _charge_and_assign(*, lead: Lead, facts: LeadFacts, level: LevelFacts, candidate: Candidate,
-                       now: datetime) -> Assignment:
-    """Charge once (idempotency key per lead and provider) and build the sale's assignment row."""
-    entry = charge_post(
-        provider_id=candidate.provider_id, amount_cents=level.price_cents,
-        key=f"charge:{lead.pk}:{candidate.provider_id}", memo=f"Lead {lead.public_id} ({level.name})",
-        related_type="leads.lead", related_id=lead.pk,
-    )
-    return Assignment(
-        lead_id=lead.pk, provider_id=candidate.provider_id, level_id=level.id,
-        subscription_id=candidate.subscription_id, category_id=lead.category_id, price_cents=level.price_cents,
-        charge_entry=entry, assigned_at=now, in_area_at_sale=_in_area(provider_id=candidate.provider_id, facts=facts),
-    )
-
-
-def _why(*, level: LevelFacts, eligible: int, sales: list[Sale], cursor: int, skipped: Counter,
-         lost_on_recheck: int) -> str:
-    if sales:
-        order = ("least recently served at this level first (never served first), "
-                 f"ties broken by rotation after provider #{cursor}")
-        return f"{eligible} eligible; sold to {len(sales)} of at most {level.max_recipients}: {order}."
-    if eligible and lost_on_recheck:
-        return (f"{eligible} eligible when the level was read, but none passed the re-check under locks "
-                "(a cap or the balance was reached by a concurrent sale).")
-    if not skipped:
-        return "No live subscription at this level."
-    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f"No eligible subscription ({reasons})."
-
-
-def _sell_at_level(*, lead: Lead, facts: LeadFacts, level: LevelFacts, now: datetime) -> LevelOutcome:
-    limit = level.max_recipients + CANDIDATE_SLACK
-    rereads = 0
-    found = level_eligibility(lead=facts, level=level, now=now, limit=limit)
-    skipped = Counter(found.skipped)
-    skipped_providers = {reason: list(ids) for reason, ids in found.skipped_providers.items()}
-    pending, positions = list(found.candidates), {c.subscription_id: i for i, c in enumerate(found.candidates)}
-    tried: set[int] = set()
-    sales: list[Sale] = []
-    lost_on_recheck = 0
-    while len(sales) < level.max_recipients:
-        batch = [c for c in pending if c.subscription_id not in tried][: level.max_recipients - len(sales)]
-        if not batch:
-            if len(pending) < limit:
-                break  # every eligible subscription has been tried
-            limit += level.max_recipients + CANDIDATE_SLACK
-            pending = level_eligibility(lead=facts, level=level, now=now, limit=limit).candidates
-            for c in pending:
-                positions.setdefault(c.subscription_id, len(positions))
-            if all(c.subscription_id in tried for c in pending):
-                break
-            continue
-        tried.update(c.subscription_id for c in batch)
-        reasons, moved = _lock_and_recheck(facts=facts, level=level, now=now, batch=batch)
-        if moved and not sales and rereads < STALE_REREADS:
-            # A concurrent run sold to (or otherwise moved the account of) someone in the batch after the level
-            # was read: its serving order is stale. Read the level again — the locks held keep those accounts
-            # still — so two leads sold at the same moment go to the first two in line, not both to the first.
-            rereads += 1
-            found = level_eligibility(lead=facts, level=level, now=now, limit=limit)
-            skipped = Counter(found.skipped)
-            skipped_providers = {reason: list(ids) for reason, ids in found.skipped_providers.items()}
-            pending = list(found.candidates)
-            positions = {c.subscription_id: i for i, c in enumerate(pending)}
-            tried, lost_on_recheck = set(), 0
-            continue
-        for candidate in sorted(batch, key=lambda c: c.provider_id):
-            if reason := reasons.get(candidate.subscription_id):
-                skipped[reason] += 1
-                skipped_providers.setdefault(reason, []).append(candidate.provider_id)
-                lost_on_recheck += 1
-                continue
-            assignment = _charge_and_assign(lead=lead, facts=facts, level=level, candidate=candidate, now=now)
-            sales.append(Sale(candidate=candidate, position=positions[candidate.subscription_id],
-                              assignment=assignment))
-    sales.sort(key=lambda sale: sale.position)
-    eligible = found.eligible - lost_on_recheck
-    trace = {
-        "level": level.slug,
-        "price_cents": level.price_cents,
-        "max_recipients": level.max_recipients,
-        "considered": found.considered,
-        "eligible": max(eligible, 0),
-        "skipped": dict(sorted(skipped.items())),
-        "chosen": [sale.candidate.provider_id for sale in sales],
-        "why": _why(level=level, eligible=found.eligible, sales=sales, cursor=found.cursor, skipped=skipped,
-                    lost_on_recheck=lost_on_recheck),
-        "cursor_before": found.cursor,
-        "served": [
-            {"provider_id": s.candidate.provider_id, "subscription_id": s.candidate.subscription_id,
-             "last_served_at": s.candidate.last_served_at.isoformat() if s.candidate.last_served_at else None}
-            for s in sales
-        ],
-        "eligible_providers": found.eligible_providers,
-        "skipped_providers": {reason: sorted(ids) for reason, ids in sorted(skipped_providers.items())},
-    }
-    return LevelOutcome(trace=trace, sales=sales)
-
-
-def _record_sales(*, sales: list[Sale], now: datetime) -> None:
-    Assignment.objects.bulk_create([sale.assignment for sale in sales])
-    Subscription.objects.filter(pk__in=sorted(s.candidate.subscription_id for s in sales)).update(last_served_at=now)
-
-
-def _cursor_move(*, level: LevelFacts, sales: list[Sale]) -> None:
-    last = sales[-1].candidate.provider_id
-    LevelCursor.objects.bulk_create(
-        [LevelCursor(level_id=level.id, last_provider_id=last)],
-        update_conflicts=True, unique_fields=["level"], update_fields=["last_provider_id", "updated_at"],
-    )
 
 
 def _run_policy(*, trigger: str, strict: bool, now: datetime) -> tuple[frozenset[str], datetime | None]:
@@ -367,7 +197,7 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
 
 
 def sale_in_database() -> bool:
-    """On PostgreSQL the sale is one round trip (`sale_sql.hl_lead_sell`); elsewhere the Python engine above.
+    """On PostgreSQL the sale is one round trip (`hl_sale_sell_<hash>`, sale_sql.py); elsewhere the Python engine.
 
     HOTLEAD["DISTRIBUTION_IN_DATABASE"] = False runs the Python engine on PostgreSQL too (the tests that
     hold the two to the same results use it)."""
@@ -376,7 +206,7 @@ def sale_in_database() -> bool:
 
 def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime, request,
                       started: float) -> DistributionRun | None:
-    """The same run as the Python path, as one call of `hl_lead_sell` (lock, policy, sale, outcome, run), then
+    """The same run as the Python path, as one call of `hl_sale_sell_<hash>` (lock, policy, sale, outcome, run), then
     what only Python does: the e-mails the sale triggered, the audit entry (staff), the follow-up job."""
     statuses, fresh_since = _run_policy(trigger=trigger, strict=strict, now=now)
     actor_id = actor.pk if getattr(actor, "pk", None) else None

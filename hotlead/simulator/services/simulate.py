@@ -21,7 +21,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F
 
 from hotlead.billing.models import Account
-from hotlead.billing.services import adjustment_post, deposit_post
+from hotlead.billing.services.ledger import adjustment_post, deposit_post
 from hotlead.core.exceptions import DomainRuleViolation, ValidationFailed
 from hotlead.distribution.enums import AssignmentStatus, RunTrigger
 from hotlead.distribution.models import Assignment, DistributionRun
@@ -29,7 +29,7 @@ from hotlead.distribution.services.engine import lead_distribute
 from hotlead.leads.models import Lead
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
-from hotlead.levels.services import subscriptions_sync_funds
+from hotlead.levels.services.funds import subscriptions_sync_funds
 from hotlead.providers.models import Provider
 from hotlead.simulator import market as market_mod
 from hotlead.simulator import replay as replay_mod

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hotlead.accounts.models import Role, User
-from hotlead.billing.services import deposit_post
+from hotlead.billing.services.ledger import deposit_post
 from hotlead.distribution.enums import RunTrigger
 from hotlead.distribution.services.engine import lead_distribute
 from hotlead.leads.enums import LeadStatus, Timeline
@@ -23,7 +23,8 @@ from hotlead.leads.models import Category, Lead
 from hotlead.leads.services import lead_approve, lead_reject
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
-from hotlead.levels.services import level_create, subscription_create
+from hotlead.levels.services.levels import level_create
+from hotlead.levels.services.subscriptions import subscription_create
 from hotlead.providers.enums import ProviderStatus
 from hotlead.providers.models import Provider
 from hotlead.providers.services import provider_service_areas_set

@@ -1,4 +1,4 @@
-"""Money (SPEC §5): the ledger's primitives, deposits, adjustments and reconciliation.
+"""Money (SPEC §5): the ledger's primitives — deposits, charges, refunds, adjustments — every balance moves here.
 
 Invariants, held under concurrency and retries:
 - every movement is one append-only LedgerEntry plus one change of the cached balance, in the same
@@ -14,31 +14,21 @@ that provider's subscriptions.
 """
 from __future__ import annotations
 
-import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, F, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
+from hotlead.billing.enums import EntryKind
 from hotlead.billing.formatting import money_format
-from hotlead.billing.metrics import deposit_counted, operation_timed, reconciliation_correction_counted
-from hotlead.billing.models import Account, LedgerEntry, Payment
+from hotlead.billing.metrics import operation_timed
+from hotlead.billing.models import Account, LedgerEntry
 from hotlead.core.exceptions import Conflict, InsufficientBalance, NotFound, ValidationFailed
-from hotlead.core.services import audit_record
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
 
-logger = logging.getLogger("hotlead.billing")
-
 MAX_KEY_LENGTH = 200
-# A typo guard: one deposit or adjustment above this is refused (10,000,000.00 in the currency).
-MAX_MOVEMENT_CENTS = 1_000_000_000
 
 
 def account_get_or_create(*, provider_id: int) -> Account:
@@ -188,7 +178,7 @@ def low_balance_email(*, provider_id: int, alerted_at=None) -> None:
 
 def _funds_changed(*, provider_id: int) -> None:
     """A credit may cover inactive subscriptions again; a debit may leave active ones unfunded."""
-    from hotlead.levels.services import subscriptions_sync_funds
+    from hotlead.levels.services.funds import subscriptions_sync_funds
 
     subscriptions_sync_funds(provider_id=provider_id)
 
@@ -274,238 +264,3 @@ def adjustment_post(*, provider_id: int, amount_cents: int, key: str, actor, rea
     """A staff correction (±) with a reason; refused if it would make the balance negative."""
     entry, _ = _adjustment(provider_id=provider_id, amount_cents=amount_cents, key=key, actor=actor, reason=reason)
     return entry
-
-
-# --- staff actions ----------------------------------------------------------------------------
-
-
-def _provider_or_404(provider_id: int) -> Provider:
-    provider = Provider.objects.select_related("user").filter(pk=provider_id).first()
-    if provider is None:
-        raise NotFound("No such provider.")
-    return provider
-
-
-def _amount_errors(amount_cents: Any, *, allow_negative: bool = False) -> list[dict[str, str]]:
-    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
-        return [{"field": "amount_cents", "message": "The amount must be an integer number of cents."}]
-    if amount_cents == 0 or (amount_cents < 0 and not allow_negative):
-        return [{"field": "amount_cents",
-                 "message": "The amount cannot be zero." if allow_negative else "The amount must be positive."}]
-    if abs(amount_cents) > MAX_MOVEMENT_CENTS:
-        return [{"field": "amount_cents", "message": f"The amount must be at most {MAX_MOVEMENT_CENTS} cents."}]
-    return []
-
-
-def _deposit_received_email(payment: Payment, entry: LedgerEntry) -> None:
-    currency = settings.HOTLEAD["CURRENCY"]
-    email_queue(
-        template="deposit_received",
-        to=payment.provider.user.email,
-        related=payment,
-        dedupe_key=f"deposit_received:{payment.pk}",
-        context={
-            "company_name": payment.provider.company_name,
-            "amount": money_format(payment.amount_cents, currency),
-            "balance": money_format(entry.balance_after_cents, currency),
-            "method": payment.get_method_display(),
-            "reference": payment.reference,
-        },
-    )
-
-
-class _Duplicate(Exception):
-    def __init__(self, entry: LedgerEntry):
-        self.entry = entry
-
-
-def _payment_credit(payment: Payment, *, key: str, actor=None, source: str) -> LedgerEntry:
-    """Credit a pending payment (locked by the caller) exactly once and mark it completed."""
-    entry, created = _deposit(
-        provider_id=payment.provider_id, amount_cents=payment.amount_cents, key=key, actor=actor,
-        memo=f"Deposit ({payment.get_method_display()})", reference=payment.reference or (payment.external_id or ""),
-        related_type="billing.payment", related_id=payment.pk,
-    )
-    if not created:
-        raise _Duplicate(entry)  # a twin with the same key credited first
-    payment.status = PaymentStatus.COMPLETED
-    payment.ledger_entry = entry
-    payment.completed_at = timezone.now()
-    payment.save(update_fields=["status", "ledger_entry", "completed_at", "updated_at"])
-    deposit_counted(source=source, amount_cents=payment.amount_cents)
-    _deposit_received_email(payment, entry)
-    return entry
-
-
-@transaction.atomic
-def payment_record(*, provider_id: int, amount_cents: int, method: str, reference: str = "", actor,
-                   idempotency_key: str = "", request=None) -> Payment:
-    """Staff record a deposit received outside the payment provider; it is credited at once.
-
-    With an `idempotency_key` (the console's form token, the API's Idempotency-Key header) a repeated
-    submission returns the first payment and credits nothing more.
-    """
-    with operation_timed("payment_record"):
-        provider = _provider_or_404(provider_id)
-        errors = _amount_errors(amount_cents)
-        if method not in PaymentMethod.values:
-            errors.append({"field": "method", "message": f"Use one of {', '.join(PaymentMethod.values)}."})
-        reference = (reference or "").strip()
-        if len(reference) > 200:
-            errors.append({"field": "reference", "message": "At most 200 characters."})
-        if idempotency_key and (len(idempotency_key) > 100 or "\x00" in idempotency_key):
-            errors.append({"field": "idempotency_key", "message": "At most 100 characters, no NUL."})
-        if errors:
-            raise ValidationFailed(details={"fields": errors})
-        key = f"deposit:staff:{provider_id}:{idempotency_key}" if idempotency_key else ""
-        if key and (first := LedgerEntry.objects.filter(idempotency_key=key).first()):
-            return _payment_for_retry(first, amount_cents=amount_cents, provider_id=provider_id)
-        try:
-            with transaction.atomic():
-                payment = Payment.objects.create(provider=provider, amount_cents=amount_cents, method=method,
-                                                 reference=reference, recorded_by=actor,
-                                                 status=PaymentStatus.PENDING)
-                # raises _Duplicate (and the savepoint drops our payment) if a twin with the key won
-                entry = _payment_credit(payment, key=key or f"payment:{payment.pk}", actor=actor, source="staff")
-        except _Duplicate as duplicate:
-            return _payment_for_retry(duplicate.entry, amount_cents=amount_cents, provider_id=provider_id)
-        audit_record(action="deposit.recorded", actor=actor, obj=payment, request=request, changes={
-            "provider_id": provider_id, "amount_cents": amount_cents, "method": method, "reference": reference,
-            "ledger_entry_id": entry.pk, "balance_after_cents": entry.balance_after_cents,
-        })
-    return payment
-
-
-def _payment_for_retry(entry: LedgerEntry, *, amount_cents: int, provider_id: int) -> Payment:
-    if entry.account_id != provider_id or entry.amount_cents != amount_cents or entry.kind != EntryKind.DEPOSIT:
-        raise Conflict("This idempotency key was already used for a different deposit.")
-    return Payment.objects.get(ledger_entry=entry)
-
-
-@transaction.atomic
-def balance_adjust(*, provider_id: int, amount_cents: int, reason: str, actor, key: str, request=None) -> LedgerEntry:
-    """A staff correction with a reason, audit-logged; a repeated key adjusts once."""
-    _provider_or_404(provider_id)
-    errors = _amount_errors(amount_cents, allow_negative=True)
-    if not (reason or "").strip():
-        errors.append({"field": "reason", "message": "A reason is required for an adjustment."})
-    if errors:
-        raise ValidationFailed(details={"fields": errors})
-    entry, created = _adjustment(provider_id=provider_id, amount_cents=amount_cents, key=key, actor=actor,
-                                 reason=reason[:500])
-    if created:
-        audit_record(action="balance.adjusted", actor=actor, obj=entry, request=request, changes={
-            "provider_id": provider_id, "amount_cents": amount_cents, "reason": entry.memo,
-            "balance_after_cents": entry.balance_after_cents,
-        })
-    return entry
-
-
-# --- the payment provider's webhook ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PaymentEvent:
-    """One event from the payment provider, already authenticated (see billing.signatures)."""
-
-    payment_id: str
-    status: str
-    provider_id: int
-    amount_cents: int
-    currency: str
-    reference: str = ""
-
-
-@transaction.atomic
-def payment_webhook_apply(*, event: PaymentEvent, raw_event: dict) -> tuple[Payment, bool]:
-    """Apply an event idempotently on the payment id. Returns (payment, credited by this call).
-
-    pending → completed credits once; pending → failed credits nothing; completed and failed are final
-    (a later event for them changes nothing). The same payment id with another provider or amount is
-    a Conflict.
-    """
-    with operation_timed("payment_webhook"):
-        errors = _amount_errors(event.amount_cents)
-        if event.status not in PaymentStatus.values:
-            errors.append({"field": "status", "message": f"Use one of {', '.join(PaymentStatus.values)}."})
-        if event.currency != settings.HOTLEAD["CURRENCY"]:
-            errors.append({"field": "currency", "message": f"Only {settings.HOTLEAD['CURRENCY']} is accepted."})
-        if not Provider.objects.filter(pk=event.provider_id).exists():
-            errors.append({"field": "provider_id", "message": "No such provider."})
-        if errors:
-            raise ValidationFailed(details={"fields": errors})
-        payment, _ = Payment.objects.get_or_create(
-            external_id=event.payment_id,
-            defaults={"provider_id": event.provider_id, "amount_cents": event.amount_cents,
-                      "method": PaymentMethod.CARD, "reference": event.reference[:200], "raw_event": raw_event},
-        )
-        # Deliveries of the same payment queue here, one at a time.
-        payment = Payment.objects.select_for_update().select_related("provider__user").get(pk=payment.pk)
-        if payment.provider_id != event.provider_id or payment.amount_cents != event.amount_cents:
-            raise Conflict("This payment id was already reported for another provider or amount.",
-                           details={"payment_id": event.payment_id})
-        if payment.status != PaymentStatus.PENDING or event.status == PaymentStatus.PENDING:
-            if payment.status != event.status:
-                logger.warning("payment event ignored: payment is final",
-                               extra={"payment_id": event.payment_id, "status": payment.status,
-                                      "event_status": event.status})
-            return payment, False
-        payment.raw_event = raw_event
-        if event.status == PaymentStatus.FAILED:
-            payment.status = PaymentStatus.FAILED
-            payment.save(update_fields=["status", "raw_event", "updated_at"])
-            audit_record(action="deposit.failed", obj=payment,
-                         changes={"payment_id": event.payment_id, "amount_cents": event.amount_cents})
-            return payment, False
-        payment.save(update_fields=["raw_event", "updated_at"])
-        entry = _payment_credit(payment, key=f"payment:{payment.pk}", source="webhook")
-        audit_record(action="deposit.received", obj=payment, changes={
-            "payment_id": event.payment_id, "provider_id": payment.provider_id, "amount_cents": payment.amount_cents,
-            "ledger_entry_id": entry.pk, "balance_after_cents": entry.balance_after_cents,
-        })
-    return payment, True
-
-
-# --- reconciliation ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Correction:
-    provider_id: int
-    cached_cents: int
-    ledger_cents: int
-
-
-def balances_reconcile() -> list[Correction]:
-    """Nightly: every account whose cached balance differs from its ledger sum is set to the ledger sum."""
-    with operation_timed("reconcile"):
-        suspects = list(
-            Account.objects.annotate(ledger=Coalesce(Sum("entries__amount_cents"), 0, output_field=BigIntegerField()))
-            .exclude(balance_cents=F("ledger"))
-            .values_list("provider_id", flat=True)
-        )
-        corrections = [c for provider_id in suspects if (c := account_reconcile(provider_id=provider_id))]
-    return corrections
-
-
-@transaction.atomic
-def account_reconcile(*, provider_id: int) -> Correction | None:
-    """Compare one account with its ledger under the row lock; correct the cache to the ledger sum."""
-    account = Account.objects.select_for_update().get(pk=provider_id)
-    ledger = LedgerEntry.objects.filter(account_id=provider_id).aggregate(total=Sum("amount_cents"))["total"] or 0
-    if ledger == account.balance_cents:
-        return None
-    correction = Correction(provider_id=provider_id, cached_cents=account.balance_cents, ledger_cents=ledger)
-    changes = {"cached_cents": account.balance_cents, "ledger_cents": ledger,
-               "difference_cents": ledger - account.balance_cents}
-    if ledger < 0:
-        # The ledger itself is wrong (its entries never allow this); a person must look, the CHECK stays intact.
-        logger.error("reconciliation: ledger sum is negative", extra={"provider_id": provider_id, **changes})
-        audit_record(action="balance.reconcile_failed", obj=account, changes=changes)
-        return None
-    Account.objects.filter(pk=provider_id).update(balance_cents=ledger, updated_at=timezone.now())
-    audit_record(action="balance.reconciled", obj=account, changes=changes)
-    reconciliation_correction_counted()
-    logger.warning("reconciliation corrected a balance", extra={"provider_id": provider_id, **changes})
-    _funds_changed(provider_id=provider_id)
-    return correction
