@@ -136,11 +136,8 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
     posted by a lead source (its API key, SPEC §8.2) counts against the source's own limit instead, is
     audited, and when the source verifies e-mail upstream it skips our verification and goes to review.
     """
-    if lead_source is None:
-        limit = {"scope": "lead_submit_ip", "key": ip}
-    else:
-        limit = {"scope": "lead_submit_source", "key": f"source:{lead_source.pk}",
-                 "rule": lead_source.rate_limit or None}
+    limit = ({"scope": "lead_submit_ip", "key": ip} if lead_source is None else
+             {"scope": "lead_submit_source", "key": f"source:{lead_source.pk}", "rule": lead_source.rate_limit or None})
     slug = submission.category.strip().lower()
     category = category_active_by_slug(slug) if slug else None
     try:
@@ -151,9 +148,9 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
     for attempt in range(_REFERENCE_TRIES):
         try:
             with transaction.atomic():
+                reference = reference_generate() if attempt == 0 else reference_unused()
                 lead = _lead_store(fields, category=category, ip=ip, user_agent=user_agent, api_client=api_client,
-                                   lead_source=lead_source,
-                                   reference=reference_generate() if attempt == 0 else reference_unused())
+                                   lead_source=lead_source, reference=reference)
                 # Counted with the lead (one commit per lead), last, so the counter row is locked only while the
                 # lead commits; over the limit everything rolls back (the count is over the limit already).
                 rate_limit_hit(**limit)
