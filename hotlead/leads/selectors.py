@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 
 import zipcodes
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.core.prepared import prepared_cursor
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
 from hotlead.leads.references import REFERENCE_PREFIX
@@ -68,14 +70,15 @@ def lead_by_public_id(*, public_id: uuid.UUID) -> Lead:
 # the two in one WHERE reads every lead with either value and sorts them (a bench posting one phone number: all).
 _DUPLICATE_SQL = """
     SELECT id, public_id, created_at FROM (
-        (SELECT id, public_id, created_at FROM leads_lead
-          WHERE email = %(email)s AND category_id = %(category_id)s AND created_at >= %(since)s
-            AND status <> %(expired)s ORDER BY created_at DESC, id DESC LIMIT 1)
-        UNION ALL
-        (SELECT id, public_id, created_at FROM leads_lead
-          WHERE phone = %(phone)s AND category_id = %(category_id)s AND created_at >= %(since)s
-            AND status <> %(expired)s ORDER BY created_at DESC, id DESC LIMIT 1)
-    ) AS candidates ORDER BY created_at DESC, id DESC LIMIT 1
+        SELECT id, public_id, created_at FROM leads_lead
+         WHERE email = %(email)s AND category_id = %(category_id)s AND created_at >= %(since)s
+           AND status <> %(expired)s ORDER BY created_at DESC, id DESC LIMIT 1) AS by_email
+    UNION ALL
+    SELECT id, public_id, created_at FROM (
+        SELECT id, public_id, created_at FROM leads_lead
+         WHERE phone = %(phone)s AND category_id = %(category_id)s AND created_at >= %(since)s
+           AND status <> %(expired)s ORDER BY created_at DESC, id DESC LIMIT 1) AS by_phone
+    ORDER BY created_at DESC, id DESC LIMIT 1
 """
 
 
@@ -83,9 +86,15 @@ def duplicate_find(*, email: str, phone: str, category_id: int, now: datetime) -
     """The most recent lead in the window with the same e-mail or phone and category (expired ones aside:
     a submitter who let a code lapse and tried again is not a duplicate). Only its id and public_id are loaded."""
     since = now - timedelta(days=settings.HOTLEAD["DUPLICATE_WINDOW_DAYS"])
-    params = {"email": email, "phone": phone, "category_id": category_id, "since": since,
-              "expired": LeadStatus.EXPIRED.value}
-    return next(iter(Lead.objects.raw(_DUPLICATE_SQL, params)), None)
+    params = {"email": email, "phone": phone, "category_id": category_id,
+              "since": connection.ops.adapt_datetimefield_value(since), "expired": LeadStatus.EXPIRED.value}
+    with prepared_cursor() as cursor:  # planned once per connection: planning cost five times the execution
+        cursor.execute(_DUPLICATE_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    public_id = Lead._meta.get_field("public_id").to_python(row[1])  # a raw cursor converts nothing (SQLite: hex)
+    return Lead.from_db(connection.alias, ["id", "public_id"], [row[0], public_id])
 
 
 # --- the review queue (admin API) ----------------------------------------------------------------
