@@ -66,18 +66,19 @@ def lead_by_public_id(*, public_id: uuid.UUID) -> Lead:
     return lead
 
 
-# One newest-first index scan per branch: (email, category, created_at) and (phone, category, created_at). An OR of
-# the two in one WHERE reads every lead with either value and sorts them (a bench posting one phone number: all).
+# One newest-first index scan per branch, in the order of (email, category, created_at) and (phone, category,
+# created_at) so no branch sorts (ties of the same microsecond are settled by id outside). An OR of the two in one
+# WHERE read every lead with either value and sorted them (a partner posting one phone number: all its leads).
 _DUPLICATE_SQL = """
     SELECT id, public_id, created_at FROM (
         SELECT id, public_id, created_at FROM leads_lead
          WHERE email = %(email)s AND category_id = %(category_id)s AND created_at >= %(since)s
-           AND status <> %(expired)s ORDER BY created_at DESC, id DESC LIMIT 1) AS by_email
+           AND status <> %(expired)s ORDER BY created_at DESC LIMIT 1) AS by_email
     UNION ALL
     SELECT id, public_id, created_at FROM (
         SELECT id, public_id, created_at FROM leads_lead
          WHERE phone = %(phone)s AND category_id = %(category_id)s AND created_at >= %(since)s
-           AND status <> %(expired)s ORDER BY created_at DESC, id DESC LIMIT 1) AS by_phone
+           AND status <> %(expired)s ORDER BY created_at DESC LIMIT 1) AS by_phone
     ORDER BY created_at DESC, id DESC LIMIT 1
 """
 
