@@ -21,8 +21,7 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
     from hotlead.accounts.services.login import login_success_record
 
     # django-otp puts the verified device on the user during the token step
-    login_success_record(user=user, mfa=getattr(user, "otp_device", None) is not None, channel=CHANNEL,
-                         request=request)
+    login_success_record(user=user, mfa=getattr(user, "otp_device", None) is not None, channel=CHANNEL)
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
@@ -31,7 +30,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     from hotlead.accounts.services.login import login_failure_record
 
     login_failure_record(email=str(credentials.get("username") or credentials.get("email") or ""),
-                         reason="invalid_credentials", channel=CHANNEL, request=request)
+                         reason="invalid_credentials", channel=CHANNEL)
 
 
 def connect() -> None:

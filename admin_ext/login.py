@@ -19,7 +19,7 @@ class ConsoleAuthenticationForm(AuthenticationForm):
         username = self.cleaned_data.get("username")
         if username and self.cleaned_data.get("password"):
             try:
-                login_throttle(email=username, request=self.request)
+                login_throttle(email=username)
             except RateLimited as exc:
                 minutes = max(1, round(exc.retry_after / 60))
                 raise forms.ValidationError(
@@ -48,7 +48,7 @@ class ConsoleSetupView(SetupView):
     def done(self, form_list, **kwargs):
         response = super().done(form_list, **kwargs)
         device = TOTPDevice.objects.filter(user=self.request.user, confirmed=True).order_by("-id").first()
-        audit_record(action="mfa.enabled", actor=self.request.user, obj=device, request=self.request,
+        audit_record(action="mfa.enabled", actor=self.request.user, obj=device,
                      changes={"channel": "console"})
         return response
 
@@ -59,6 +59,6 @@ class ConsoleDisableView(DisableView):
     def form_valid(self, form):
         user = self.request.user
         response = super().form_valid(form)
-        audit_record(action="mfa.disabled", actor=user, obj=user, request=self.request,
+        audit_record(action="mfa.disabled", actor=user, obj=user,
                      changes={"channel": "console"})
         return response

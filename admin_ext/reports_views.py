@@ -249,7 +249,7 @@ def export_start(request: HttpRequest):
         params = json.loads(request.POST.get("params") or "{}")
         job = export_request(actor=request.user, report=request.POST.get("report", ""),
                              fmt=request.POST.get("format", ""), date_from=_date(request.POST.get("date_from")),
-                             date_to=_date(request.POST.get("date_to")), params=params, request=request)
+                             date_to=_date(request.POST.get("date_to")), params=params)
     except (ApplicationError, ValueError) as exc:
         body = exc.as_body() if isinstance(exc, ApplicationError) else {"error": {"code": "validation_error",
                                                                                    "message": str(exc)}}

@@ -90,9 +90,9 @@ def _decide(request: HttpRequest, form: DecisionForm) -> None:
         short = str(lead.public_id)[:8]
         try:
             if approve:
-                services.lead_approve(lead_id=lead.pk, actor=request.user, request=request)
+                services.lead_approve(lead_id=lead.pk, actor=request.user)
             else:
-                services.lead_reject(lead_id=lead.pk, actor=request.user, request=request, reason=data["reason"],
+                services.lead_reject(lead_id=lead.pk, actor=request.user, reason=data["reason"],
                                      note=data.get("note") or "")
         except ApplicationError as exc:
             refused.append(f"{short}: {exc.message}")

@@ -7,7 +7,7 @@ from two_factor.urls import urlpatterns as two_factor_urls
 from admin_ext.login import ConsoleDisableView, ConsoleLoginView, ConsoleSetupView
 from api import api
 from api.errors import api_not_found
-from hotlead.core import views as core_views
+from hotlead.ops import views as ops_views
 
 
 def _two_factor_patterns() -> list:
@@ -28,10 +28,10 @@ def favicon(request):
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
-    path("health/live", core_views.health_live, name="health-live"),
-    path("health/ready", core_views.health_ready, name="health-ready"),
-    path("health/worker", core_views.health_worker, name="health-worker"),
-    path("metrics", core_views.metrics, name="metrics"),
+    path("health/live", ops_views.health_live, name="health-live"),
+    path("health/ready", ops_views.health_ready, name="health-ready"),
+    path("health/worker", ops_views.health_worker, name="health-worker"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<path>.*)$", api_not_found),
     path("", include((_two_factor_patterns(), "two_factor"))),

@@ -10,12 +10,16 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from reports.ranges import DateRange
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -368,7 +372,7 @@ def _flags_python(*, policy: FlagPolicy, only_flagged: bool) -> list[dict]:
 
 # --- export jobs -----------------------------------------------------------------------------------------
 
-def export_get(*, job_id: int, user, as_admin: bool):
+def export_get(*, job_id: int, user: User, as_admin: bool):
     """The export job `user` may see: their own, or any when `as_admin` (staff). Anyone else: NotFound (404)."""
     from hotlead.core.exceptions import NotFound
     from reports.models import ExportJob
@@ -382,7 +386,7 @@ def export_get(*, job_id: int, user, as_admin: bool):
     return job
 
 
-def exports_for_user(*, user, limit: int = 50):
+def exports_for_user(*, user: User, limit: int = 50):
     from reports.models import ExportJob
 
     return list(ExportJob.objects.filter(requested_by_id=user.pk).order_by("-created_at", "-id")[:limit])

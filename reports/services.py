@@ -7,6 +7,7 @@ import secrets
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,6 +21,10 @@ from reports.enums import ADMIN_REPORTS, PROVIDER_REPORTS, ExportFormat, ExportS
 from reports.models import ExportJob
 from reports.ranges import report_range
 from reports.selectors import GROUPS, STARVATION_DEFAULT_DAYS
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+    from hotlead.providers.models import Provider
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +64,9 @@ def _clean_params(*, report: str, params: dict | None) -> dict:
 
 
 @transaction.atomic
-def export_request(*, actor, report: str, fmt: str, date_from: date | None = None, date_to: date | None = None,
-                   params: dict | None = None, provider=None, request=None) -> ExportJob:
+def export_request(*, actor: User | None, report: str, fmt: str, date_from: date | None = None,
+                   date_to: date | None = None, params: dict | None = None,
+                   provider: Provider | None = None) -> ExportJob:
     """Queue an export for `actor` (a provider's: its own rows only). Audit-logged; the job runs after commit."""
     allowed = PROVIDER_REPORTS if provider is not None else ADMIN_REPORTS
     if report not in allowed:
@@ -73,7 +79,7 @@ def export_request(*, actor, report: str, fmt: str, date_from: date | None = Non
         requested_by=actor, provider=provider, report=report, format=fmt, date_from=rng.date_from,
         date_to=rng.date_to, params=clean, expires_at=timezone.now() + timedelta(days=export_retention_days()),
     )
-    audit_record(action="report.export", actor=actor, obj=job, request=request,
+    audit_record(action="report.export", actor=actor, obj=job,
                  changes={"report": report, "format": fmt, "date_from": rng.date_from.isoformat(),
                           "date_to": rng.date_to.isoformat(), "params": clean,
                           **({"provider": provider.pk} if provider is not None else {})})

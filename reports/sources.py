@@ -5,10 +5,15 @@ by its id in SQL, so no other provider's row can reach its file.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reports import selectors
 from reports.exports import Column, Source, money_header
 from reports.ranges import DateRange
 from reports.selectors import _table
+
+if TYPE_CHECKING:
+    from hotlead.providers.models import Provider
 
 
 def _lead_columns(prefix: str = "l") -> list[Column]:
@@ -116,7 +121,7 @@ def kpis_admin(rng: DateRange) -> Source:
     return Source("KPIs", columns, rows=[row])
 
 
-def kpis_provider(rng: DateRange, provider) -> Source:
+def kpis_provider(rng: DateRange, provider: Provider) -> Source:
     from hotlead.distribution.selectors.kpis import provider_kpis
 
     report = provider_kpis(provider_id=provider.pk, tz_name=provider.timezone, period="day",
@@ -169,7 +174,7 @@ def flags() -> Source:
     return Source("Flagged providers", columns, rows=rows)
 
 
-def source_for(*, report: str, rng: DateRange, params: dict, provider=None) -> Source:
+def source_for(*, report: str, rng: DateRange, params: dict, provider: Provider | None = None) -> Source:
     if provider is not None:
         if report == "kpis":
             return kpis_provider(rng, provider)

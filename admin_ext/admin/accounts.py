@@ -11,7 +11,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from admin_ext.base import ModelAdmin
 from hotlead.accounts.models import Role, User
-from hotlead.accounts.services import user_token_version_bump
+from hotlead.accounts.services import user_password_set_by_staff
 from hotlead.core.services import audit_record
 
 
@@ -37,11 +37,8 @@ class AccountChangeForm(UserChangeForm):
 
 class PasswordSetForm(AdminPasswordChangeForm):
     def save(self, commit=True):
-        user = super().save(commit=commit)
-        if commit:
-            user_token_version_bump(user=user)
-            audit_record(action="auth.password_set_by_staff", obj=user, changes={"email": user.email})
-        return user
+        user = super().save(commit=False)
+        return user_password_set_by_staff(user=user) if commit else user
 
 
 @admin.register(User)
@@ -85,7 +82,7 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and form.changed_data:
-            audit_record(action="accounts.user_changed", obj=obj, request=request,
+            audit_record(action="accounts.user_changed", actor=request.user, obj=obj,
                          changes={"fields": sorted(form.changed_data)})
         elif not change:
-            audit_record(action="accounts.staff_created", obj=obj, request=request, changes={"email": obj.email})
+            audit_record(action="accounts.staff_created", actor=request.user, obj=obj, changes={"email": obj.email})

@@ -52,7 +52,7 @@ class AuditedExportMixin(ExportMixin):
         data = super().get_export_data(file_format, request, queryset, **kwargs)
         opts = self.model._meta
         audit_record(action=f"{opts.model_name}.export", actor=request.user, object_type=opts.label_lower,
-                     request=request, changes={"rows": queryset.count(), "format": type(file_format).__name__})
+                     changes={"rows": queryset.count(), "format": type(file_format).__name__})
         return data
 
 
@@ -179,12 +179,12 @@ class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
                         payment = payment_record(
                             provider_id=account.pk, amount_cents=cents, method=form.cleaned_data["method"],
                             reference=form.cleaned_data["reference"], actor=request.user,
-                            idempotency_key=f"console:{form.cleaned_data['token']}", request=request)
+                            idempotency_key=f"console:{form.cleaned_data['token']}")
                         message = f"Deposit of {_money(cents)} recorded (payment #{payment.pk})."
                     else:
                         entry = balance_adjust(
                             provider_id=account.pk, amount_cents=cents, reason=form.cleaned_data["reason"],
-                            actor=request.user, key=f"adjust:console:{form.cleaned_data['token']}", request=request)
+                            actor=request.user, key=f"adjust:console:{form.cleaned_data['token']}")
                         message = f"Balance adjusted by {_signed(cents)} (ledger entry #{entry.pk})."
                 except ApplicationError as exc:
                     context["error"] = exc.message

@@ -74,9 +74,7 @@ class CategoryAdmin(ModelAdmin, ImportExportModelAdmin):
     def save_model(self, request, obj, form, change):
         """Through the services, so the rules and the audit log are the API's."""
         if change:
-            saved = services.category_update(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user,
-                                             request=request)
+            saved = services.category_update(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user)
         else:
-            saved = services.category_create(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user,
-                                             request=request)
+            saved = services.category_create(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user)
         obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at

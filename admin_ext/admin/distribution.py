@@ -138,7 +138,7 @@ class DistributionRunAdmin(_ReadOnly):
             "admin:distribution_distributionrun_changelist"))
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
-                run = lead_distribute_manual(lead=lead, actor=request.user, request=request)
+                run = lead_distribute_manual(lead=lead, actor=request.user)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:

@@ -10,6 +10,7 @@ from unfold.decorators import display
 from admin_ext.plain import when
 from admin_ext.review_queue import age_text
 from hotlead.billing.formatting import money_format
+from hotlead.distribution.selectors import lead_detail
 from hotlead.leads import selectors
 from hotlead.leads.enums import LeadStatus
 
@@ -154,7 +155,7 @@ class LeadFieldsMixin:
     @display(description="Sales")
     @_once
     def sales_summary(self, obj):
-        assignments = list(selectors.lead_assignments(lead_id=obj.pk))
+        assignments = list(lead_detail.lead_assignments(lead_id=obj.pk))
         if not assignments:
             return STATUS_SENTENCES.get(obj.status, "Not sold.") if obj.status != LeadStatus.DISTRIBUTED else "—"
         total = sum(a.price_cents for a in assignments)
@@ -226,7 +227,7 @@ class LeadFieldsMixin:
     @display(description="Assignments")
     @_once
     def assignments_table(self, obj):
-        assignments = list(selectors.lead_assignments(lead_id=obj.pk))
+        assignments = list(lead_detail.lead_assignments(lead_id=obj.pk))
         if not assignments:
             return "Not sold to anyone (yet)."
         return _table(
@@ -240,10 +241,10 @@ class LeadFieldsMixin:
     def distribution_trace(self, obj):
         from hotlead.providers.models import Provider
 
-        runs = list(selectors.lead_distribution_runs(lead_id=obj.pk))
+        runs = list(lead_detail.lead_distribution_runs(lead_id=obj.pk))
         if not runs:
             return "No distribution run yet."
-        chosen_ids = {pid for run in runs for level in selectors.run_levels(run) for pid in level.get("chosen") or []
+        chosen_ids = {pid for run in runs for level in lead_detail.run_levels(run) for pid in level.get("chosen") or []
                       if isinstance(pid, int)}
         names = dict(Provider.objects.filter(pk__in=chosen_ids).values_list("pk", "company_name"))
         blocks = []
@@ -255,7 +256,7 @@ class LeadFieldsMixin:
                   format_html_join(", ", "{}", ((_provider_link(pid, names.get(pid, f"provider #{pid}")),)
                                                 for pid in level.get("chosen") or [])) or "—",
                   level.get("why") or "")
-                 for level in selectors.run_levels(run)),
+                 for level in lead_detail.run_levels(run)),
             )
             duration = f" · {run.duration_ms:.0f} ms" if run.duration_ms is not None else ""
             by = f" · by {run.actor.email}" if run.actor else ""

@@ -183,7 +183,7 @@ class LeadAdmin(ReadOnlyAdminMixin, LeadFieldsMixin, ModelAdmin, ExportModelAdmi
     def get_export_data(self, file_format, request, queryset, **kwargs):
         """Contact data leaving the console is audit-logged (SPEC §11: exports)."""
         data = super().get_export_data(file_format, request, queryset, **kwargs)
-        audit_record(action="lead.export", actor=request.user, object_type="leads.lead", request=request,
+        audit_record(action="lead.export", actor=request.user, object_type="leads.lead",
                      changes={"rows": queryset.count(), "format": file_format.get_title(),
                               "filters": {k: v for k, v in request.GET.items() if k != "_changelist_filters"}})
         return data
@@ -206,9 +206,9 @@ class LeadAdmin(ReadOnlyAdminMixin, LeadFieldsMixin, ModelAdmin, ExportModelAdmi
             for lead in leads:
                 try:
                     if approve:
-                        services.lead_approve(lead_id=lead.pk, actor=request.user, request=request)
+                        services.lead_approve(lead_id=lead.pk, actor=request.user)
                     else:
-                        services.lead_reject(lead_id=lead.pk, actor=request.user, request=request,
+                        services.lead_reject(lead_id=lead.pk, actor=request.user,
                                              reason=form.cleaned_data["reason"], note=form.cleaned_data["note"])
                 except ApplicationError as exc:
                     refused.append(f"{str(lead.public_id)[:8]}: {exc.message}")

@@ -171,9 +171,9 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
         data = {name: form.cleaned_data[name] for name in ("name", "slug", "rank", "price_cents", "max_recipients",
                                                            "active")}
         if change:
-            level = level_update(level_id=obj.pk, actor=request.user, request=request, **data)
+            level = level_update(level_id=obj.pk, actor=request.user, **data)
         else:
-            level = level_create(actor=request.user, request=request, **data)
+            level = level_create(actor=request.user, **data)
         obj.pk = level.pk
         obj.refresh_from_db()
 
@@ -193,7 +193,7 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
         direction = "up" if steps < 0 else "down"
 
         def do() -> str:
-            level_move(level_id=level.pk, steps=steps, actor=request.user, request=request)
+            level_move(level_id=level.pk, steps=steps, actor=request.user)
             return f"{level.name} moved {direction}."
 
         return _confirm(self, request, title=f"Move {level.name} {direction}?",
@@ -225,7 +225,7 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
             lines.append("Nothing ever used it, so it is deleted.")
 
         def do() -> str:
-            outcome = level_archive(level_id=level.pk, actor=request.user, request=request)
+            outcome = level_archive(level_id=level.pk, actor=request.user)
             return f"{level.name} was {outcome}."
 
         response = _confirm(self, request, title=f"Archive the level {level.name}?", lines=lines, back_url=back_url,
@@ -326,7 +326,7 @@ class SubscriptionAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        subscription_update(subscription_id=obj.pk, changes=changes, actor=request.user, request=request)
+        subscription_update(subscription_id=obj.pk, changes=changes, actor=request.user)
         obj.refresh_from_db()
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -350,7 +350,7 @@ class SubscriptionAdmin(ModelAdmin):
         service = {"pause": subscription_pause, "resume": subscription_resume}[verb]
 
         def do() -> str:
-            changed = service(subscription_id=subscription.pk, actor=request.user, request=request)
+            changed = service(subscription_id=subscription.pk, actor=request.user)
             return f"Subscription #{changed.pk}: {subscription_status_reason(changed)}"
 
         lines = (["The provider stops receiving leads at this level from the very next lead."] if verb == "pause" else
@@ -364,7 +364,7 @@ class SubscriptionAdmin(ModelAdmin):
         subscription = self._subscription(object_id)
 
         def do() -> str:
-            subscription_cancel(subscription_id=subscription.pk, actor=request.user, request=request)
+            subscription_cancel(subscription_id=subscription.pk, actor=request.user)
             return f"Subscription #{subscription.pk} is cancelled."
 
         return _confirm(self, request, title=f"Cancel {subscription.provider}'s subscription at "

@@ -15,9 +15,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from admin_ext.base import ModelAdmin
-from hotlead.accounts.services import user_token_version_bump
-from hotlead.core.logging import mask_email
-from hotlead.core.services import audit_record
+from hotlead.accounts.services import mfa_device_revoke
 
 for _model in (TOTPDevice, StaticDevice, Group):
     if admin.site.is_registered(_model):
@@ -31,7 +29,6 @@ class _DeviceAdmin(ModelAdmin):
     list_select_related = ("user",)
     fields = ("user", "name", "confirmed", "created_at", "last_used_at")
     readonly_fields = fields
-    audit_action = "mfa.device_revoked"
 
     def has_add_permission(self, request):
         return False
@@ -39,23 +36,13 @@ class _DeviceAdmin(ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @transaction.atomic
     def delete_model(self, request, obj):
-        self._audit(request, obj)
-        super().delete_model(request, obj)
+        mfa_device_revoke(device=obj, actor=request.user)
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self._audit(request, obj)
-        super().delete_queryset(request, queryset)
-
-    def _audit(self, request, obj) -> None:
-        # API tokens proved with the revoked device (a lost or stolen phone) stop working too
-        user_token_version_bump(user=obj.user)
-        audit_record(action=self.audit_action, obj=obj, request=request,
-                     changes={"user": mask_email(obj.user.email), "device": obj.name,
-                              "kind": obj._meta.model_name, "tokens_revoked": True})
+        for obj in queryset.select_related("user"):
+            mfa_device_revoke(device=obj, actor=request.user)
 
 
 @admin.register(TOTPDevice)
@@ -67,8 +54,6 @@ class TOTPDeviceAdmin(_DeviceAdmin):
 @admin.register(StaticDevice)
 class StaticDeviceAdmin(_DeviceAdmin):
     """Backup-code sets (the codes themselves are not shown)."""
-
-    audit_action = "mfa.backup_codes_revoked"
 
 
 @admin.register(Group)

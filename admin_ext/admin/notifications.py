@@ -64,7 +64,7 @@ class EmailEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
             done, refused = [], []
             for event in events:
                 try:
-                    services.email_resend(event_id=event.pk, actor=request.user, request=request)
+                    services.email_resend(event_id=event.pk, actor=request.user)
                 except ApplicationError as exc:
                     refused.append(f"#{event.pk}: {exc.message}")
                 else:

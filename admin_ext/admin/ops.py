@@ -70,10 +70,9 @@ class DeadLetterAdmin(ReadOnlyAdminMixin, ModelAdmin):
             for row in rows:
                 try:
                     if retry:
-                        services.dead_letter_retry(dead_letter_id=row.pk, actor=request.user, request=request)
+                        services.dead_letter_retry(dead_letter_id=row.pk, actor=request.user)
                     else:
-                        services.dead_letter_resolve(dead_letter_id=row.pk, actor=request.user, note=note,
-                                                     request=request)
+                        services.dead_letter_resolve(dead_letter_id=row.pk, actor=request.user, note=note)
                 except ApplicationError as exc:
                     refused.append(f"#{row.pk}: {exc.message}")
                 else:

@@ -23,12 +23,11 @@ from admin_ext.base import ModelAdmin
 from admin_ext.plain import when
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
+from hotlead.distribution.selectors.providers import provider_list_annotated
 from hotlead.providers import services
 from hotlead.providers.enums import AreaKind, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
-from hotlead.providers.overview import provider_overview
 from hotlead.providers.resources import ServiceAreaResource
-from hotlead.providers.selectors import provider_list_annotated
 from hotlead.providers.validators import (
     WEBHOOK_URL_MAX,
     phone_normalise,
@@ -37,6 +36,7 @@ from hotlead.providers.validators import (
     timezone_validate,
     webhook_url_validate,
 )
+from reports.provider_overview import provider_overview
 
 STATUS_TEMPLATE = "admin/providers/provider/status_change.html"
 CLEAR_FLAG_TEMPLATE = "admin/providers/provider/clear_flag.html"
@@ -229,7 +229,7 @@ class ProviderAdmin(ModelAdmin):
         error = ""
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
-                services.provider_flag_clear(provider_id=provider.pk, actor=request.user, note=note, request=request)
+                services.provider_flag_clear(provider_id=provider.pk, actor=request.user, note=note)
             except ApplicationError as exc:
                 fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
                 if not fields:
@@ -303,7 +303,7 @@ class ProviderAdmin(ModelAdmin):
             provider_id=obj.pk, company_name=data["company_name"], contact_name=data["contact_name"],
             phone=data["phone"], categories=[c.slug for c in data["categories"]], timezone_name=data["timezone"],
             webhook_url=data.get("webhook_url") or "", assignment_email=data["notify_assignments"],
-            low_balance_threshold_cents=int(data["low_balance_threshold"] * 100), actor=request.user, request=request,
+            low_balance_threshold_cents=int(data["low_balance_threshold"] * 100), actor=request.user,
         )
 
     def save_related(self, request, form, formsets, change):
@@ -316,7 +316,7 @@ class ProviderAdmin(ModelAdmin):
         super().save_formset(request, form, formset, change)
         if changed:
             codes, prefixes = services.service_areas_of(provider_id=form.instance.pk)
-            audit_record(action="provider.service_areas_updated", obj=form.instance, request=request,
+            audit_record(action="provider.service_areas_updated", actor=request.user, obj=form.instance,
                          changes={"postal_codes": len(codes), "prefixes": len(prefixes), "channel": "console"})
 
     # --- suspend / reinstate, with a reason and a confirmation page ---
@@ -330,7 +330,7 @@ class ProviderAdmin(ModelAdmin):
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             func = services.provider_suspend if suspend else services.provider_reinstate
             try:
-                func(provider_id=provider.pk, reason=reason, actor=request.user, request=request)
+                func(provider_id=provider.pk, reason=reason, actor=request.user)
             except ApplicationError as exc:
                 fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
                 error = fields[0]["message"] if fields else exc.message

@@ -220,7 +220,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
                 error = "Write a note for the provider: it is in the rejection e-mail."
             else:
                 outcome = services.reports_decide(report_ids=[r.pk for r in reports], approve=approve,
-                                                  actor=request.user, note=note, request=request)
+                                                  actor=request.user, note=note)
                 verb = "Approved and refunded" if approve else "Rejected"
                 if outcome.done:
                     ids = ", ".join(f"#{pk}" for pk in outcome.done)
@@ -313,8 +313,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
             request, _admin_link("admin:leads_lead_change", lead.pk) or self._changelist_url())
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
-                outcome = services.lead_mark_fraud(lead_public_id=lead.public_id, actor=request.user,
-                                                   request=request)
+                outcome = services.lead_mark_fraud(lead_public_id=lead.public_id, actor=request.user)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -365,6 +364,5 @@ class AutoApprovalRuleAdmin(ModelAdmin):
         return "on" if obj.enabled else "off"
 
     def save_model(self, request, obj, form, change):
-        rule = services.auto_rule_set_enabled(code=obj.code, enabled=obj.enabled, actor=request.user,
-                                              request=request)
+        rule = services.auto_rule_set_enabled(code=obj.code, enabled=obj.enabled, actor=request.user)
         obj.updated_at = rule.updated_at

@@ -205,7 +205,7 @@ class SimulationRunAdmin(ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 run = simulation_run_create(source=form.cleaned_data["source"], params=form.params(),
-                                            scenario=form.scenario(), actor=request.user, request=request)
+                                            scenario=form.scenario(), actor=request.user)
             except ApplicationError as exc:
                 fields = exc.details.get("fields", []) if isinstance(exc.details, dict) else []
                 error = " ".join(f"{f['field']}: {f['message']}" for f in fields) or exc.message

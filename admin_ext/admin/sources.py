@@ -115,12 +115,12 @@ class LeadSourceAdmin(ModelAdmin):
                     source, key = services.lead_source_create(
                         name=data["name"], contact=data["contact"], notes=data["notes"],
                         verified_upstream=data["verified_upstream"], rate_limit=data["rate_limit"],
-                        actor=request.user, request=request)
+                        actor=request.user)
                     return self._key_page(request, source, key, title=f"Lead source {source.name} created")
                 services.lead_source_update(
                     source_id=obj.pk, name=data["name"], contact=data["contact"], notes=data["notes"],
                     verified_upstream=data["verified_upstream"], rate_limit=data["rate_limit"],
-                    actor=request.user, request=request)
+                    actor=request.user)
                 self.message_user(request, f"Lead source {data['name']} saved.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:sources_leadsource_changelist"))
             except (ValidationFailed, Conflict) as exc:
@@ -171,8 +171,7 @@ class LeadSourceAdmin(ModelAdmin):
         source = self._source(object_id)
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
-                source, key = services.lead_source_rotate_key(source_id=source.pk, actor=request.user,
-                                                               request=request)
+                source, key = services.lead_source_rotate_key(source_id=source.pk, actor=request.user)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 return HttpResponseRedirect(reverse("admin:sources_leadsource_change", args=[source.pk]))
@@ -186,7 +185,7 @@ class LeadSourceAdmin(ModelAdmin):
     def revoke_detail(self, request, object_id):
         source = self._source(object_id)
         if request.method == "POST" and request.POST.get("confirm") == "yes":
-            services.lead_source_revoke(source_id=source.pk, actor=request.user, request=request)
+            services.lead_source_revoke(source_id=source.pk, actor=request.user)
             self.message_user(request, f"{source.name} is revoked: its key no longer works.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:sources_leadsource_change", args=[source.pk]))
         return self._confirm_page(request, source, title=f"Revoke {source.name}?", lines=[
@@ -233,15 +232,15 @@ class RateLimitOverrideAdmin(ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         saved = rate_limit_override_set(scope=data["scope"], rule=data["rule"], note=data.get("note") or "",
-                                        actor=request.user, request=request)
+                                        actor=request.user)
         obj.pk = saved.pk
 
     def delete_model(self, request, obj):
-        rate_limit_override_delete(override_id=obj.pk, actor=request.user, request=request)
+        rate_limit_override_delete(override_id=obj.pk, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for override in queryset:
-            rate_limit_override_delete(override_id=override.pk, actor=request.user, request=request)
+            rate_limit_override_delete(override_id=override.pk, actor=request.user)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

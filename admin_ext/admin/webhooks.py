@@ -86,15 +86,14 @@ class WebhookEndpointAdmin(_Confirmed, ReadOnlyAdminMixin, ModelAdmin):
             request, ids, title="Enable these webhook endpoints again?", confirm_label="Yes, enable",
             explain="Deliveries start again and the failure count starts over. Missed events can be replayed "
                     "from the delivery log.",
-            run=lambda e: services.webhook_endpoint_enable(provider_id=e.provider_id, actor=request.user,
-                                                           request=request),
+            run=lambda e: services.webhook_endpoint_enable(provider_id=e.provider_id, actor=request.user),
             done_verb="Enabled", back_url=back_url, bulk_action=bulk_action)
 
     def _test(self, request, ids, back_url):
         return self._confirm(
             request, ids, title="Send a test event?", confirm_label="Yes, send", explain="A webhook.test event "
             "is delivered now; it appears in the delivery log.",
-            run=lambda e: services.webhook_test_send(provider_id=e.provider_id, actor=request.user, request=request),
+            run=lambda e: services.webhook_test_send(provider_id=e.provider_id, actor=request.user),
             done_verb="Test event queued", back_url=back_url)
 
     def _list(self):
@@ -181,8 +180,7 @@ class WebhookDeliveryAdmin(_Confirmed, ReadOnlyAdminMixin, ModelAdmin):
             request, ids, title="Replay these deliveries?", confirm_label="Yes, replay",
             explain="Each event is delivered again as a new delivery with the same webhook-id and body, so the "
                     "provider's receiver can deduplicate it.",
-            run=lambda d: services.webhook_delivery_replay(delivery_id=d.pk, provider_id=None, actor=request.user,
-                                                           request=request),
+            run=lambda d: services.webhook_delivery_replay(delivery_id=d.pk, provider_id=None, actor=request.user),
             done_verb="Replay queued", back_url=back_url, bulk_action=bulk_action)
 
     def _list(self):

@@ -79,8 +79,7 @@ def bad_lead_detail(request: HttpRequest, report_id: int):
 def bad_lead_approve(request: HttpRequest, report_id: int, payload: Body[ApproveIn | None] = None):
     from hotlead.refunds.services import report_approve
 
-    report = report_approve(report_id=report_id, actor=request.auth, note=payload.note if payload else "",
-                            request=request)
+    report = report_approve(report_id=report_id, actor=request.auth, note=payload.note if payload else "")
     return {"id": report.pk, "status": report.status, "refund_cents": report.refund_entry.amount_cents}
 
 
@@ -88,7 +87,7 @@ def bad_lead_approve(request: HttpRequest, report_id: int, payload: Body[Approve
 def bad_lead_reject(request: HttpRequest, report_id: int, payload: RejectIn):
     from hotlead.refunds.services import report_reject
 
-    report = report_reject(report_id=report_id, actor=request.auth, note=payload.note, request=request)
+    report = report_reject(report_id=report_id, actor=request.auth, note=payload.note)
     return {"id": report.pk, "status": report.status, "note": report.decision_note}
 
 
@@ -97,7 +96,7 @@ def bad_lead_reject(request: HttpRequest, report_id: int, payload: RejectIn):
 def lead_mark_fraud(request: HttpRequest, lead_id: uuid.UUID):
     from hotlead.refunds.services import lead_mark_fraud as mark_fraud
 
-    outcome = mark_fraud(lead_public_id=lead_id, actor=request.auth, request=request)
+    outcome = mark_fraud(lead_public_id=lead_id, actor=request.auth)
     return {
         "id": outcome.lead.public_id,
         "is_fraud": outcome.lead.is_fraud,

@@ -26,7 +26,7 @@ def lead_distribute_now(request: HttpRequest, lead_id: uuid.UUID):
     from hotlead.leads.selectors import lead_by_public_id
 
     lead = lead_by_public_id(public_id=lead_id)
-    run = lead_distribute_manual(lead=lead, actor=request.auth, request=request)
+    run = lead_distribute_manual(lead=lead, actor=request.auth)
     lead.refresh_from_db(fields=["status", "buyers_count"])
     return {"id": lead.public_id, "status": lead.status, "buyers_count": lead.buyers_count,
             "run": distribution_run_summary(run=run)}

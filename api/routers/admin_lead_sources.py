@@ -44,7 +44,7 @@ def lead_source_create(request: HttpRequest, payload: LeadSourceIn):
 
     source, key = create(name=payload.name, contact=payload.contact, notes=payload.notes,
                          verified_upstream=payload.verified_upstream, rate_limit=payload.rate_limit,
-                         actor=request.auth, request=request)
+                         actor=request.auth)
     return Status(201, {**_out(source, 0), "api_key": key})
 
 
@@ -53,7 +53,7 @@ def lead_source_create(request: HttpRequest, payload: LeadSourceIn):
 def lead_source_rotate_key(request: HttpRequest, source_id: int):
     from hotlead.sources.services import lead_source_rotate_key as rotate
 
-    source, key = rotate(source_id=source_id, actor=request.auth, request=request)
+    source, key = rotate(source_id=source_id, actor=request.auth)
     return {**_with_count(source), "api_key": key}
 
 
@@ -62,4 +62,4 @@ def lead_source_rotate_key(request: HttpRequest, source_id: int):
 def lead_source_revoke(request: HttpRequest, source_id: int):
     from hotlead.sources.services import lead_source_revoke as revoke
 
-    return _with_count(revoke(source_id=source_id, actor=request.auth, request=request))
+    return _with_count(revoke(source_id=source_id, actor=request.auth))

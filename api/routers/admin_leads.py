@@ -50,7 +50,7 @@ def leads_list(request: HttpRequest, filters: Query[AdminLeadQuery]):
 @router.get("/leads/{lead_id}", response=AdminLeadDetailOut,
             summary="One lead with its history, assignments and distribution traces")
 def lead_detail(request: HttpRequest, lead_id: uuid.UUID):
-    from hotlead.leads.selectors import lead_admin_detail
+    from hotlead.distribution.selectors.lead_detail import lead_admin_detail
 
     return lead_admin_detail(public_id=lead_id)
 
@@ -61,7 +61,7 @@ def lead_approve(request: HttpRequest, lead_id: uuid.UUID, payload: AdminApprove
     from hotlead.leads.services import lead_approve as approve
 
     lead = approve(lead_id=lead_by_public_id(public_id=lead_id).pk, actor=request.auth,
-                   note=payload.note if payload else "", request=request)
+                   note=payload.note if payload else "")
     return {"id": lead.public_id, "status": lead.status}
 
 
@@ -71,7 +71,7 @@ def lead_reject(request: HttpRequest, lead_id: uuid.UUID, payload: AdminRejectIn
     from hotlead.leads.services import lead_reject as reject
 
     lead = reject(lead_id=lead_by_public_id(public_id=lead_id).pk, actor=request.auth, reason=payload.reason,
-                  note=payload.note or "", request=request)
+                  note=payload.note or "")
     return {"id": lead.public_id, "status": lead.status}
 
 
@@ -86,8 +86,7 @@ def categories_list(request: HttpRequest):
 def category_create(request: HttpRequest, payload: AdminCategoryCreateIn):
     from hotlead.leads.services import category_create as create
 
-    category = create(slug=payload.slug, name=payload.name, active=payload.active, actor=request.auth,
-                      request=request)
+    category = create(slug=payload.slug, name=payload.name, active=payload.active, actor=request.auth)
     return Status(201, category)
 
 
@@ -95,4 +94,4 @@ def category_create(request: HttpRequest, payload: AdminCategoryCreateIn):
 def category_update(request: HttpRequest, slug: str, payload: AdminCategoryUpdateIn):
     from hotlead.leads.services import category_update as update
 
-    return update(slug=slug, name=payload.name, active=payload.active, actor=request.auth, request=request)
+    return update(slug=slug, name=payload.name, active=payload.active, actor=request.auth)

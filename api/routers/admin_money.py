@@ -30,7 +30,7 @@ def levels(request: HttpRequest, query: Query[LevelListQuery]):
 def level_create(request: HttpRequest, payload: LevelIn):
     from hotlead.levels.services.levels import level_create as create
 
-    return Status(201, create(actor=request.auth, request=request, **payload.model_dump()))
+    return Status(201, create(actor=request.auth, **payload.model_dump()))
 
 
 @router.put("/competition-levels/{int:level_id}", response=LevelOut,
@@ -38,7 +38,7 @@ def level_create(request: HttpRequest, payload: LevelIn):
 def level_update(request: HttpRequest, level_id: int, payload: LevelIn):
     from hotlead.levels.services.levels import level_update as update
 
-    return update(level_id=level_id, actor=request.auth, request=request, **payload.model_dump())
+    return update(level_id=level_id, actor=request.auth, **payload.model_dump())
 
 
 @router.delete("/competition-levels/{int:level_id}", response=LevelDeleteOut,
@@ -46,7 +46,7 @@ def level_update(request: HttpRequest, level_id: int, payload: LevelIn):
 def level_delete(request: HttpRequest, level_id: int):
     from hotlead.levels.services.levels import level_archive
 
-    return {"id": level_id, "outcome": level_archive(level_id=level_id, actor=request.auth, request=request)}
+    return {"id": level_id, "outcome": level_archive(level_id=level_id, actor=request.auth)}
 
 
 @router.post("/competition-levels/reorder", response=list[LevelOut],
@@ -54,7 +54,7 @@ def level_delete(request: HttpRequest, level_id: int):
 def level_reorder(request: HttpRequest, payload: LevelReorderIn):
     from hotlead.levels.services.levels import level_reorder as reorder
 
-    return reorder(level_ids=payload.ids, actor=request.auth, request=request)
+    return reorder(level_ids=payload.ids, actor=request.auth)
 
 
 @router.post("/providers/{int:provider_id}/deposits", response={201: DepositOut},
@@ -65,8 +65,7 @@ def deposit_record(request: HttpRequest, provider_id: int, payload: DepositIn,
     from hotlead.billing.services.payments import payment_record
 
     payment = payment_record(provider_id=provider_id, amount_cents=payload.amount_cents, method=payload.method,
-                             reference=payload.reference, actor=request.auth, idempotency_key=idempotency_key,
-                             request=request)
+                             reference=payload.reference, actor=request.auth, idempotency_key=idempotency_key)
     return Status(201, {
         "id": payment.pk, "status": payment.status, "amount_cents": payment.amount_cents, "method": payment.method,
         "reference": payment.reference, "provider_id": payment.provider_id,

@@ -53,7 +53,8 @@ def _detail(provider_id: int) -> dict:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from hotlead.core.exceptions import NotFound
-    from hotlead.providers.selectors import provider_areas, provider_detail_for_admin
+    from hotlead.distribution.selectors.providers import provider_detail_for_admin
+    from hotlead.providers.selectors import provider_areas
 
     provider = provider_detail_for_admin(provider_id=provider_id)
     if provider is None:
@@ -74,7 +75,7 @@ def _detail(provider_id: int) -> dict:
 @router.get("/providers", response=AdminProviderListOut,
             summary="Providers, newest first, with balance, areas count and last lead (cursor pagination)")
 def provider_list(request: HttpRequest, filters: Query[AdminProviderListQuery]):
-    from hotlead.providers.selectors import provider_list_for_admin
+    from hotlead.distribution.selectors.providers import provider_list_for_admin
 
     after_id = _cursor_decode(filters.cursor) if filters.cursor else None
     rows = provider_list_for_admin(
@@ -104,7 +105,7 @@ def provider_update(request: HttpRequest, provider_id: int, payload: AdminProvid
         postal_codes=areas.postal_codes if areas else None, prefixes=areas.prefixes if areas else None,
         assignment_email=prefs.assignment_email.value if prefs else None,
         low_balance_threshold_cents=prefs.low_balance_threshold_cents if prefs else None,
-        actor=request.auth, request=request, **extra,
+        actor=request.auth, **extra,
     )
     return _detail(provider_id)
 
@@ -114,7 +115,7 @@ def provider_update(request: HttpRequest, provider_id: int, payload: AdminProvid
 def provider_suspend(request: HttpRequest, provider_id: int, payload: ReasonIn):
     from hotlead.providers.services import provider_suspend as suspend
 
-    suspend(provider_id=provider_id, reason=payload.reason, actor=request.auth, request=request)
+    suspend(provider_id=provider_id, reason=payload.reason, actor=request.auth)
     return _detail(provider_id)
 
 
@@ -122,5 +123,5 @@ def provider_suspend(request: HttpRequest, provider_id: int, payload: ReasonIn):
 def provider_reinstate(request: HttpRequest, provider_id: int, payload: ReasonIn):
     from hotlead.providers.services import provider_reinstate as reinstate
 
-    reinstate(provider_id=provider_id, reason=payload.reason, actor=request.auth, request=request)
+    reinstate(provider_id=provider_id, reason=payload.reason, actor=request.auth)
     return _detail(provider_id)

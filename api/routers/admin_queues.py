@@ -39,7 +39,7 @@ def dead_letter_detail(request: HttpRequest, dead_letter_id: int):
 def dead_letter_retry(request: HttpRequest, dead_letter_id: int):
     from hotlead.ops.services import dead_letter_retry as retry
 
-    return retry(dead_letter_id=dead_letter_id, actor=request.auth, request=request)
+    return retry(dead_letter_id=dead_letter_id, actor=request.auth)
 
 
 @router.post("/queues/dlq/{dead_letter_id}/resolve", response=DeadLetterOut,
@@ -47,5 +47,4 @@ def dead_letter_retry(request: HttpRequest, dead_letter_id: int):
 def dead_letter_resolve(request: HttpRequest, dead_letter_id: int, payload: DeadLetterResolveIn | None = None):
     from hotlead.ops.services import dead_letter_resolve as resolve
 
-    return resolve(dead_letter_id=dead_letter_id, actor=request.auth, note=payload.note if payload else "",
-                   request=request)
+    return resolve(dead_letter_id=dead_letter_id, actor=request.auth, note=payload.note if payload else "")

@@ -105,8 +105,7 @@ def report_export(request: HttpRequest, payload: ExportIn):
     from reports.services import export_request
 
     job = export_request(actor=request.auth, report=payload.report, fmt=payload.format,
-                         date_from=payload.date_from, date_to=payload.date_to, params=payload.params,
-                         request=request)
+                         date_from=payload.date_from, date_to=payload.date_to, params=payload.params)
     return Status(202, {"id": job.pk, "status": job.status})
 
 

@@ -33,7 +33,7 @@ def register(request: HttpRequest, payload: RegisterIn):
 
     provider = provider_register(
         email=payload.email, password=payload.password, company_name=payload.company_name,
-        contact_name=payload.contact_name, phone=payload.phone, timezone_name=payload.timezone, request=request,
+        contact_name=payload.contact_name, phone=payload.phone, timezone_name=payload.timezone,
     )
     return Status(201, {"id": provider.pk, "email": provider.user.email, "status": provider.status})
 
@@ -42,7 +42,7 @@ def register(request: HttpRequest, payload: RegisterIn):
 def verify_email(request: HttpRequest, payload: VerifyEmailIn):
     from hotlead.providers.services import provider_email_verify
 
-    provider = provider_email_verify(token=payload.token, request=request)
+    provider = provider_email_verify(token=payload.token)
     return {"id": provider.pk, "email": provider.user.email, "status": provider.status}
 
 
@@ -50,7 +50,7 @@ def verify_email(request: HttpRequest, payload: VerifyEmailIn):
 def resend_verification(request: HttpRequest, payload: EmailIn):
     from hotlead.providers.services import provider_verification_resend
 
-    provider_verification_resend(email=payload.email, request=request)
+    provider_verification_resend(email=payload.email)
     return Status(202, {"detail": RESEND_ANSWER})
 
 
@@ -58,21 +58,21 @@ def resend_verification(request: HttpRequest, payload: EmailIn):
 def login(request: HttpRequest, payload: LoginIn):
     from hotlead.accounts.services import auth_login
 
-    return auth_login(email=payload.email, password=payload.password, otp=payload.otp, request=request)
+    return auth_login(email=payload.email, password=payload.password, otp=payload.otp)
 
 
 @router.post("/refresh", response=TokenOut, summary="Rotate a refresh token (reuse revokes the whole family)")
 def refresh(request: HttpRequest, payload: RefreshIn):
     from hotlead.accounts.services import auth_refresh
 
-    return auth_refresh(refresh_token=payload.refresh_token, request=request)
+    return auth_refresh(refresh_token=payload.refresh_token)
 
 
 @router.post("/logout", response={204: None}, summary="Revoke the refresh token's family")
 def logout(request: HttpRequest, payload: RefreshIn):
     from hotlead.accounts.services import auth_logout
 
-    auth_logout(refresh_token=payload.refresh_token, request=request)
+    auth_logout(refresh_token=payload.refresh_token)
     return Status(204, None)
 
 
@@ -81,7 +81,7 @@ def logout(request: HttpRequest, payload: RefreshIn):
 def forgot_password(request: HttpRequest, payload: ForgotPasswordIn):
     from hotlead.accounts.services import password_reset_request
 
-    password_reset_request(email=payload.email, request=request)
+    password_reset_request(email=payload.email)
     return Status(202, {"detail": FORGOT_PASSWORD_ANSWER})
 
 
@@ -89,5 +89,5 @@ def forgot_password(request: HttpRequest, payload: ForgotPasswordIn):
 def reset_password(request: HttpRequest, payload: ResetPasswordIn):
     from hotlead.accounts.services import password_reset_complete
 
-    password_reset_complete(token=payload.token, password=payload.password, request=request)
+    password_reset_complete(token=payload.token, password=payload.password)
     return Status(204, None)

@@ -39,7 +39,7 @@ API_KEY_PARAMETER = {
 @router.post("/leads", response={202: LeadSubmitOut}, summary="Submit a service request; a code is e-mailed",
              openapi_extra={"parameters": [API_KEY_PARAMETER]})
 def lead_submit(request: HttpRequest, payload: LeadSubmitIn):
-    from hotlead.core.ratelimit import client_ip
+    from hotlead.core.middleware import client_ip
     from hotlead.leads.services import lead_submit as submit
     from hotlead.leads.validation import LeadSubmission
     from hotlead.sources.services import lead_source_authenticate
@@ -57,7 +57,7 @@ def lead_submit(request: HttpRequest, payload: LeadSubmitIn):
 
 @router.post("/leads/verify", response=LeadVerifyOut, summary="Check the e-mailed code (or link token)")
 def lead_verify(request: HttpRequest, payload: LeadVerifyIn):
-    from hotlead.core.ratelimit import client_ip
+    from hotlead.core.middleware import client_ip
     from hotlead.leads.services import lead_verify as verify
 
     lead, confirm_token = verify(public_id=payload.lead_id, code=payload.code, token=payload.token,
@@ -85,7 +85,7 @@ def lead_confirm(request: HttpRequest, payload: LeadConfirmIn):
 
 @router.post("/leads/resend-code", response={202: LeadResendOut}, summary="E-mail a new code (rate limited)")
 def lead_resend_code(request: HttpRequest, payload: LeadResendIn):
-    from hotlead.core.ratelimit import client_ip
+    from hotlead.core.middleware import client_ip
     from hotlead.leads.services import lead_code_resend
 
     lead = lead_code_resend(public_id=payload.lead_id, ip=client_ip(request))

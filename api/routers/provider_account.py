@@ -48,7 +48,7 @@ def profile_put(request: HttpRequest, payload: ProfileIn):
     provider = provider_profile_update(
         provider_id=request.auth.pk, company_name=payload.company_name, contact_name=payload.contact_name,
         phone=payload.phone, categories=payload.categories, timezone_name=payload.timezone,
-        actor=request.user, request=request, **extra,
+        actor=request.user, **extra,
     )
     provider.user = request.auth.user
     return _profile(provider)
@@ -68,7 +68,7 @@ def service_areas_put(request: HttpRequest, payload: ServiceAreasIn):
 
     codes, prefixes = provider_service_areas_set(
         provider_id=request.auth.pk, postal_codes=payload.postal_codes, prefixes=payload.prefixes,
-        actor=request.user, request=request,
+        actor=request.user,
     )
     return {"postal_codes": codes, "prefixes": prefixes}
 
@@ -87,7 +87,7 @@ def preferences_put(request: HttpRequest, payload: NotificationPreferencesIn):
 
     provider = provider_notification_preferences_update(
         provider_id=request.auth.pk, assignment_email=payload.assignment_email.value,
-        low_balance_threshold_cents=payload.low_balance_threshold_cents, actor=request.user, request=request,
+        low_balance_threshold_cents=payload.low_balance_threshold_cents, actor=request.user,
     )
     return {"assignment_email": provider.notify_assignments,
             "low_balance_threshold_cents": provider.low_balance_threshold_cents}
@@ -98,7 +98,7 @@ def preferences_put(request: HttpRequest, payload: NotificationPreferencesIn):
 def mfa_setup(request: HttpRequest):
     from hotlead.accounts.services import totp_provisioning_uri, totp_secret_base32, totp_setup_start
 
-    device = totp_setup_start(user=request.user, request=request)
+    device = totp_setup_start(user=request.user)
     return {"secret": totp_secret_base32(device), "otpauth_uri": totp_provisioning_uri(device),
             "digits": device.digits, "period": device.step}
 
@@ -108,7 +108,7 @@ def mfa_setup(request: HttpRequest):
 def mfa_confirm(request: HttpRequest, payload: MfaConfirmIn):
     from hotlead.accounts.services import token_pair_issue, totp_setup_confirm
 
-    totp_setup_confirm(user=request.user, token=payload.otp, request=request)
+    totp_setup_confirm(user=request.user, token=payload.otp)
     pair = token_pair_issue(user=request.user, mfa=True)
     return {"mfa_enabled": True, "access_token": pair.access_token, "refresh_token": pair.refresh_token,
             "token_type": pair.token_type, "expires_in": pair.expires_in}

@@ -23,5 +23,5 @@ def bad_lead_report(request: HttpRequest, assignment_id: int, payload: BadLeadIn
     from hotlead.refunds.services import report_create
 
     report = report_create(provider=request.auth, assignment_id=assignment_id, reason=payload.reason,
-                           details=payload.details, request=request)
+                           details=payload.details)
     return Status(201, report_outcome(report))

@@ -53,7 +53,7 @@ def lead_detail(request: HttpRequest, assignment_id: int):
 def lead_accept(request: HttpRequest, assignment_id: int):
     from hotlead.distribution.services.assignments import assignment_accept
 
-    assignment = assignment_accept(provider=request.auth, assignment_id=assignment_id, request=request)
+    assignment = assignment_accept(provider=request.auth, assignment_id=assignment_id)
     return {"assignment_id": assignment.pk, "status": assignment.status}
 
 
@@ -63,7 +63,7 @@ def lead_reject(request: HttpRequest, assignment_id: int, payload: AssignmentRej
     from hotlead.distribution.services.assignments import assignment_reject
 
     assignment = assignment_reject(
-        provider=request.auth, assignment_id=assignment_id, reason=payload.reason, request=request
+        provider=request.auth, assignment_id=assignment_id, reason=payload.reason
     )
     return {"assignment_id": assignment.pk, "status": assignment.status}
 

@@ -90,7 +90,7 @@ def subscriptions(request: HttpRequest, query: Query[SubscriptionQuery]):
 def subscription_create(request: HttpRequest, payload: SubscriptionCreateIn):
     from hotlead.levels.services.subscriptions import subscription_create as create
 
-    subscription = create(provider=request.auth, request=request, **payload.model_dump())
+    subscription = create(provider=request.auth, **payload.model_dump())
     return Status(201, _subscription_out(subscription))
 
 
@@ -99,7 +99,7 @@ def subscription_create(request: HttpRequest, payload: SubscriptionCreateIn):
 def subscription_update(request: HttpRequest, subscription_id: int, payload: SubscriptionUpdateIn):
     from hotlead.levels.services.subscriptions import subscription_update as update
 
-    subscription = update(subscription_id=subscription_id, provider=request.auth, request=request,
+    subscription = update(subscription_id=subscription_id, provider=request.auth,
                           changes=payload.model_dump(exclude_unset=True))
     return _subscription_out(subscription)
 
@@ -108,5 +108,5 @@ def subscription_update(request: HttpRequest, subscription_id: int, payload: Sub
 def subscription_cancel(request: HttpRequest, subscription_id: int):
     from hotlead.levels.services.subscriptions import subscription_cancel as cancel
 
-    cancel(subscription_id=subscription_id, provider=request.auth, request=request)
+    cancel(subscription_id=subscription_id, provider=request.auth)
     return Status(204, None)

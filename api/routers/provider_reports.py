@@ -20,7 +20,7 @@ def provider_export(request: HttpRequest, payload: ProviderExportIn):
     from reports.services import export_request
 
     job = export_request(actor=request.auth.user, provider=request.auth, report=payload.report, fmt=payload.format,
-                         date_from=payload.date_from, date_to=payload.date_to, request=request)
+                         date_from=payload.date_from, date_to=payload.date_to)
     return Status(202, {"id": job.pk, "status": job.status})
 
 

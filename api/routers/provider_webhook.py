@@ -44,7 +44,7 @@ def webhook_put(request: HttpRequest, payload: WebhookIn):
     from hotlead.webhooks.services import webhook_endpoint_configure
 
     endpoint, secret = webhook_endpoint_configure(provider=request.auth, url=payload.url, enabled=payload.enabled,
-                                                  events=payload.events, actor=request.auth.user, request=request)
+                                                  events=payload.events, actor=request.auth.user)
     return endpoint_out(endpoint, secret)
 
 
@@ -53,7 +53,7 @@ def webhook_put(request: HttpRequest, payload: WebhookIn):
 def webhook_rotate(request: HttpRequest):
     from hotlead.webhooks.services import webhook_secret_rotate
 
-    endpoint, secret = webhook_secret_rotate(provider_id=request.auth.pk, actor=request.auth.user, request=request)
+    endpoint, secret = webhook_secret_rotate(provider_id=request.auth.pk, actor=request.auth.user)
     return endpoint_out(endpoint, secret)
 
 
@@ -61,7 +61,7 @@ def webhook_rotate(request: HttpRequest):
 def webhook_test(request: HttpRequest):
     from hotlead.webhooks.services import webhook_test_send
 
-    delivery = webhook_test_send(provider_id=request.auth.pk, actor=request.auth.user, request=request)
+    delivery = webhook_test_send(provider_id=request.auth.pk, actor=request.auth.user)
     return Status(202, delivery_out(delivery))
 
 
@@ -82,5 +82,5 @@ def webhook_replay(request: HttpRequest, delivery_id: int):
     from hotlead.webhooks.services import webhook_delivery_replay
 
     delivery = webhook_delivery_replay(delivery_id=delivery_id, provider_id=request.auth.pk,
-                                       actor=request.auth.user, request=request)
+                                       actor=request.auth.user)
     return Status(202, delivery_out(delivery))

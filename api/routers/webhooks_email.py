@@ -84,7 +84,8 @@ _HEADER_ALIASES = {"svix-id": "webhook-id", "svix-timestamp": "webhook-timestamp
 def email_events(request: HttpRequest):
     from hotlead.billing.signatures import InvalidSignature
     from hotlead.core.exceptions import ApplicationError, ValidationFailed
-    from hotlead.notifications.bounces import EmailEventsNotConfigured, email_bounce_record
+    from hotlead.leads.bounces import email_bounce_record
+    from hotlead.notifications.bounces import EmailEventsNotConfigured
     from hotlead.webhooks.signing import WebhookVerificationError, signature_verify
 
     secret = settings.HOTLEAD_EMAIL_EVENTS_SECRET

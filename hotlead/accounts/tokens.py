@@ -11,16 +11,20 @@ import hashlib
 import secrets
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import jwt
 from django.conf import settings
 
 from hotlead.core.exceptions import NotAuthenticated, TokenExpired
 
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+
 ALGORITHM = "HS256"
 
 
-def access_token_encode(*, user, mfa: bool) -> tuple[str, int]:
+def access_token_encode(*, user: User, mfa: bool) -> tuple[str, int]:
     """Return (token, expires_in seconds)."""
     now = int(time.time())
     ttl = settings.JWT_ACCESS_TTL_SECONDS
@@ -38,7 +42,7 @@ def access_token_encode(*, user, mfa: bool) -> tuple[str, int]:
     return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM), ttl
 
 
-def refresh_token_encode(*, user, family: uuid.UUID) -> tuple[str, int]:
+def refresh_token_encode(*, user: User, family: uuid.UUID) -> tuple[str, int]:
     """Return (token, expires_in seconds) for a new refresh token of `family`."""
     now = int(time.time())
     ttl = settings.JWT_REFRESH_TTL_SECONDS

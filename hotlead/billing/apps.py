@@ -5,3 +5,9 @@ class BillingConfig(AppConfig):
     name = "hotlead.billing"
     label = "billing"
     verbose_name = "Money"
+
+    def ready(self) -> None:
+        from hotlead.billing.receivers import provider_registered_account_open
+        from hotlead.providers.signals import provider_registered
+
+        provider_registered.connect(provider_registered_account_open, dispatch_uid="billing_provider_registered")

@@ -2,7 +2,7 @@
 the database answers, no migration of its code is pending, the cache round-trips. The job worker's heartbeat is
 reported beside them but is not part of readiness: a stopped worker is not a reason to take every web server
 out of the load balancer at once (which turns "e-mails are late" into "the site is down"); /health/worker
-answers 503 for it instead, for the worker's own monitoring.
+answers 503 for it instead, for the worker's own monitoring (ops.selectors.worker_check, the heartbeat's owner).
 
 Each check answers {"ok": bool, ...}; a failure names the error's type, never its message
 (which may carry a host name or credentials).
@@ -54,21 +54,6 @@ def _check_cache() -> dict:
         return {"ok": False, "error": type(exc).__name__}
 
 
-def _check_worker() -> dict:
-    from hotlead.ops.selectors import worker_heartbeat_max_age_seconds, worker_last_seen_seconds
-
-    max_age = worker_heartbeat_max_age_seconds()
-    try:
-        age = worker_last_seen_seconds()
-    except Exception as exc:  # noqa: BLE001
-        return {"ok": False, "error": type(exc).__name__}
-    result = {"ok": age is not None and age <= max_age, "last_seen_seconds": None if age is None else round(age),
-              "max_age_seconds": max_age}
-    if not result["ok"]:
-        result["hint"] = "Is a job worker (manage.py qcluster) running, with schedules_sync applied?"
-    return result
-
-
 def readiness_checks() -> dict[str, dict]:
     """What a load balancer needs: can this process serve requests."""
     database = _check_database()
@@ -78,8 +63,3 @@ def readiness_checks() -> dict[str, dict]:
         "migrations": _check_migrations() if database["ok"] else {"ok": False, "error": "DatabaseUnavailable"},
         "cache": _check_cache(),
     }
-
-
-def worker_check() -> dict:
-    """Whether a job worker ran the heartbeat schedule recently (not part of readiness)."""
-    return _check_worker()

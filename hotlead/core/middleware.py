@@ -1,14 +1,18 @@
-"""Request id (honour a safe X-Request-ID, else generate; echo it), user id for logs, HTTP metrics,
-and a guard against the NUL character in the URL."""
+"""Request id (honour a safe X-Request-ID, else generate; echo it), the request's Origin (client address, user
+agent, request id) for the domain, user id for logs, HTTP metrics, and a guard against the NUL character in the
+URL."""
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import time
 import uuid
 
-from django.http import HttpResponseBadRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBadRequest
 
+from hotlead.core.origin import Origin, origin_bound
 from hotlead.core.request_context import request_id_var, user_id_var
 
 access_logger = logging.getLogger("hotlead.http")
@@ -24,6 +28,32 @@ def request_id_from(value: str | None) -> str:
     return value if value and _SAFE_ID.fullmatch(value) else uuid.uuid4().hex
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The client's address. Behind HOTLEAD_PROXY_COUNT proxies it is the entry that many places from the
+    right of X-Forwarded-For (the one our own nearest proxy appended); entries further left are whatever
+    the client sent and are never trusted. Without proxies, or without a usable entry, REMOTE_ADDR."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    hops = getattr(settings, "HOTLEAD_PROXY_COUNT", 0)
+    if hops <= 0:
+        return remote
+    entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+    if len(entries) < hops:
+        return remote
+    try:
+        return str(ipaddress.ip_address(entries[-hops]))
+    except ValueError:
+        return remote
+
+
+def origin_of(request: HttpRequest, *, request_id: str = "") -> Origin:
+    """The request facts the domain may know (audit, per-address rate limits), read once at the edge."""
+    return Origin(
+        client_ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        request_id=request_id or getattr(request, "request_id", "") or "",
+    )
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -34,7 +64,8 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         user_token = user_id_var.set(None)
         try:
-            response = self.get_response(request)
+            with origin_bound(origin_of(request, request_id=request_id)):
+                response = self.get_response(request)
         finally:
             request_id_var.reset(token)
             user_id_var.reset(user_token)

@@ -10,7 +10,6 @@ transaction whose commit is the attempt, counting refused attempts on their own.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 import time
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connection, transaction
 
 from hotlead.core.exceptions import RateLimited
+from hotlead.core.origin import current_origin
 
 _UPSERT = (
     "INSERT INTO core_ratelimitcounter (key, count, expires_at) VALUES (%s, 1, %s) "
@@ -121,18 +121,6 @@ def rate_limit_reset(*, scope: str, key: str, rule: str | None = None) -> None:
     RateLimitCounter.objects.filter(key=counter_key).delete()
 
 
-def client_ip(request) -> str:
-    """The client's address. Behind HOTLEAD_PROXY_COUNT proxies it is the entry that many places from the
-    right of X-Forwarded-For (the one our own nearest proxy appended); entries further left are whatever
-    the client sent and are never trusted. Without proxies, or without a usable entry, REMOTE_ADDR."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    hops = getattr(settings, "HOTLEAD_PROXY_COUNT", 0)
-    if hops <= 0:
-        return remote
-    entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
-    if len(entries) < hops:
-        return remote
-    try:
-        return str(ipaddress.ip_address(entries[-hops]))
-    except ValueError:
-        return remote
+def client_ip_key() -> str:
+    """The per-address key of a rate limit: the client address of the bound Origin ("unknown" outside a request)."""
+    return current_origin().client_ip or "unknown"

@@ -1,4 +1,6 @@
-"""Per-request context (request id, user id) readable from logs, audit and errors."""
+"""Per-request log context (request id, user id) for log lines and error bodies; jobs set the request id of
+the request that queued them. The request facts the domain may read (address, user agent, request id) are the
+request's Origin (hotlead/core/origin.py); the audit log falls back to this request id when no Origin carries one."""
 from __future__ import annotations
 
 import contextvars

@@ -1,38 +1,38 @@
 """Core services: the audit trail."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from hotlead.core.models import AuditLog
+from hotlead.core.origin import Origin, current_origin
 from hotlead.core.request_context import current_request_id
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 def audit_record(
     *,
     action: str,
-    actor=None,
+    actor: AbstractBaseUser | None = None,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str | int = "",
     changes: dict[str, Any] | None = None,
-    request=None,
+    origin: Origin | None = None,
 ) -> AuditLog:
-    """Append one entry to the audit log (in the caller's transaction)."""
+    """Append one entry to the audit log (in the caller's transaction).
+
+    The client address, user agent and request id come from `origin`, else from the Origin bound for the
+    request (empty in jobs, whose entries still carry the request id of the job's context).
+    """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    ip = user_agent = None
-    if request is not None:
-        from hotlead.core.ratelimit import client_ip
-
-        ip = client_ip(request)
-        user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
-        if actor is None and getattr(request, "user", None) is not None and request.user.is_authenticated:
-            actor = request.user
-    if ip in ("", "unknown"):
-        ip = None
+    origin = origin or current_origin()
+    ip = origin.client_ip if origin.client_ip not in ("", "unknown") else None
     actor_obj = actor if getattr(actor, "pk", None) else None
     return AuditLog.objects.create(
         actor=actor_obj,
@@ -42,16 +42,14 @@ def audit_record(
         object_id=str(object_id or ""),
         changes=changes or {},
         ip=ip,
-        user_agent=user_agent or "",
-        request_id=(getattr(request, "request_id", None) if request is not None else None)
-        or current_request_id()
-        or "",
+        user_agent=origin.user_agent[:400],
+        request_id=origin.request_id or current_request_id() or "",
     )
 
 
 # --- rate limits ops can change (SPEC §12) ------------------------------------------------------
 
-def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor=None, request=None):
+def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor: AbstractBaseUser | None = None):
     """Set (or replace) the console override of one rate limit; audited."""
     from django.conf import settings
     from django.db import transaction
@@ -73,13 +71,13 @@ def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor=None
         override.rule, override.note = rule, note[:500]
         override.updated_by = actor if getattr(actor, "pk", None) else None
         override.save()
-        audit_record(action="rate_limit.override_set", actor=actor, obj=override, request=request,
+        audit_record(action="rate_limit.override_set", actor=actor, obj=override,
                      changes={"scope": scope, "rule": [before, rule]})
     rate_limit_overrides_clear()
     return override
 
 
-def rate_limit_override_delete(*, override_id: int, actor=None, request=None) -> None:
+def rate_limit_override_delete(*, override_id: int, actor: AbstractBaseUser | None = None) -> None:
     """Remove a console override (the settings' rule applies again); audited."""
     from django.db import transaction
 
@@ -90,7 +88,7 @@ def rate_limit_override_delete(*, override_id: int, actor=None, request=None) ->
         override = RateLimitOverride.objects.select_for_update().filter(pk=override_id).first()
         if override is None:
             return
-        audit_record(action="rate_limit.override_deleted", actor=actor, obj=override, request=request,
+        audit_record(action="rate_limit.override_deleted", actor=actor, obj=override,
                      changes={"scope": override.scope, "rule": [override.rule, ""]})
         override.delete()
     rate_limit_overrides_clear()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,11 +20,14 @@ from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus, RejectReason
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
-from hotlead.leads.references import reference_generate, reference_unused
-from hotlead.leads.selectors import category_active_by_slug, duplicate_find
+from hotlead.leads.references import reference_generate
+from hotlead.leads.selectors import category_active_by_slug, duplicate_find, reference_unused
+from hotlead.leads.signals import lead_approved
 from hotlead.leads.validation import SLUG_RE, LeadSubmission, submission_clean
 from hotlead.notifications.services import email_queue
-from hotlead.ops.jobs import job_enqueue
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 REVIEW_NOTE_MAX = 2000
 # What the submitter reads when a request is rejected: the reason in plain words (the staff note stays internal).
@@ -35,7 +39,6 @@ REJECT_REASON_TEXT = {
     RejectReason.TEST: "it was marked as a test request.",
     RejectReason.OTHER: "it does not meet our rules for requests we can pass on.",
 }
-DISTRIBUTE_JOB = "hotlead.distribution.tasks.lead_distribute_job"
 _REFERENCE_TRIES = 3  # a clash is about 1 in 24 at a million leads (references.py); three in a row, next to never
 
 
@@ -56,16 +59,22 @@ def _after_commit(func, *args) -> None:
 
 # --- the lifecycle -------------------------------------------------------------------------------
 
-def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: str = "", data: dict | None = None,
-                changes: dict | None = None) -> LeadEvent:
-    """Move a lead (whose row the caller has locked) and write its history; Conflict if not allowed."""
-    from_status = lead.status
-    if to_status not in ALLOWED_TRANSITIONS.get(from_status, set()):
+def _transition_check(from_status: str, to_status: str, *, allowed: set[str] | None = None) -> None:
+    """Conflict unless the lifecycle (narrowed to `allowed`, when given) lets `from_status` become `to_status`."""
+    permitted = ALLOWED_TRANSITIONS.get(from_status, set())
+    if to_status not in (permitted if allowed is None else permitted & allowed):
         raise Conflict(
             f"A lead that is {LeadStatus(from_status).label.lower()} cannot become "
             f"{LeadStatus(to_status).label.lower()}.",
             details={"status": from_status, "requested": to_status},
         )
+
+
+def _transition(lead: Lead, *, to_status: str, action: str, actor: User | None = None, note: str = "",
+                data: dict | None = None, changes: dict | None = None) -> LeadEvent:
+    """Move a lead (whose row the caller has locked) and write its history; Conflict if not allowed."""
+    from_status = lead.status
+    _transition_check(from_status, to_status)
     now = timezone.now()
     lead.status = to_status
     lead.status_changed_at = now
@@ -79,7 +88,7 @@ def _transition(lead: Lead, *, to_status: str, action: str, actor=None, note: st
 
 
 @transaction.atomic
-def lead_transition(*, lead_id: int, to_status: str, action: str, actor=None, note: str = "",
+def lead_transition(*, lead_id: int, to_status: str, action: str, actor: User | None = None, note: str = "",
                     data: dict | None = None, changes: dict | None = None) -> Lead:
     """Lock the lead, move it to `to_status` (Conflict if the lifecycle forbids it), record the event.
 
@@ -88,6 +97,45 @@ def lead_transition(*, lead_id: int, to_status: str, action: str, actor=None, no
     lead = _lead_locked(pk=lead_id)
     _transition(lead, to_status=to_status, action=action, actor=actor, note=note, data=data, changes=changes)
     return lead
+
+
+def lead_outcome_set(*, lead: Lead, to_status: str, buyers: int, now: datetime, actor: User | None = None,
+                     data: dict | None = None) -> Lead:
+    """Record a distribution run's outcome: approved|unsold → distributed|unsold (SPEC §3).
+
+    For the engine, inside its transaction, with the lead's row lock already held. An unsold lead that
+    stays unsold writes no new history row.
+    """
+    from_status = lead.status
+    _transition_check(from_status, to_status, allowed={LeadStatus.DISTRIBUTED, LeadStatus.UNSOLD})
+    changes: dict = {"status": to_status, "buyers_count": buyers, "updated_at": now}
+    if to_status != from_status:
+        changes["status_changed_at"] = now
+    if to_status == LeadStatus.DISTRIBUTED:
+        changes["distributed_at"] = now
+    Lead.objects.filter(pk=lead.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    if to_status != from_status:
+        LeadEvent.objects.create(
+            lead=lead, from_status=from_status, to_status=to_status,
+            action="distributed" if to_status == LeadStatus.DISTRIBUTED else "unsold",
+            actor=actor if getattr(actor, "pk", None) else None, data={**(data or {}), "buyers": buyers},
+        )
+    return lead
+
+
+def lead_fraud_set(*, lead_public_id) -> tuple[Lead, bool]:
+    """Lock the lead and mark it fraudulent, once; True when this call marked it. For refunds' lead_mark_fraud."""
+    lead = Lead.objects.select_for_update(of=("self",)).filter(public_id=lead_public_id).first()
+    if lead is None:
+        raise NotFound("No such lead.")
+    if lead.is_fraud:
+        return lead, False
+    lead.is_fraud = True
+    lead.fraud_marked_at = timezone.now()
+    lead.save(update_fields=["is_fraud", "fraud_marked_at"])
+    return lead, True
 
 
 # --- intake ----------------------------------------------------------------------------------------
@@ -340,7 +388,7 @@ def lead_expire_unverified(*, batch_size: int = 500) -> int:
 # --- review ----------------------------------------------------------------------------------------
 
 @transaction.atomic
-def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
+def lead_approve(*, lead_id: int, actor: User | None, note: str = "") -> Lead:
     """Approve a lead in review: audit, tell the submitter, queue distribution after commit."""
     note = (note or "").strip()
     if len(note) > REVIEW_NOTE_MAX:
@@ -350,7 +398,7 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
     now = timezone.now()
     _transition(lead, to_status=LeadStatus.APPROVED, action="approved", actor=actor, note=note,
                 changes={"reviewed_by": actor, "reviewed_at": now, "approved_at": now, "review_note": note})
-    audit_record(action="lead.approve", actor=actor, obj=lead, request=request,
+    audit_record(action="lead.approve", actor=actor, obj=lead,
                  changes={"status": [from_status, LeadStatus.APPROVED], "note": note,
                           "public_id": str(lead.public_id)})
     email_queue(
@@ -359,13 +407,13 @@ def lead_approve(*, lead_id: int, actor, note: str = "", request=None) -> Lead:
                  "reference": lead.reference},
         related=lead, dedupe_key=f"lead_approved:{lead.pk}",
     )
-    job_enqueue(DISTRIBUTE_JOB, lead.pk, trigger="approval")
+    lead_approved.send(sender=Lead, lead=lead)  # distribution queues the sale (after commit)
     _after_commit(metrics.LEADS_APPROVED.inc)
     return lead
 
 
 @transaction.atomic
-def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=None) -> Lead:
+def lead_reject(*, lead_id: int, actor: User | None, reason: str, note: str = "") -> Lead:
     """Reject a lead in review with a reason code (SPEC §3) and an optional note; audit-logged."""
     note = (note or "").strip()
     errors = []
@@ -381,7 +429,7 @@ def lead_reject(*, lead_id: int, actor, reason: str, note: str = "", request=Non
                 data={"reason": reason},
                 changes={"reviewed_by": actor, "reviewed_at": timezone.now(), "reject_reason": reason,
                          "review_note": note})
-    audit_record(action="lead.reject", actor=actor, obj=lead, request=request,
+    audit_record(action="lead.reject", actor=actor, obj=lead,
                  changes={"status": [from_status, LeadStatus.REJECTED], "reason": reason, "note": note,
                           "public_id": str(lead.public_id)})
     email_queue(
@@ -405,21 +453,21 @@ def _category_errors(*, slug: str | None, name: str | None) -> list[dict]:
 
 
 @transaction.atomic
-def category_create(*, slug: str, name: str, active: bool = True, actor=None, request=None) -> Category:
+def category_create(*, slug: str, name: str, active: bool = True, actor: User | None = None) -> Category:
     slug, name = slug.strip().lower(), " ".join(name.split())
     if errors := _category_errors(slug=slug, name=name):
         raise ValidationFailed(details={"fields": errors})
     category, created = Category.objects.get_or_create(slug=slug, defaults={"name": name, "active": active})
     if not created:
         raise Conflict("A category with this slug exists.", details={"slug": slug})
-    audit_record(action="category.create", actor=actor, obj=category, request=request,
+    audit_record(action="category.create", actor=actor, obj=category,
                  changes={"slug": slug, "name": name, "active": active})
     return category
 
 
 @transaction.atomic
-def category_update(*, slug: str, name: str | None = None, active: bool | None = None, actor=None,
-                    request=None) -> Category:
+def category_update(*, slug: str, name: str | None = None, active: bool | None = None,
+                    actor: User | None = None) -> Category:
     if name is not None:
         name = " ".join(name.split())
     if errors := _category_errors(slug=None, name=name):
@@ -434,16 +482,5 @@ def category_update(*, slug: str, name: str | None = None, active: bool | None =
             setattr(category, field, value)
     if changes:
         category.save(update_fields=[*changes, "updated_at"])
-        audit_record(action="category.update", actor=actor, obj=category, request=request, changes=changes)
+        audit_record(action="category.update", actor=actor, obj=category, changes=changes)
     return category
-
-
-@transaction.atomic
-def leads_email_mark_bounced(*, email: str) -> int:
-    """The address bounced (the e-mail provider said so): every lead with it gets `email_bounced`, the signal of
-    the bad-lead auto-approval rule (SPEC §6). Returns how many leads changed."""
-    email = (email or "").strip()
-    if not email:
-        return 0
-    return Lead.objects.filter(email__iexact=email, email_bounced=False).update(email_bounced=True,
-                                                                               updated_at=timezone.now())

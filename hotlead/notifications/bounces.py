@@ -1,5 +1,5 @@
-"""Bounces reported by the e-mail provider (POST /api/v1/webhooks/email-events): the e-mail event and the
-address are marked, so the bad-lead rule "the lead's e-mail bounced" has a real signal (SPEC §6)."""
+"""Bounces reported by the e-mail provider (POST /api/v1/webhooks/email-events): the e-mail event we sent is
+marked. The leads with the address are marked by leads.bounces, which calls this first (SPEC §6)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,22 +22,20 @@ class EmailEventsNotConfigured(ApplicationError):
 class BounceOutcome:
     bounced: bool  # a permanent bounce: the address is marked
     email_event_id: int | None
-    leads_marked: int
+    leads_marked: int = 0
 
 
 @transaction.atomic
-def email_bounce_record(*, address: str, permanent: bool, message: str = "", provider_message_id: str = "",
-                        email_event_id: int | None = None) -> BounceOutcome:
-    """Mark the e-mail we sent (the one named, else the newest sent to the address) as bounced and, for a
-    permanent bounce, every lead with that address. Idempotent: a repeated notification changes nothing."""
-    from hotlead.leads.services import leads_email_mark_bounced
-
+def email_event_bounce_record(*, address: str, permanent: bool, message: str = "", provider_message_id: str = "",
+                              email_event_id: int | None = None) -> BounceOutcome:
+    """Mark the e-mail we sent (the one named, else the newest sent to the address) as bounced, for a permanent
+    bounce. Idempotent: a repeated notification changes nothing."""
     address = address.strip()
     events = EmailEvent.objects.select_for_update().filter(to__iexact=address)
     event = (events.filter(pk=email_event_id).first() if email_event_id else None) or \
         events.filter(status__in=[EmailStatus.SENT, EmailStatus.BOUNCED]).order_by("-created_at", "-id").first()
     if not permanent:  # transient (mailbox full, greylisting): the address is not bad
-        return BounceOutcome(False, event.pk if event else None, 0)
+        return BounceOutcome(False, event.pk if event else None)
     if event is not None and event.status != EmailStatus.BOUNCED:
         event.status = EmailStatus.BOUNCED
         event.error = f"Bounced: {message}"[:2000] + (f" ({provider_message_id})" if provider_message_id else "")
@@ -45,5 +43,4 @@ def email_bounce_record(*, address: str, permanent: bool, message: str = "", pro
         audit_record(action="email.bounced", obj=event,
                      changes={"status": [EmailStatus.SENT, EmailStatus.BOUNCED], "template": event.template,
                               "at": timezone.now().isoformat()})
-    marked = leads_email_mark_bounced(email=address)
-    return BounceOutcome(True, event.pk if event else None, marked)
+    return BounceOutcome(True, event.pk if event else None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.template.loader import get_template
@@ -19,6 +20,9 @@ from hotlead.notifications.models import EmailEvent, EmailStatus
 from hotlead.ops.jobs import job_enqueue
 from hotlead.ops.models import DeadLetter, DeadLetterStatus
 from hotlead.ops.services import dead_letter_resolve
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 DELIVER = "hotlead.notifications.tasks.email_deliver"
 DELIVER_MANY = "hotlead.notifications.tasks.email_deliver_many"
@@ -71,7 +75,7 @@ def emails_deliver(events: list[EmailEvent | None]) -> None:
 
 
 @transaction.atomic
-def email_resend(*, event_id: int, actor, request=None) -> EmailEvent:
+def email_resend(*, event_id: int, actor: AbstractBaseUser | None) -> EmailEvent:
     """Queue a failed e-mail again (staff, from the console)."""
     event = EmailEvent.objects.select_for_update().filter(pk=event_id).first()
     if event is None:
@@ -80,7 +84,7 @@ def email_resend(*, event_id: int, actor, request=None) -> EmailEvent:
         raise Conflict("Only a failed e-mail can be sent again.")
     event.status = EmailStatus.QUEUED
     event.save(update_fields=["status", "updated_at"])
-    audit_record(action="email.resent", actor=actor, obj=event, request=request,
+    audit_record(action="email.resent", actor=actor, obj=event,
                  changes={"status": [EmailStatus.FAILED, EmailStatus.QUEUED], "template": event.template})
     job_enqueue(DELIVER, event.pk, task_name=f"email {event.template}")
     # The delivery job that gave up is in the dead-letter queue: this resend settles it (a batch's too: its
@@ -89,7 +93,7 @@ def email_resend(*, event_id: int, actor, request=None) -> EmailEvent:
     batches = [dl for dl in open_letters.filter(func=DELIVER_MANY)  # few rows; JSON containment differs by database
                if dl.args and isinstance(dl.args[0], list) and event.pk in dl.args[0]]
     for dead_letter in [*open_letters.filter(func=DELIVER, args=[event.pk]), *batches]:
-        dead_letter_resolve(dead_letter_id=dead_letter.pk, actor=actor, request=request,
+        dead_letter_resolve(dead_letter_id=dead_letter.pk, actor=actor,
                             note=f"E-mail {event.pk} was queued again from the e-mail events page.")
     return event
 

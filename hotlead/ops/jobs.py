@@ -31,6 +31,7 @@ from django.utils.module_loading import import_string
 from django_q.exceptions import TimeoutException
 
 from hotlead.core.request_context import current_request_id, request_id_var
+from hotlead.ops.dead_letters import dead_letter_record, dead_letter_succeeded
 
 logger = logging.getLogger("hotlead.jobs")
 
@@ -142,8 +143,6 @@ def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: st
     except Exception as exc:
         # The change it belongs to is committed; a job that cannot be queued must not vanish.
         logger.exception("job enqueue failed", extra={"task": func_path, "job_id": meta["job_id"]})
-        from hotlead.ops.services import dead_letter_record
-
         dead_letter_record(func=func_path, args=args, kwargs=kwargs, error=f"Could not be queued: {exc!r}",
                            attempts=0, first_failed_at=None, job_id=meta["job_id"],
                            dead_letter_id=meta.get("dead_letter_id"))
@@ -189,9 +188,7 @@ def job_run(func_path: str, args: list, kwargs: dict, meta: dict | None = None) 
         JOB_DURATION.labels(task=label, outcome="success").observe(time.perf_counter() - started)
         _count("completed", func_path)
         if meta.get("dead_letter_id"):
-            from hotlead.ops.services import dead_letter_succeeded
-
-            dead_letter_succeeded(dead_letter_id=meta["dead_letter_id"])
+                dead_letter_succeeded(dead_letter_id=meta["dead_letter_id"])
         return result
     finally:
         _current_job.reset(job_token)
@@ -207,8 +204,6 @@ def _failed(func_path: str, args: list, kwargs: dict, meta: dict, exc: BaseExcep
                                         "error": type(exc).__name__})
     _count("failed", func_path)
     if permanent or attempt >= MAX_ATTEMPTS:
-        from hotlead.ops.services import dead_letter_record
-
         error = "".join(traceback.format_exception(exc))
         dead_letter_record(func=func_path, args=args, kwargs=kwargs, error=error, attempts=attempt,
                            first_failed_at=first_failed_at, job_id=meta["job_id"],

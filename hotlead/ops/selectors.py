@@ -25,6 +25,22 @@ def worker_heartbeat_max_age_seconds() -> int:
     return int(settings.HOTLEAD.get("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180))
 
 
+def worker_check() -> dict:
+    """Whether a job worker ran the heartbeat schedule recently (/health/worker; not part of readiness).
+
+    Like the readiness checks, a failure names the error's type, never its message."""
+    max_age = worker_heartbeat_max_age_seconds()
+    try:
+        age = worker_last_seen_seconds()
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "error": type(exc).__name__}
+    result = {"ok": age is not None and age <= max_age, "last_seen_seconds": None if age is None else round(age),
+              "max_age_seconds": max_age}
+    if not result["ok"]:
+        result["hint"] = "Is a job worker (manage.py qcluster) running, with schedules_sync applied?"
+    return result
+
+
 def queue_depth() -> int:
     """Jobs waiting in the broker (ORM table or Redis list), not counting those being worked on."""
     from django_q.brokers import get_broker

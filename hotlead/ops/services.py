@@ -5,45 +5,23 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
 from hotlead.core.exceptions import Conflict, DomainRuleViolation, NotFound
 from hotlead.core.services import audit_record
+from hotlead.ops.jobs import job_submit
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
 
-ERROR_MAX_CHARS = 10000
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 # --- dead letters -------------------------------------------------------------------------------
-
-@transaction.atomic
-def dead_letter_record(*, func: str, args: list, kwargs: dict, error: str, attempts: int,
-                       first_failed_at: str | datetime | None, job_id: str = "",
-                       dead_letter_id: int | None = None) -> DeadLetter:
-    """Record a job that failed its last attempt; a retried dead letter that failed again is reopened."""
-    first = parse_datetime(first_failed_at) if isinstance(first_failed_at, str) else first_failed_at
-    now = timezone.now()
-    error = error[-ERROR_MAX_CHARS:]  # the end of a traceback names the failure
-    if dead_letter_id is not None:
-        existing = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
-        if existing is not None:
-            existing.status = DeadLetterStatus.OPEN
-            existing.attempts += attempts
-            existing.error = error
-            existing.last_failed_at = now
-            existing.resolved_at = None
-            existing.save(update_fields=["status", "attempts", "error", "last_failed_at", "resolved_at"])
-            return existing
-    return DeadLetter.objects.create(
-        task_id=job_id, func=func, task_name=func.rsplit(".", 1)[-1], args=list(args), kwargs=dict(kwargs),
-        error=error, attempts=attempts, first_failed_at=first or now, last_failed_at=now,
-    )
-
 
 def _locked(dead_letter_id: int) -> DeadLetter:
     dead_letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
@@ -53,10 +31,8 @@ def _locked(dead_letter_id: int) -> DeadLetter:
 
 
 @transaction.atomic
-def dead_letter_retry(*, dead_letter_id: int, actor, request=None) -> DeadLetter:
+def dead_letter_retry(*, dead_letter_id: int, actor: AbstractBaseUser | None) -> DeadLetter:
     """Run the job again (a fresh set of attempts); it resolves itself when it succeeds."""
-    from hotlead.ops.jobs import job_submit
-
     dead_letter = _locked(dead_letter_id)
     if dead_letter.status == DeadLetterStatus.RESOLVED:
         raise Conflict("This failed job is resolved; there is nothing to retry.")
@@ -72,7 +48,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor, request=None) -> DeadLetter
     dead_letter.retry_count += 1
     dead_letter.retried_at = timezone.now()
     dead_letter.save(update_fields=["status", "retry_count", "retried_at"])
-    audit_record(action="dead_letter.retried", actor=actor, obj=dead_letter, request=request,
+    audit_record(action="dead_letter.retried", actor=actor, obj=dead_letter,
                  changes={"status": [previous, DeadLetterStatus.RETRIED], "func": dead_letter.func,
                           "retry_count": dead_letter.retry_count})
     job_submit(dead_letter.func, list(dead_letter.args), dict(dead_letter.kwargs),
@@ -81,7 +57,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor, request=None) -> DeadLetter
 
 
 @transaction.atomic
-def dead_letter_resolve(*, dead_letter_id: int, actor, note: str = "", request=None) -> DeadLetter:
+def dead_letter_resolve(*, dead_letter_id: int, actor: AbstractBaseUser | None, note: str = "") -> DeadLetter:
     """Staff decided the failure needs no (more) running: close it, with an optional note."""
     dead_letter = _locked(dead_letter_id)
     if dead_letter.status == DeadLetterStatus.RESOLVED:
@@ -92,24 +68,9 @@ def dead_letter_resolve(*, dead_letter_id: int, actor, note: str = "", request=N
     if note:
         dead_letter.note = f"{dead_letter.note}\n{note}".strip()
     dead_letter.save(update_fields=["status", "resolved_at", "note"])
-    audit_record(action="dead_letter.resolved", actor=actor, obj=dead_letter, request=request,
+    audit_record(action="dead_letter.resolved", actor=actor, obj=dead_letter,
                  changes={"status": [previous, DeadLetterStatus.RESOLVED], "note": note})
     return dead_letter
-
-
-@transaction.atomic
-def dead_letter_succeeded(*, dead_letter_id: int) -> None:
-    """A retried job ran through: the dead letter is resolved (unless staff already closed it)."""
-    dead_letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
-    if dead_letter is None or dead_letter.status == DeadLetterStatus.RESOLVED:
-        return
-    now = timezone.now()
-    dead_letter.status = DeadLetterStatus.RESOLVED
-    dead_letter.resolved_at = now
-    dead_letter.note = f"{dead_letter.note}\nSucceeded on retry at {now:%Y-%m-%d %H:%M:%S} UTC.".strip()
-    dead_letter.save(update_fields=["status", "resolved_at", "note"])
-    audit_record(action="dead_letter.succeeded", actor=None, obj=dead_letter,
-                 changes={"status": [DeadLetterStatus.RETRIED, DeadLetterStatus.RESOLVED]})
 
 
 def dead_letter_cleanup(*, older_than_days: int | None = None) -> int:

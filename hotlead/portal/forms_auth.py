@@ -26,26 +26,25 @@ class PortalAuthenticationForm(AuthenticationForm):
         if not email or not password:
             return self.cleaned_data
         try:
-            login_throttle(email=email, request=self.request)
+            login_throttle(email=email)
         except RateLimited as exc:
-            login_failure_record(email=email, reason="rate_limited", channel=CHANNEL, request=self.request)
+            login_failure_record(email=email, reason="rate_limited", channel=CHANNEL)
             minutes = max(1, round(exc.retry_after / 60))
             raise forms.ValidationError(
                 f"Too many sign-in attempts. Please try again in {minutes} minute{'s' if minutes != 1 else ''}.",
                 code="rate_limited",
             )
-        user = password_check(email=email, password=password, request=self.request)
+        user = password_check(email=email, password=password)
         if user is None:
-            login_failure_record(email=email, reason="invalid_credentials", channel=CHANNEL, request=self.request)
+            login_failure_record(email=email, reason="invalid_credentials", channel=CHANNEL)
             raise forms.ValidationError("The e-mail or password is not correct.", code="invalid_login")
         if user.role != Role.PROVIDER:
-            login_failure_record(email=email, reason="not_a_provider", user=user, channel=CHANNEL,
-                                 request=self.request)
+            login_failure_record(email=email, reason="not_a_provider", user=user, channel=CHANNEL)
             raise forms.ValidationError("Staff accounts sign in to the console at /admin/.", code="not_a_provider")
         try:
             login_allowed_check(user=user)
         except ApplicationError as exc:
-            login_failure_record(email=email, reason=exc.code, user=user, channel=CHANNEL, request=self.request)
+            login_failure_record(email=email, reason=exc.code, user=user, channel=CHANNEL)
             raise forms.ValidationError(exc.message, code=exc.code)
         self.user_cache = user
         return self.cleaned_data
@@ -65,6 +64,5 @@ class PortalTokenForm(LockingTOTPTokenForm):
         try:
             return super().clean()
         except forms.ValidationError:
-            login_failure_record(email=self.user.email, reason="invalid_otp", user=self.user, channel=CHANNEL,
-                                 request=self.request)
+            login_failure_record(email=self.user.email, reason="invalid_otp", user=self.user, channel=CHANNEL)
             raise

@@ -27,6 +27,7 @@ from hotlead.distribution.selectors.inbox import (
     inbox_lead_details,
 )
 from hotlead.distribution.selectors.kpis import provider_kpis
+from hotlead.distribution.selectors.providers import provider_home_summary
 from hotlead.distribution.selectors.runs import provider_missed_for_balance
 from hotlead.distribution.services.assignments import REJECT_REASON_MAX_LENGTH, assignment_accept, assignment_reject
 from hotlead.leads.models import Category
@@ -35,7 +36,6 @@ from hotlead.portal.decorators import portal_login_required
 from hotlead.portal.forms import form_errors_apply
 from hotlead.portal.metrics import INBOX_QUERY_DURATION
 from hotlead.portal.prg import form_restore, form_stash, post_only
-from hotlead.providers.selectors import provider_home_summary
 from hotlead.refunds.enums import BadLeadReason
 from hotlead.refunds.selectors import report_window_closes_at, report_window_open
 from hotlead.refunds.services import DETAILS_MAX_LENGTH, assignment_reject_and_report
@@ -216,7 +216,7 @@ def lead(request, assignment_id: int):
 @post_only("portal:lead")
 def lead_accept(request, assignment_id: int):
     try:
-        assignment_accept(provider=request.provider, assignment_id=assignment_id, request=request)
+        assignment_accept(provider=request.provider, assignment_id=assignment_id)
     except NotFound:
         raise Http404("No such lead in your inbox.") from None
     except Conflict as exc:
@@ -237,10 +237,10 @@ def lead_reject(request, assignment_id: int):
             if data.get("report"):
                 report = assignment_reject_and_report(
                     provider=request.provider, assignment_id=assignment_id, reject_reason=data["reason"],
-                    report_reason=data["report_reason"], details=data.get("report_details", ""), request=request)
+                    report_reason=data["report_reason"], details=data.get("report_details", ""))
             else:
                 assignment_reject(provider=request.provider, assignment_id=assignment_id,
-                                  reason=data["reason"], request=request)
+                                  reason=data["reason"])
         except NotFound:
             raise Http404("No such lead in your inbox.") from None
         except Conflict as exc:

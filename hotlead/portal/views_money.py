@@ -187,7 +187,7 @@ def subscription_new(request):
         if form.is_valid() and filters_form.is_valid():
             try:
                 subscription = subscription_create(provider=request.provider, level=form.cleaned_data["level"],
-                                                   filters=filters_form.filters(), request=request,
+                                                   filters=filters_form.filters(),
                                                    **form.service_values())
             except ApplicationError as exc:
                 subscription_errors_apply(form, filters_form, exc)
@@ -221,7 +221,7 @@ def subscription_edit(request, subscription_id: int):
         if form.is_valid() and filters_form.is_valid():
             filters = filters_form.filters(keep=filters_form.other_filters)
             try:
-                subscription_update(subscription_id=subscription.pk, provider=request.provider, request=request,
+                subscription_update(subscription_id=subscription.pk, provider=request.provider,
                                     changes={"filters": filters, **form.service_values()})
             except Conflict as exc:
                 messages.error(request, exc.message)
@@ -238,7 +238,7 @@ def subscription_edit(request, subscription_id: int):
 def _status_action(request, subscription_id: int, service, done: str):
     subscription = _own_subscription(request, subscription_id)
     try:
-        subscription = service(subscription_id=subscription.pk, provider=request.provider, request=request)
+        subscription = service(subscription_id=subscription.pk, provider=request.provider)
     except Conflict as exc:
         messages.error(request, exc.message)
     else:

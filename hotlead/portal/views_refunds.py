@@ -56,8 +56,7 @@ def lead_report(request, assignment_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             report = report_create(provider=request.provider, assignment_id=assignment.pk,
-                                   reason=form.cleaned_data["reason"], details=form.cleaned_data["details"],
-                                   request=request)
+                                   reason=form.cleaned_data["reason"], details=form.cleaned_data["details"])
         except ApplicationError as exc:
             form_errors_apply(form, exc)
         else:

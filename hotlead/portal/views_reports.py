@@ -50,7 +50,7 @@ def reports_page(request):
         data = export_form.cleaned_data
         try:
             export_request(actor=request.user, provider=provider, report=data["report"], fmt=data["format"],
-                           date_from=data["date_from"], date_to=data["date_to"], request=request)
+                           date_from=data["date_from"], date_to=data["date_to"])
         except ValidationFailed as exc:
             _apply_errors(export_form, exc)
         else:

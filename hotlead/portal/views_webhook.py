@@ -58,7 +58,7 @@ def webhook(request):
         try:
             _endpoint, secret = services.webhook_endpoint_configure(
                 provider=request.provider, url=form.cleaned_data["url"], events=form.cleaned_data["events"],
-                actor=request.user, request=request)
+                actor=request.user)
         except ApplicationError as exc:
             form_errors_apply(form, exc)
         else:
@@ -85,7 +85,7 @@ def _run(request, action, success: str):
 @require_POST
 def webhook_rotate(request):
     result = _run(request, lambda: services.webhook_secret_rotate(provider_id=request.provider.pk,
-                                                                  actor=request.user, request=request),
+                                                                  actor=request.user),
                   "New signing secret created. The previous one also signs for 24 hours.")
     if result is None:
         return redirect("portal:webhook")
@@ -95,8 +95,7 @@ def webhook_rotate(request):
 @portal_login_required
 @require_POST
 def webhook_test(request):
-    _run(request, lambda: services.webhook_test_send(provider_id=request.provider.pk, actor=request.user,
-                                                     request=request),
+    _run(request, lambda: services.webhook_test_send(provider_id=request.provider.pk, actor=request.user),
          "Test event sent: it appears in the log below.")
     return redirect("portal:webhook")
 
@@ -104,8 +103,7 @@ def webhook_test(request):
 @portal_login_required
 @require_POST
 def webhook_enable(request):
-    _run(request, lambda: services.webhook_endpoint_enable(provider_id=request.provider.pk, actor=request.user,
-                                                           request=request),
+    _run(request, lambda: services.webhook_endpoint_enable(provider_id=request.provider.pk, actor=request.user),
          "Webhook enabled again.")
     return redirect("portal:webhook")
 
@@ -114,6 +112,6 @@ def webhook_enable(request):
 @require_POST
 def webhook_replay(request, delivery_id: int):
     _run(request, lambda: services.webhook_delivery_replay(delivery_id=delivery_id, provider_id=request.provider.pk,
-                                                           actor=request.user, request=request),
+                                                           actor=request.user),
          "Replay queued: the same event (same webhook-id) is sent again.")
     return redirect("portal:webhook")

@@ -5,3 +5,10 @@ class ProvidersConfig(AppConfig):
     name = "hotlead.providers"
     label = "providers"
     verbose_name = "Providers"
+
+    def ready(self) -> None:
+        from hotlead.accounts.models import Role
+        from hotlead.accounts.services import login_role_check_register
+        from hotlead.providers.services import provider_login_check
+
+        login_role_check_register(role=Role.PROVIDER, check=provider_login_check)

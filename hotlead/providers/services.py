@@ -17,13 +17,14 @@ from hotlead.accounts.services import (
     password_validate,
     refresh_tokens_revoke_all,
 )
-from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
-from hotlead.core.ratelimit import client_ip, rate_limit_hit
+from hotlead.core.exceptions import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from hotlead.core.ratelimit import client_ip_key, rate_limit_hit
 from hotlead.core.services import audit_record
 from hotlead.leads.models import Category
 from hotlead.notifications.services import email_queue
 from hotlead.providers.enums import AreaKind, AssignmentNotify, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
+from hotlead.providers.signals import provider_registered, provider_webhook_url_changed
 from hotlead.providers.validators import (
     FieldErrors,
     areas_clean,
@@ -62,9 +63,9 @@ def _email_field_check(email: str, errors: FieldErrors) -> str:
 
 
 def provider_register(*, email: str, password: str, company_name: str, contact_name: str, phone: str,
-                      timezone_name: str | None = None, request=None) -> Provider:
+                      timezone_name: str | None = None) -> Provider:
     """Create the user, the provider (pending e-mail verification) and its billing account; send the link."""
-    rate_limit_hit(scope="register_ip", key=client_ip(request) if request is not None else "unknown")
+    rate_limit_hit(scope="register_ip", key=client_ip_key())
     errors = FieldErrors()
     email = _email_field_check(email, errors)
     values: dict = {}
@@ -91,21 +92,19 @@ def provider_register(*, email: str, password: str, company_name: str, contact_n
         errors.fields.extend(exc.details["fields"])
     errors.raise_if_any()
     try:
-        return _provider_create(email=email, password=password, values=values, request=request)
+        return _provider_create(email=email, password=password, values=values)
     except IntegrityError:
         # a concurrent registration of the same e-mail won the unique constraint
         raise ValidationFailed.for_field("email", "An account with this e-mail address already exists.")
 
 
 @transaction.atomic
-def _provider_create(*, email: str, password: str, values: dict, request) -> Provider:
-    from hotlead.billing.services.ledger import account_get_or_create
-
+def _provider_create(*, email: str, password: str, values: dict) -> Provider:
     user = User.objects.create_user(email=email, password=password, role=Role.PROVIDER,
                                     full_name=values["contact_name"])
     provider = Provider.objects.create(user=user, status=ProviderStatus.PENDING_VERIFICATION, **values)
-    account_get_or_create(provider_id=provider.pk)
-    audit_record(action="provider.registered", actor=user, obj=provider, request=request)
+    provider_registered.send(sender=Provider, provider=provider)  # billing opens the account
+    audit_record(action="provider.registered", actor=user, obj=provider)
     provider_verification_email_send(provider=provider)
     return provider
 
@@ -128,9 +127,9 @@ def provider_verification_email_send(*, provider: Provider) -> None:
 
 
 @transaction.atomic
-def provider_verification_resend(*, email: str, request=None) -> None:
+def provider_verification_resend(*, email: str) -> None:
     """Send a new link to a provider still pending verification; say nothing about other e-mails."""
-    rate_limit_hit(scope="forgot_password_ip", key=client_ip(request) if request is not None else "unknown")
+    rate_limit_hit(scope="forgot_password_ip", key=client_ip_key())
     rate_limit_hit(scope="forgot_password_account", key=email_normalize(email))
     provider = (
         Provider.objects.select_related("user")
@@ -141,7 +140,7 @@ def provider_verification_resend(*, email: str, request=None) -> None:
 
 
 @transaction.atomic
-def provider_email_verify(*, token: str, request=None) -> Provider:
+def provider_email_verify(*, token: str) -> Provider:
     """Spend the link; a pending provider becomes active and is welcomed (once)."""
     row = one_time_token_consume(raw=token, purpose=OneTimeTokenPurpose.EMAIL_VERIFY)
     provider = Provider.objects.select_for_update().select_related("user").get(user=row.user)
@@ -150,7 +149,7 @@ def provider_email_verify(*, token: str, request=None) -> Provider:
     if provider.status == ProviderStatus.PENDING_VERIFICATION:
         provider.status = ProviderStatus.ACTIVE
     provider.save(update_fields=["email_verified_at", "status", "updated_at"])
-    audit_record(action="provider.email_verified", actor=provider.user, obj=provider, request=request)
+    audit_record(action="provider.email_verified", actor=provider.user, obj=provider)
     email_queue(
         template="welcome",
         to=provider.user.email,
@@ -177,8 +176,8 @@ def categories_resolve(slugs: list[str], errors: FieldErrors, field: str = "cate
 
 @transaction.atomic
 def provider_profile_update(*, provider_id: int, company_name: str, contact_name: str, phone: str,
-                            categories: list[str], timezone_name: str, webhook_url=_UNSET, actor=None,
-                            request=None) -> Provider:
+                            categories: list[str], timezone_name: str, webhook_url=_UNSET,
+                            actor: User | None = None) -> Provider:
     """Replace the profile fields; the webhook URL only changes when given. All fields checked before any write."""
     provider = _locked(provider_id)
     errors = FieldErrors()
@@ -209,11 +208,9 @@ def provider_profile_update(*, provider_id: int, company_name: str, contact_name
     after = _profile_snapshot(provider)
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
-        audit_record(action="provider.profile_updated", actor=actor, obj=provider, changes=changes, request=request)
+        audit_record(action="provider.profile_updated", actor=actor, obj=provider, changes=changes)
     if "webhook_url" in changes:  # the webhook endpoint keeps the URL it delivers to (and its secret)
-        from hotlead.webhooks.services import webhook_endpoint_configure
-
-        webhook_endpoint_configure(provider=provider, url=provider.webhook_url, actor=actor, request=request)
+        provider_webhook_url_changed.send(sender=Provider, provider=provider, actor=actor)
     return provider
 
 
@@ -229,8 +226,8 @@ def _profile_snapshot(provider: Provider) -> dict:
 
 
 @transaction.atomic
-def provider_service_areas_set(*, provider_id: int, postal_codes: list[str], prefixes: list[str], actor=None,
-                               request=None) -> tuple[list[str], list[str]]:
+def provider_service_areas_set(*, provider_id: int, postal_codes: list[str], prefixes: list[str],
+                               actor: User | None = None) -> tuple[list[str], list[str]]:
     """Replace the provider's areas with these exact codes and prefixes (validated first, then one swap)."""
     provider = _locked(provider_id)
     errors = FieldErrors()
@@ -244,7 +241,7 @@ def provider_service_areas_set(*, provider_id: int, postal_codes: list[str], pre
     )
     if before != (codes, prefs):
         audit_record(
-            action="provider.service_areas_updated", actor=actor, obj=provider, request=request,
+            action="provider.service_areas_updated", actor=actor, obj=provider,
             changes={"postal_codes": len(codes), "prefixes": len(prefs)},
         )
     return codes, prefs
@@ -258,8 +255,7 @@ def service_areas_of(*, provider_id: int) -> tuple[list[str], list[str]]:
 
 @transaction.atomic
 def provider_notification_preferences_update(*, provider_id: int, assignment_email: str,
-                                             low_balance_threshold_cents: int, actor=None,
-                                             request=None) -> Provider:
+                                             low_balance_threshold_cents: int, actor: User | None = None) -> Provider:
     errors = FieldErrors()
     if assignment_email not in AssignmentNotify.values:
         errors.add("assignment_email", f"Choose one of: {', '.join(AssignmentNotify.values)}.")
@@ -270,7 +266,7 @@ def provider_notification_preferences_update(*, provider_id: int, assignment_ema
     provider.notify_assignments = assignment_email
     provider.low_balance_threshold_cents = low_balance_threshold_cents
     provider.save(update_fields=["notify_assignments", "low_balance_threshold_cents", "updated_at"])
-    audit_record(action="provider.preferences_updated", actor=actor, obj=provider, request=request,
+    audit_record(action="provider.preferences_updated", actor=actor, obj=provider,
                  changes={"assignment_email": assignment_email,
                           "low_balance_threshold_cents": low_balance_threshold_cents})
     return provider
@@ -284,7 +280,7 @@ def _locked(provider_id: int) -> Provider:
 
 
 @transaction.atomic
-def provider_suspend(*, provider_id: int, reason: str, actor, request=None) -> Provider:
+def provider_suspend(*, provider_id: int, reason: str, actor: User | None) -> Provider:
     """Stop the provider: no leads, no API access (every refresh token is revoked too)."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -298,13 +294,13 @@ def provider_suspend(*, provider_id: int, reason: str, actor, request=None) -> P
     provider.suspended_at = timezone.now()
     provider.save(update_fields=["status", "suspended_reason", "suspended_at", "updated_at"])
     refresh_tokens_revoke_all(user=provider.user)
-    audit_record(action="provider.suspended", actor=actor, obj=provider, request=request,
+    audit_record(action="provider.suspended", actor=actor, obj=provider,
                  changes={"status": [previous, provider.status], "reason": provider.suspended_reason})
     return provider
 
 
 @transaction.atomic
-def provider_reinstate(*, provider_id: int, reason: str, actor, request=None) -> Provider:
+def provider_reinstate(*, provider_id: int, reason: str, actor: User | None) -> Provider:
     """Lift a suspension: active again, or pending verification if the e-mail was never verified."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -316,7 +312,7 @@ def provider_reinstate(*, provider_id: int, reason: str, actor, request=None) ->
     provider.suspended_reason = ""
     provider.suspended_at = None
     provider.save(update_fields=["status", "suspended_reason", "suspended_at", "updated_at"])
-    audit_record(action="provider.reinstated", actor=actor, obj=provider, request=request,
+    audit_record(action="provider.reinstated", actor=actor, obj=provider,
                  changes={"status": [ProviderStatus.SUSPENDED, provider.status], "reason": reason[:2000]})
     return provider
 
@@ -326,28 +322,60 @@ def provider_admin_update(*, provider_id: int, company_name: str, contact_name: 
                           categories: list[str], timezone_name: str, webhook_url=_UNSET,
                           postal_codes: list[str] | None = None, prefixes: list[str] | None = None,
                           assignment_email: str | None = None, low_balance_threshold_cents: int | None = None,
-                          actor, request=None) -> Provider:
+                          actor: User | None) -> Provider:
     """Staff edit: the profile, and the areas and preferences when given, all or nothing."""
     provider = provider_profile_update(
         provider_id=provider_id, company_name=company_name, contact_name=contact_name, phone=phone,
-        categories=categories, timezone_name=timezone_name, webhook_url=webhook_url, actor=actor, request=request,
+        categories=categories, timezone_name=timezone_name, webhook_url=webhook_url, actor=actor,
     )
     if postal_codes is not None or prefixes is not None:
         provider_service_areas_set(provider_id=provider_id, postal_codes=postal_codes or [], prefixes=prefixes or [],
-                                   actor=actor, request=request)
+                                   actor=actor)
     if assignment_email is not None and low_balance_threshold_cents is not None:
         provider_notification_preferences_update(
             provider_id=provider_id, assignment_email=assignment_email,
-            low_balance_threshold_cents=low_balance_threshold_cents, actor=actor, request=request,
+            low_balance_threshold_cents=low_balance_threshold_cents, actor=actor,
         )
     return provider
+
+
+def provider_login_check(user: User) -> None:
+    """May this provider account sign in (accounts asks, see ProvidersConfig.ready)? Raise the reason otherwise."""
+    provider = Provider.objects.filter(user=user).only("status").first()
+    if provider is None:
+        raise Forbidden("This account has no provider profile.")
+    if provider.status == ProviderStatus.SUSPENDED:
+        raise NotAuthenticated("This account is suspended.", code="account_suspended")
+    if provider.status == ProviderStatus.PENDING_VERIFICATION:
+        raise Forbidden("Verify your e-mail address first: follow the link we sent you.", code="email_not_verified")
+
+
+def provider_webhook_url_mirror(*, provider_id: int, url: str) -> None:
+    """The profile shows the webhook URL too; the webhook endpoint (webhooks) is where it is kept and used."""
+    Provider.objects.filter(pk=provider_id).exclude(webhook_url=url).update(webhook_url=url)
 
 
 FLAG_NOTE_MAX = 2000
 
 
+def provider_flag(*, provider: Provider, reason: str, replace_reason: bool, actor: User | None,
+                  details: dict) -> bool:
+    """Flag a provider whose return or reject rate crossed its threshold (SPEC §6), audited; False if unchanged.
+
+    A provider already flagged keeps its reason unless `replace_reason`; `details` join the audit entry.
+    """
+    providers = Provider.objects.filter(pk=provider.pk)
+    providers = (providers.exclude(flagged=True, flagged_reason=reason) if replace_reason
+                 else providers.filter(flagged=False))
+    if not providers.update(flagged=True, flagged_reason=reason[:200]):
+        return False
+    audit_record(action="provider.flag", actor=actor, obj=provider,
+                 changes={"flagged": True, "reason": reason, **details})
+    return True
+
+
 @transaction.atomic
-def provider_flag_clear(*, provider_id: int, actor, note: str, request=None) -> Provider:
+def provider_flag_clear(*, provider_id: int, actor: User | None, note: str) -> Provider:
     """Staff looked into a flagged provider (return or reject rate above its threshold) and clear the flag.
 
     The note says why (required, audit-logged with the reason the flag had). A later report or rejection
@@ -365,6 +393,6 @@ def provider_flag_clear(*, provider_id: int, actor, note: str, request=None) -> 
     provider.flagged = False
     provider.flagged_reason = ""
     provider.save(update_fields=["flagged", "flagged_reason", "updated_at"])
-    audit_record(action="provider.flag_cleared", actor=actor, obj=provider, request=request,
+    audit_record(action="provider.flag_cleared", actor=actor, obj=provider,
                  changes={"flagged": [True, False], "flag_reason": previous_reason, "note": note})
     return provider

@@ -7,6 +7,7 @@ refund_post). Every lock is `FOR UPDATE OF` the row itself, so a join never lock
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -18,12 +19,18 @@ from hotlead.core.exceptions import ApplicationError, Conflict, DomainRuleViolat
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
+from hotlead.distribution.services.assignments import assignment_refunded_set
 from hotlead.leads.models import Lead
+from hotlead.leads.services import lead_fraud_set
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
+from hotlead.providers.services import provider_flag
 from hotlead.refunds import selectors
 from hotlead.refunds.enums import AutoRule, BadLeadReason, ReportStatus
 from hotlead.refunds.models import AutoApprovalRule, BadLeadReport
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 DETAILS_MAX_LENGTH = 5000
 NOTE_MAX_LENGTH = 2000
@@ -78,7 +85,7 @@ def _lock_report_for_decision(*, report_id: int) -> tuple[BadLeadReport, Assignm
     return report, assignment
 
 
-def _assignment_refund(*, assignment: Assignment, actor, decided_by: str, memo: str,
+def _assignment_refund(*, assignment: Assignment, actor: User | None, decided_by: str, memo: str,
                        related: BadLeadReport | Lead) -> tuple[LedgerEntry, bool]:
     """Return the charged amount once; the assignment (locked by the caller) becomes `refunded`.
 
@@ -89,9 +96,7 @@ def _assignment_refund(*, assignment: Assignment, actor, decided_by: str, memo: 
         return LedgerEntry.objects.get(refund_of_id=assignment.charge_entry_id), False
     entry = refund_post(charge=assignment.charge_entry, actor=actor, memo=memo,
                         related_type=related._meta.label_lower, related_id=related.pk)
-    assignment.status = AssignmentStatus.REFUNDED
-    assignment.refunded_at = timezone.now()
-    assignment.save(update_fields=["status", "refunded_at"])
+    assignment_refunded_set(assignment=assignment)
     provider = Provider.objects.select_related("user").get(pk=assignment.provider_id)
     email_queue(
         template="refund_issued",
@@ -148,8 +153,8 @@ def _decision_email(*, report: BadLeadReport, assignment: Assignment) -> None:
     )
 
 
-def _report_close_approved(*, report: BadLeadReport, assignment: Assignment, actor, note: str, decided_by: str,
-                           auto_rule: str = "", request=None) -> LedgerEntry:
+def _report_close_approved(*, report: BadLeadReport, assignment: Assignment, actor: User | None, note: str,
+                           decided_by: str, auto_rule: str = "", audit_actor: User | None = None) -> LedgerEntry:
     entry, _ = _assignment_refund(assignment=assignment, actor=actor, decided_by=decided_by,
                                   memo=f"Refund for bad-lead report #{report.pk}", related=report)
     report.status = ReportStatus.APPROVED
@@ -161,7 +166,7 @@ def _report_close_approved(*, report: BadLeadReport, assignment: Assignment, act
     report.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "auto_rule", "refund_entry"])
     audit_record(
         action="bad_lead.auto_approve" if auto_rule else "bad_lead.approve",
-        actor=actor, obj=report, request=request,
+        actor=audit_actor or actor, obj=report,
         changes={"status": [ReportStatus.PENDING, ReportStatus.APPROVED], "refund_cents": entry.amount_cents,
                  "refund_entry": entry.pk, "assignment": assignment.pk, "note": note,
                  **({"auto_rule": auto_rule} if auto_rule else {})},
@@ -173,12 +178,9 @@ def _report_close_approved(*, report: BadLeadReport, assignment: Assignment, act
 def _provider_flag(*, provider_id: int, rate: selectors.ReturnRate, report: BadLeadReport) -> None:
     reason = (f"Return rate {rate.percent}% ({rate.reports} reports on the last {rate.window} assignments) "
               f"exceeds {rate.max_percent}%")
-    updated = Provider.objects.filter(pk=provider_id).exclude(flagged=True, flagged_reason=reason).update(
-        flagged=True, flagged_reason=reason[:200]
-    )
-    if updated:
-        audit_record(action="provider.flag", obj=report.provider, changes={"flagged": True, "reason": reason,
-                                                                           "report": report.pk})
+    # the provider's own report tipped the rate: the entry names them, as for the report itself
+    provider_flag(provider=report.provider, reason=reason, replace_reason=True, actor=report.provider.user,
+                  details={"report": report.pk})
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -196,8 +198,7 @@ def _clean_report_input(*, reason: str, details: str) -> tuple[str, str]:
 
 
 @transaction.atomic
-def report_create(*, provider: Provider, assignment_id: int, reason: str, details: str = "",
-                  request=None) -> BadLeadReport:
+def report_create(*, provider: Provider, assignment_id: int, reason: str, details: str = "") -> BadLeadReport:
     """File a report within the window; an objective rule approves and refunds it at once (unless capped)."""
     reason, details = _clean_report_input(reason=reason, details=details)
     # One report at a time per provider: the return rate below must count the reports filed concurrently,
@@ -236,7 +237,7 @@ def report_create(*, provider: Provider, assignment_id: int, reason: str, detail
     report.save(update_fields=["matched_rule", "return_rate_percent", "return_rate_reports",
                                "return_rate_assignments"])
     audit_record(
-        action="bad_lead.report", actor=provider.user, obj=report, request=request,
+        action="bad_lead.report", actor=provider.user, obj=report,
         changes={"assignment": assignment.pk, "reason": reason, "matched_rule": rule,
                  "return_rate_percent": str(rate.percent), "over_cap": rate.over_cap},
     )
@@ -244,15 +245,16 @@ def report_create(*, provider: Provider, assignment_id: int, reason: str, detail
     if rate.over_cap:
         _provider_flag(provider_id=provider.pk, rate=rate, report=report)
     if rule and not rate.over_cap:
+        # decided by a rule (no staff decider), set off by the provider's report: the entry names the provider
         _report_close_approved(report=report, assignment=assignment, actor=None, decided_by=DECIDED_BY_AUTO,
                                note=f"Approved automatically: {AutoRule(rule).label}.", auto_rule=rule,
-                               request=request)
+                               audit_actor=provider.user)
     return report
 
 
 @transaction.atomic
 def assignment_reject_and_report(*, provider: Provider, assignment_id: int, reject_reason: str, report_reason: str,
-                                 details: str = "", request=None) -> BadLeadReport:
+                                 details: str = "") -> BadLeadReport:
     """Reject a bought lead AND report it as bad, in one step (a bogus lead is what a buyer rejects).
 
     The report is filed first (a rejected lead can no longer be reported); when an objective rule refunds it at
@@ -263,10 +265,9 @@ def assignment_reject_and_report(*, provider: Provider, assignment_id: int, reje
     reject_reason = (reject_reason or "").strip()
     if not reject_reason:
         raise ValidationFailed.for_field("reason", "Say why you reject this lead.")
-    report = report_create(provider=provider, assignment_id=assignment_id, reason=report_reason, details=details,
-                           request=request)
+    report = report_create(provider=provider, assignment_id=assignment_id, reason=report_reason, details=details)
     if not Assignment.objects.filter(pk=assignment_id, status=AssignmentStatus.REFUNDED).exists():
-        assignment_reject(provider=provider, assignment_id=assignment_id, reason=reject_reason, request=request)
+        assignment_reject(provider=provider, assignment_id=assignment_id, reason=reject_reason)
     return report
 
 
@@ -274,19 +275,19 @@ def assignment_reject_and_report(*, provider: Provider, assignment_id: int, reje
 
 
 @transaction.atomic
-def report_approve(*, report_id: int, actor, note: str = "", request=None) -> BadLeadReport:
+def report_approve(*, report_id: int, actor: User | None, note: str = "") -> BadLeadReport:
     """pending → approved: refund exactly the charged amount, once. Anything else is a 409 and moves no money."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
         raise ValidationFailed.for_field("note", f"At most {NOTE_MAX_LENGTH} characters.")
     report, assignment = _lock_report_for_decision(report_id=report_id)
     _report_close_approved(report=report, assignment=assignment, actor=actor, note=note,
-                           decided_by=DECIDED_BY_STAFF, request=request)
+                           decided_by=DECIDED_BY_STAFF)
     return report
 
 
 @transaction.atomic
-def report_reject(*, report_id: int, actor, note: str, request=None) -> BadLeadReport:
+def report_reject(*, report_id: int, actor: User | None, note: str) -> BadLeadReport:
     """pending → rejected with a note the provider reads. No money moves."""
     note = (note or "").strip()
     if not note:
@@ -300,7 +301,7 @@ def report_reject(*, report_id: int, actor, note: str, request=None) -> BadLeadR
     report.decision_note = note
     report.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     audit_record(
-        action="bad_lead.reject", actor=actor, obj=report, request=request,
+        action="bad_lead.reject", actor=actor, obj=report,
         changes={"status": [ReportStatus.PENDING, ReportStatus.REJECTED], "note": note,
                  "assignment": assignment.pk},
     )
@@ -314,15 +315,15 @@ class BulkOutcome:
     refused: dict[int, str] = field(default_factory=dict)
 
 
-def reports_decide(*, report_ids: list[int], approve: bool, actor, note: str = "", request=None) -> BulkOutcome:
+def reports_decide(*, report_ids: list[int], approve: bool, actor: User | None, note: str = "") -> BulkOutcome:
     """Decide several reports, each in its own transaction: one refused report does not undo the others."""
     outcome = BulkOutcome()
     for report_id in sorted(set(report_ids)):
         try:
             if approve:
-                report_approve(report_id=report_id, actor=actor, note=note, request=request)
+                report_approve(report_id=report_id, actor=actor, note=note)
             else:
-                report_reject(report_id=report_id, actor=actor, note=note, request=request)
+                report_reject(report_id=report_id, actor=actor, note=note)
         except ApplicationError as exc:
             outcome.refused[report_id] = exc.message
         else:
@@ -342,16 +343,10 @@ class FraudOutcome:
 
 
 @transaction.atomic
-def lead_mark_fraud(*, lead_public_id: UUID | str, actor, request=None) -> FraudOutcome:
+def lead_mark_fraud(*, lead_public_id: UUID | str, actor: User | None) -> FraudOutcome:
     """Mark a lead fraudulent: every buyer is refunded once, open reports close as approved. Idempotent."""
-    lead = Lead.objects.select_for_update(of=("self",)).filter(public_id=lead_public_id).first()
-    if lead is None:
-        raise NotFound("No such lead.")
-    outcome = FraudOutcome(lead=lead, newly_marked=not lead.is_fraud)
-    if outcome.newly_marked:
-        lead.is_fraud = True
-        lead.fraud_marked_at = timezone.now()
-        lead.save(update_fields=["is_fraud", "fraud_marked_at"])
+    lead, newly_marked = lead_fraud_set(lead_public_id=lead_public_id)
+    outcome = FraudOutcome(lead=lead, newly_marked=newly_marked)
     # Accounts are locked in provider order, so two fraud runs over overlapping buyers cannot deadlock.
     assignments = list(
         Assignment.objects.select_for_update(of=("self",)).select_related("lead", "charge_entry", "category")
@@ -377,7 +372,7 @@ def lead_mark_fraud(*, lead_public_id: UUID | str, actor, request=None) -> Fraud
             _decision_email(report=report, assignment=assignment)
             outcome.reports_closed.append(report.pk)
     audit_record(
-        action="lead.mark_fraud", actor=actor, obj=lead, request=request,
+        action="lead.mark_fraud", actor=actor, obj=lead,
         changes={"newly_marked": outcome.newly_marked, "refunds": outcome.refunds,
                  "reports_closed": outcome.reports_closed},
     )
@@ -388,7 +383,7 @@ def lead_mark_fraud(*, lead_public_id: UUID | str, actor, request=None) -> Fraud
 
 
 @transaction.atomic
-def auto_rule_set_enabled(*, code: str, enabled: bool, actor, request=None) -> AutoApprovalRule:
+def auto_rule_set_enabled(*, code: str, enabled: bool, actor: User | None) -> AutoApprovalRule:
     if code not in AutoRule.values:
         raise ValidationFailed.for_field("code", f"Choose one of: {', '.join(AutoRule.values)}.")
     rule, _ = AutoApprovalRule.objects.select_for_update().get_or_create(code=code)
@@ -396,6 +391,6 @@ def auto_rule_set_enabled(*, code: str, enabled: bool, actor, request=None) -> A
         before = rule.enabled
         rule.enabled = enabled
         rule.save(update_fields=["enabled", "updated_at"])
-        audit_record(action="auto_rule.switch", actor=actor, obj=rule, request=request,
+        audit_record(action="auto_rule.switch", actor=actor, obj=rule,
                      changes={"enabled": [before, enabled]})
     return rule

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "hotlead.portal",
     "hotlead.webhooks",
     "hotlead.simulator",
+    "hotlead.demo",
     "reports",
     "api",
 ]

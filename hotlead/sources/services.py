@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,6 +13,9 @@ from hotlead.core.ratelimit import RULE_RE
 from hotlead.core.services import audit_record
 from hotlead.core.text import name_clean
 from hotlead.sources.models import LeadSource
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 KEY_PREFIX = "hlsk_"
 
@@ -47,7 +51,7 @@ def _fields_clean(*, name: str, contact: str, notes: str, rate_limit: str) -> di
 
 
 def lead_source_create(*, name: str, contact: str = "", notes: str = "", verified_upstream: bool = False,
-                       rate_limit: str = "", actor=None, request=None) -> tuple[LeadSource, str]:
+                       rate_limit: str = "", actor: User | None = None) -> tuple[LeadSource, str]:
     """A new source and its API key. The key is returned here only: it is stored as a digest."""
     fields = _fields_clean(name=name, contact=contact, notes=notes, rate_limit=rate_limit)
     key, prefix, digest = _key_new()
@@ -56,7 +60,7 @@ def lead_source_create(*, name: str, contact: str = "", notes: str = "", verifie
             source = LeadSource.objects.create(
                 **fields, verified_upstream=verified_upstream, key_prefix=prefix, key_hash=digest,
                 created_by=actor if getattr(actor, "pk", None) else None)
-            audit_record(action="lead_source.created", actor=actor, obj=source, request=request,
+            audit_record(action="lead_source.created", actor=actor, obj=source,
                          changes={"name": source.name, "verified_upstream": verified_upstream,
                                   "key_prefix": prefix, "rate_limit": source.rate_limit})
     except IntegrityError:
@@ -66,7 +70,7 @@ def lead_source_create(*, name: str, contact: str = "", notes: str = "", verifie
 
 
 @transaction.atomic
-def lead_source_rotate_key(*, source_id: int, actor=None, request=None) -> tuple[LeadSource, str]:
+def lead_source_rotate_key(*, source_id: int, actor: User | None = None) -> tuple[LeadSource, str]:
     """A new key for the source; the old one stops working at once. Refused for a revoked source."""
     source = LeadSource.objects.select_for_update().filter(pk=source_id).first()
     if source is None:
@@ -77,13 +81,13 @@ def lead_source_rotate_key(*, source_id: int, actor=None, request=None) -> tuple
     key, source.key_prefix, source.key_hash = _key_new()
     source.key_rotated_at = timezone.now()
     source.save(update_fields=["key_prefix", "key_hash", "key_rotated_at", "updated_at"])
-    audit_record(action="lead_source.key_rotated", actor=actor, obj=source, request=request,
+    audit_record(action="lead_source.key_rotated", actor=actor, obj=source,
                  changes={"key_prefix": [old_prefix, source.key_prefix]})
     return source, key
 
 
 @transaction.atomic
-def lead_source_revoke(*, source_id: int, actor=None, request=None) -> LeadSource:
+def lead_source_revoke(*, source_id: int, actor: User | None = None) -> LeadSource:
     """The source's key stops working for good (idempotent). Its leads keep their source."""
     source = LeadSource.objects.select_for_update().filter(pk=source_id).first()
     if source is None:
@@ -91,7 +95,7 @@ def lead_source_revoke(*, source_id: int, actor=None, request=None) -> LeadSourc
     if source.revoked_at is None:
         source.revoked_at = timezone.now()
         source.save(update_fields=["revoked_at", "updated_at"])
-        audit_record(action="lead_source.revoked", actor=actor, obj=source, request=request,
+        audit_record(action="lead_source.revoked", actor=actor, obj=source,
                      changes={"key_prefix": source.key_prefix})
     return source
 
@@ -111,7 +115,7 @@ def lead_source_authenticate(*, key: str) -> LeadSource:
 
 @transaction.atomic
 def lead_source_update(*, source_id: int, name: str, contact: str, notes: str, verified_upstream: bool,
-                       rate_limit: str, actor=None, request=None) -> LeadSource:
+                       rate_limit: str, actor: User | None = None) -> LeadSource:
     """Change what staff may change (never the key: rotate it); audited with before/after."""
     fields = _fields_clean(name=name, contact=contact, notes=notes, rate_limit=rate_limit)
     source = LeadSource.objects.select_for_update().filter(pk=source_id).first()
@@ -129,5 +133,5 @@ def lead_source_update(*, source_id: int, name: str, contact: str, notes: str, v
     except IntegrityError:
         raise Conflict("A lead source with this name already exists.", details={"fields": [
             {"field": "name", "message": "A lead source with this name already exists."}]})
-    audit_record(action="lead_source.updated", actor=actor, obj=source, request=request, changes=changes)
+    audit_record(action="lead_source.updated", actor=actor, obj=source, changes=changes)
     return source

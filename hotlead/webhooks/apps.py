@@ -8,6 +8,10 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from hotlead.core.metrics import scrape_collector_add
+        from hotlead.providers.signals import provider_webhook_url_changed
         from hotlead.webhooks.metrics import WebhookStateCollector
+        from hotlead.webhooks.receivers import provider_webhook_url_changed_configure
 
         scrape_collector_add(WebhookStateCollector())
+        provider_webhook_url_changed.connect(provider_webhook_url_changed_configure,
+                                             dispatch_uid="webhooks_provider_webhook_url_changed")

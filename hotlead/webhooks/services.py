@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -26,10 +27,15 @@ from django.utils import timezone
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.ops.jobs import job_enqueue
+from hotlead.providers.services import provider_webhook_url_mirror
 from hotlead.webhooks import metrics, transport
 from hotlead.webhooks.enums import SUBSCRIBABLE, AttemptOutcome, DeliveryStatus, EventType
 from hotlead.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from hotlead.webhooks.signing import secret_generate, signature_headers
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+    from hotlead.providers.models import Provider
 
 logger = logging.getLogger("hotlead.webhooks")
 
@@ -94,16 +100,9 @@ def _endpoint_locked(provider_id: int) -> WebhookEndpoint | None:
     return WebhookEndpoint.objects.select_for_update().filter(provider_id=provider_id).first()
 
 
-def _mirror_profile_url(provider_id: int, url: str) -> None:
-    # The profile shows the URL too (Provider.webhook_url); the endpoint is where it is kept and used.
-    from hotlead.providers.models import Provider
-
-    Provider.objects.filter(pk=provider_id).exclude(webhook_url=url).update(webhook_url=url)
-
-
 @transaction.atomic
-def webhook_endpoint_configure(*, provider, url: str | None, enabled: bool | None = None,
-                               events: list[str] | None = None, actor=None, request=None,
+def webhook_endpoint_configure(*, provider: Provider, url: str | None, enabled: bool | None = None,
+                               events: list[str] | None = None, actor: User | None = None,
                                ) -> tuple[WebhookEndpoint, str | None]:
     """Set the URL (and optionally enabled/events). Returns the endpoint and, when this call created its
     secret (the first URL), the secret — the only time it is shown."""
@@ -123,13 +122,13 @@ def webhook_endpoint_configure(*, provider, url: str | None, enabled: bool | Non
     if url and not endpoint.secret:
         endpoint.secret = new_secret = secret_generate()
     endpoint.save()
-    _mirror_profile_url(provider.pk, url)
+    provider_webhook_url_mirror(provider_id=provider.pk, url=url)
     after = {"url": endpoint.url, "enabled": endpoint.enabled, "events": list(endpoint.events)}
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k] or created}
     if new_secret:
         changes["secret"] = "created"
     if changes:
-        audit_record(action="webhook.configured", actor=actor, obj=endpoint, request=request, changes=changes)
+        audit_record(action="webhook.configured", actor=actor, obj=endpoint, changes=changes)
     return endpoint, new_secret
 
 
@@ -145,7 +144,7 @@ def _enabled_set(endpoint: WebhookEndpoint, enabled: bool) -> None:
 
 
 @transaction.atomic
-def webhook_endpoint_enable(*, provider_id: int, actor=None, request=None) -> WebhookEndpoint:
+def webhook_endpoint_enable(*, provider_id: int, actor: User | None = None) -> WebhookEndpoint:
     """Enable again (one click, after an automatic disable): the failure count starts over."""
     endpoint = _endpoint_locked(provider_id)
     if endpoint is None:
@@ -153,13 +152,13 @@ def webhook_endpoint_enable(*, provider_id: int, actor=None, request=None) -> We
     if not endpoint.enabled:
         _enabled_set(endpoint, True)
         endpoint.save()
-        audit_record(action="webhook.enabled", actor=actor, obj=endpoint, request=request,
+        audit_record(action="webhook.enabled", actor=actor, obj=endpoint,
                      changes={"enabled": [False, True]})
     return endpoint
 
 
 @transaction.atomic
-def webhook_secret_rotate(*, provider_id: int, actor=None, request=None,
+def webhook_secret_rotate(*, provider_id: int, actor: User | None = None,
                           now: datetime | None = None) -> tuple[WebhookEndpoint, str]:
     """A new secret, returned this once; the old one also signs for SECRET_OVERLAP so receivers can switch."""
     now = now or timezone.now()
@@ -171,7 +170,7 @@ def webhook_secret_rotate(*, provider_id: int, actor=None, request=None,
         endpoint.previous_secret_expires_at = now + SECRET_OVERLAP
     endpoint.secret = secret = secret_generate()
     endpoint.save()
-    audit_record(action="webhook.secret_rotated", actor=actor, obj=endpoint, request=request,
+    audit_record(action="webhook.secret_rotated", actor=actor, obj=endpoint,
                  changes={"previous_secret_expires_at": endpoint.previous_secret_expires_at.isoformat()
                           if endpoint.previous_secret_expires_at else None})
     return endpoint, secret
@@ -233,7 +232,7 @@ def webhook_event_emit(*, provider_id: int, type: str, data: dict | Callable[[],
 
 
 @transaction.atomic
-def webhook_test_send(*, provider_id: int, actor=None, request=None, now: datetime | None = None) -> WebhookDelivery:
+def webhook_test_send(*, provider_id: int, actor: User | None = None, now: datetime | None = None) -> WebhookDelivery:
     """Send a `webhook.test` event now (whatever the endpoint's event types)."""
     now = now or timezone.now()
     endpoint = _endpoint_locked(provider_id)
@@ -244,13 +243,13 @@ def webhook_test_send(*, provider_id: int, actor=None, request=None, now: dateti
     event = _event_create(provider_id=provider_id, type=EventType.TEST, now=now, dedupe_key=None,
                           data={"message": "This is a test event from Hot Lead.", "endpoint_url": endpoint.url})
     delivery = _delivery_create(event=event, endpoint=endpoint, now=now)
-    audit_record(action="webhook.test_sent", actor=actor, obj=delivery, request=request,
+    audit_record(action="webhook.test_sent", actor=actor, obj=delivery,
                  changes={"event": event.msg_id})
     return delivery
 
 
 @transaction.atomic
-def webhook_delivery_replay(*, delivery_id: int, provider_id: int | None, actor=None, request=None,
+def webhook_delivery_replay(*, delivery_id: int, provider_id: int | None, actor: User | None = None,
                             now: datetime | None = None) -> WebhookDelivery:
     """Deliver an event again as a new delivery: same event id and body. provider_id=None: staff."""
     now = now or timezone.now()
@@ -266,7 +265,7 @@ def webhook_delivery_replay(*, delivery_id: int, provider_id: int | None, actor=
     if not endpoint.enabled:
         raise Conflict("The webhook endpoint is disabled; enable it first.")
     delivery = _delivery_create(event=original.event, endpoint=endpoint, now=now, replay_of=original)
-    audit_record(action="webhook.replayed", actor=actor, obj=delivery, request=request,
+    audit_record(action="webhook.replayed", actor=actor, obj=delivery,
                  changes={"event": original.event.msg_id, "replay_of": original.pk})
     return delivery
 
@@ -350,7 +349,7 @@ def _attempt_record(*, delivery_id: int, url: str, started_at: datetime, result:
         _failure_count(provider_id=delivery.provider_id, now=started_at)
     delivery.save()
     if dead:
-        from hotlead.ops.services import dead_letter_record
+        from hotlead.ops.dead_letters import dead_letter_record
 
         dead_letter_record(func=REDELIVER_JOB, args=[delivery.pk], kwargs={},
                            error=f"Webhook {delivery.event.type} {delivery.event.msg_id} to {url}: "

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from hotlead.accounts.models import User
 from hotlead.billing.models import Account
 from hotlead.billing.selectors import ledger_sum
-from hotlead.core.management.commands.demo_seed import DEMO_PASSWORD, DEMO_STAFF_EMAIL
+from hotlead.demo.management.commands.demo_seed import DEMO_PASSWORD, DEMO_STAFF_EMAIL
 from hotlead.leads.models import Lead
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.providers.models import Provider

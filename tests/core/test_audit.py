@@ -3,7 +3,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
+from hotlead.core.middleware import origin_of
 from hotlead.core.models import AuditLog
+from hotlead.core.origin import origin_bound
 from hotlead.core.request_context import request_id_var
 from hotlead.core.services import audit_record
 from tests.factories.ops import DeadLetterFactory
@@ -18,8 +20,9 @@ def test_audit_record_stores_actor_object_changes_and_request_facts(staff_user):
     request.request_id = "req-audit-1"
     request.user = staff_user
     # when
-    entry = audit_record(action="dead_letter.resolved", obj=dead, changes={"status": ["open", "resolved"]},
-                         request=request)
+    with origin_bound(origin_of(request)):
+        entry = audit_record(action="dead_letter.resolved", actor=request.user, obj=dead,
+                             changes={"status": ["open", "resolved"]})
     # then
     entry.refresh_from_db()
     assert entry.actor == staff_user and entry.actor_label == staff_user.email
@@ -44,7 +47,7 @@ def test_audit_record_without_a_request_is_the_system_with_the_current_request_i
 def test_audit_record_truncates_a_long_user_agent(staff_user):
     request = RequestFactory().get("/", HTTP_USER_AGENT="x" * 1000)
     request.user = staff_user
-    assert len(audit_record(action="a", request=request).user_agent) == 400
+    assert len(audit_record(action="a", actor=request.user, origin=origin_of(request)).user_agent) == 400
 
 
 def test_audit_record_joins_the_callers_transaction(staff_user):

@@ -104,7 +104,7 @@ def test_a_concurrent_burst_never_passes_more_than_the_limit():
     (1, "not-an-ip", "10.0.0.2"),
 ])
 def test_client_ip_trusts_only_the_entries_our_proxies_added(rf, settings, proxies, forwarded, expected):
-    from hotlead.core.ratelimit import client_ip
+    from hotlead.core.middleware import client_ip
 
     settings.HOTLEAD_PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)

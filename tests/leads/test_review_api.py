@@ -15,9 +15,10 @@ from prometheus_client import REGISTRY
 from hotlead.accounts.tokens import access_token_encode
 from hotlead.core.exceptions import Conflict
 from hotlead.core.models import AuditLog
+from hotlead.distribution.job_paths import LEAD_DISTRIBUTE
 from hotlead.distribution.models import DistributionRun
 from hotlead.leads.models import Lead, LeadEvent
-from hotlead.leads.services import DISTRIBUTE_JOB, lead_approve
+from hotlead.leads.services import lead_approve
 from hotlead.notifications.models import EmailEvent
 from tests.conftest import bearer
 from tests.factories.accounts import StaffFactory
@@ -70,7 +71,7 @@ def test_approval_queues_distribution_and_emails_the_submitter_after_commit(
     assert response.status_code == 200
     # the distribution job ran through the job runner with the lead and the trigger
     jobs = [task.args for task in Task.objects.filter(func="hotlead.ops.jobs.job_run")
-            if task.args and task.args[0] == DISTRIBUTE_JOB]
+            if task.args and task.args[0] == LEAD_DISTRIBUTE]
     assert [(args[1], args[2]) for args in jobs] == [([lead.pk], {"trigger": "approval"})]
     assert [(m.to, m.subject) for m in mail.outbox if "approved" in m.subject] == [
         (["dana@example.org"], "Your request for Roofing was approved")]

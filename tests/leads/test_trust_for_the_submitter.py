@@ -10,7 +10,8 @@ from django.core import mail
 from hotlead.distribution.services.engine import lead_distribute
 from hotlead.distribution.services.outcomes import lead_outcome_notify
 from hotlead.leads.models import Lead
-from hotlead.leads.references import REFERENCE_ALPHABET, reference_unused
+from hotlead.leads.references import REFERENCE_ALPHABET
+from hotlead.leads.selectors import reference_unused
 from hotlead.leads.services import lead_reject
 from hotlead.notifications.models import EmailEvent
 from tests.distribution.conftest import approved_lead, make_level, seller

@@ -7,15 +7,14 @@ from hotlead.accounts.services.login import (  # noqa: F401
     email_normalize,
     login_allowed_check,
     login_failure_record,
+    login_role_check_register,
     login_success_record,
     login_throttle,
     password_check,
-    refresh_family_revoke,
-    refresh_tokens_revoke_all,
     token_pair_issue,
-    user_token_version_bump,
 )
 from hotlead.accounts.services.mfa import (  # noqa: F401
+    mfa_device_revoke,
     totp_confirmed_device_exists,
     totp_provisioning_uri,
     totp_secret_base32,
@@ -35,4 +34,10 @@ from hotlead.accounts.services.passwords import (  # noqa: F401
     password_reset_send,
     password_validate,
     user_password_change,
+    user_password_set_by_staff,
+)
+from hotlead.accounts.services.revocation import (  # noqa: F401
+    refresh_family_revoke,
+    refresh_tokens_revoke_all,
+    user_token_version_bump,
 )

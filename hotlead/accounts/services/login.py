@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from hotlead.accounts.models import RefreshToken, Role, User
 from hotlead.accounts.services.mfa import totp_confirmed_device_exists, totp_verify
+from hotlead.accounts.services.revocation import refresh_family_revoke
 from hotlead.accounts.tokens import access_token_encode, refresh_token_encode, token_decode, token_digest
 from hotlead.core.exceptions import (
     ApplicationError,
@@ -23,7 +25,7 @@ from hotlead.core.exceptions import (
     TokenExpired,
 )
 from hotlead.core.logging import mask_email
-from hotlead.core.ratelimit import client_ip, rate_limit_hit
+from hotlead.core.ratelimit import client_ip_key, rate_limit_hit
 from hotlead.core.services import audit_record
 
 
@@ -39,13 +41,13 @@ def email_normalize(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def login_throttle(*, email: str, request=None) -> None:
+def login_throttle(*, email: str) -> None:
     """Count one login attempt per IP and per account; raise RateLimited (429) over either limit."""
-    rate_limit_hit(scope="login_ip", key=client_ip(request) if request is not None else "unknown")
+    rate_limit_hit(scope="login_ip", key=client_ip_key())
     rate_limit_hit(scope="login_account", key=email_normalize(email))
 
 
-def login_failure_record(*, email: str, reason: str, user=None, channel: str, request=None) -> None:
+def login_failure_record(*, email: str, reason: str, user: User | None = None, channel: str) -> None:
     """Audit a refused login: the masked e-mail and the reason, never the password or the code."""
     audit_record(
         action="auth.login_failed",
@@ -53,64 +55,66 @@ def login_failure_record(*, email: str, reason: str, user=None, channel: str, re
         object_type="accounts.user",
         object_id=getattr(user, "pk", "") or "",
         changes={"email": mask_email(email_normalize(email)), "reason": reason, "channel": channel},
-        request=request,
     )
 
 
-def login_success_record(*, user, mfa: bool, channel: str, request=None) -> None:
+def login_success_record(*, user: User, mfa: bool, channel: str) -> None:
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     audit_record(
-        action="auth.login", actor=user, obj=user, changes={"mfa": mfa, "channel": channel}, request=request
+        action="auth.login", actor=user, obj=user, changes={"mfa": mfa, "channel": channel}
     )
 
 
-def login_allowed_check(*, user) -> None:
+# What a non-staff account must satisfy to sign in, by role, added by the app that owns the role's profile
+# (providers, from its AppConfig.ready): accounts is ranked below it and does not import it.
+_ROLE_LOGIN_CHECKS: dict[str, Callable[[User], None]] = {}
+
+
+def login_role_check_register(*, role: str, check: Callable[[User], None]) -> None:
+    _ROLE_LOGIN_CHECKS[role] = check
+
+
+def login_allowed_check(*, user: User) -> None:
     """After the password matched: may this account sign in at all? Raise the reason otherwise."""
     if user.role == Role.STAFF:
         if not user.is_staff:
             raise Forbidden("This account may not sign in.")
         return
-    from hotlead.providers.enums import ProviderStatus
-    from hotlead.providers.models import Provider
-
-    provider = Provider.objects.filter(user=user).only("status").first()
-    if provider is None:
-        raise Forbidden("This account has no provider profile.")
-    if provider.status == ProviderStatus.SUSPENDED:
-        raise NotAuthenticated("This account is suspended.", code="account_suspended")
-    if provider.status == ProviderStatus.PENDING_VERIFICATION:
-        raise Forbidden("Verify your e-mail address first: follow the link we sent you.", code="email_not_verified")
+    check = _ROLE_LOGIN_CHECKS.get(user.role)
+    if check is None:
+        raise Forbidden("This account may not sign in.")
+    check(user)
 
 
-def password_check(*, email: str, password: str, request=None) -> User | None:
+def password_check(*, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None (Django's backend hashes even for unknown e-mails)."""
-    user = authenticate(request, username=email_normalize(email), password=password or "")
+    user = authenticate(None, username=email_normalize(email), password=password or "")
     return user if isinstance(user, User) else None
 
 
-def auth_login(*, email: str, password: str, otp: str | None = None, request=None, channel: str = "api") -> TokenPair:
+def auth_login(*, email: str, password: str, otp: str | None = None, channel: str = "api") -> TokenPair:
     """Password, then the TOTP code when the account has a device; issue a token pair. Every outcome is audited."""
     try:
-        login_throttle(email=email, request=request)
+        login_throttle(email=email)
     except RateLimited:
-        login_failure_record(email=email, reason="rate_limited", channel=channel, request=request)
+        login_failure_record(email=email, reason="rate_limited", channel=channel)
         raise
-    user = password_check(email=email, password=password, request=request)
+    user = password_check(email=email, password=password)
     if user is None:
-        login_failure_record(email=email, reason="invalid_credentials", channel=channel, request=request)
+        login_failure_record(email=email, reason="invalid_credentials", channel=channel)
         raise InvalidCredentials()
     try:
         login_allowed_check(user=user)
         mfa = login_second_factor_check(user=user, otp=otp)
     except ApplicationError as exc:
-        login_failure_record(email=email, reason=exc.code, user=user, channel=channel, request=request)
+        login_failure_record(email=email, reason=exc.code, user=user, channel=channel)
         raise
     pair = token_pair_issue(user=user, mfa=mfa)
-    login_success_record(user=user, mfa=mfa, channel=channel, request=request)
+    login_success_record(user=user, mfa=mfa, channel=channel)
     return pair
 
 
-def login_second_factor_check(*, user, otp: str | None) -> bool:
+def login_second_factor_check(*, user: User, otp: str | None) -> bool:
     """True when a TOTP code was verified. Staff must have a device; providers only when they enrolled one."""
     if totp_confirmed_device_exists(user=user):
         if not otp:
@@ -127,7 +131,7 @@ def login_second_factor_check(*, user, otp: str | None) -> bool:
     return False
 
 
-def token_pair_issue(*, user, mfa: bool, family: uuid.UUID | None = None) -> TokenPair:
+def token_pair_issue(*, user: User, mfa: bool, family: uuid.UUID | None = None) -> TokenPair:
     """A new access token and a new refresh token (of `family`, or of a new family), the latter stored hashed."""
     family = family or uuid.uuid4()
     access, expires_in = access_token_encode(user=user, mfa=mfa)
@@ -139,7 +143,7 @@ def token_pair_issue(*, user, mfa: bool, family: uuid.UUID | None = None) -> Tok
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=expires_in)
 
 
-def auth_refresh(*, refresh_token: str, request=None) -> TokenPair:
+def auth_refresh(*, refresh_token: str) -> TokenPair:
     """Rotate: the presented token is spent and a new pair of the same family is issued.
 
     Presenting a token that was already rotated means it was copied: the whole family is revoked (the
@@ -150,7 +154,7 @@ def auth_refresh(*, refresh_token: str, request=None) -> TokenPair:
     if outcome == "reused":
         audit_record(
             action="auth.refresh_reuse_detected", actor=result, obj=result,
-            changes={"family": claims.get("fam", "")}, request=request,
+            changes={"family": claims.get("fam", "")},
         )
         raise NotAuthenticated("This refresh token was already used; the session has been revoked.",
                                code="token_revoked")
@@ -181,16 +185,8 @@ def _refresh_rotate(*, digest: str, claims: dict):
     return "ok", token_pair_issue(user=user, mfa=row.mfa, family=row.family)
 
 
-def refresh_family_revoke(*, family: uuid.UUID) -> int:
-    return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
-def refresh_tokens_revoke_all(*, user) -> int:
-    return RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
 @transaction.atomic
-def auth_logout(*, refresh_token: str, request=None) -> None:
+def auth_logout(*, refresh_token: str) -> None:
     """Revoke the refresh token's whole family. An expired token still identifies its family."""
     try:
         token_decode(refresh_token, expected_type="refresh")
@@ -200,14 +196,4 @@ def auth_logout(*, refresh_token: str, request=None) -> None:
     if row is None:
         raise NotAuthenticated("The refresh token is not valid.")
     refresh_family_revoke(family=row.family)
-    audit_record(action="auth.logout", actor=row.user, obj=row.user, request=request)
-
-
-@transaction.atomic
-def user_token_version_bump(*, user) -> None:
-    """Every access token issued before now stops working; every refresh token is revoked."""
-    from django.db.models import F
-
-    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
-    user.refresh_from_db(fields=["token_version"])
-    refresh_tokens_revoke_all(user=user)
+    audit_record(action="auth.logout", actor=row.user, obj=row.user)

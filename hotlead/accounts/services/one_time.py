@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,13 +11,16 @@ from hotlead.accounts.models import OneTimeToken
 from hotlead.accounts.tokens import opaque_token_new, token_digest
 from hotlead.core.exceptions import DomainRuleViolation
 
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+
 
 class InvalidToken(DomainRuleViolation):
     code = "invalid_token"
     default_message = "This link is invalid or has expired. Please request a new one."
 
 
-def one_time_token_create(*, user, purpose: str, ttl: timedelta) -> str:
+def one_time_token_create(*, user: User, purpose: str, ttl: timedelta) -> str:
     """Return the raw token (for the e-mail); only its digest is stored. Older unused ones stop working."""
     now = timezone.now()
     OneTimeToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -24,9 +25,13 @@ from hotlead.billing.enums import EntryKind
 from hotlead.billing.formatting import money_format
 from hotlead.billing.metrics import operation_timed
 from hotlead.billing.models import Account, LedgerEntry
+from hotlead.billing.signals import funds_changed
 from hotlead.core.exceptions import Conflict, InsufficientBalance, NotFound, ValidationFailed
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 MAX_KEY_LENGTH = 200
 
@@ -86,7 +91,7 @@ def _entry_post(
     kind: str,
     amount_cents: int,
     key: str,
-    actor=None,
+    actor: User | None = None,
     memo: str = "",
     reference: str = "",
     related_type: str = "",
@@ -177,10 +182,8 @@ def low_balance_email(*, provider_id: int, alerted_at=None) -> None:
 
 
 def _funds_changed(*, provider_id: int) -> None:
-    """A credit may cover inactive subscriptions again; a debit may leave active ones unfunded."""
-    from hotlead.levels.services.funds import subscriptions_sync_funds
-
-    subscriptions_sync_funds(provider_id=provider_id)
+    """A credit may cover inactive subscriptions again; a debit may leave active ones unfunded (levels listens)."""
+    funds_changed.send(sender=Account, provider_id=provider_id)
 
 
 def _transaction_if_none():
@@ -191,8 +194,8 @@ def _transaction_if_none():
 # --- the public primitives (other apps call these; keep the signatures) -------------------------
 
 
-def _deposit(*, provider_id: int, amount_cents: int, key: str, actor=None, memo: str = "", reference: str = "",
-             related_type: str = "", related_id: str | int = "") -> tuple[LedgerEntry, bool]:
+def _deposit(*, provider_id: int, amount_cents: int, key: str, actor: User | None = None, memo: str = "",
+             reference: str = "", related_type: str = "", related_id: str | int = "") -> tuple[LedgerEntry, bool]:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise ValidationFailed.for_field("amount_cents", "A deposit must be a positive amount.")
     with operation_timed("deposit"):
@@ -205,7 +208,7 @@ def _deposit(*, provider_id: int, amount_cents: int, key: str, actor=None, memo:
 
 
 @transaction.atomic
-def deposit_post(*, provider_id: int, amount_cents: int, key: str, actor=None, memo: str = "",
+def deposit_post(*, provider_id: int, amount_cents: int, key: str, actor: User | None = None, memo: str = "",
                  reference: str = "", related_type: str = "", related_id: str | int = "") -> LedgerEntry:
     """Credit a provider's account once per key; reactivates subscriptions the balance now covers."""
     entry, _ = _deposit(provider_id=provider_id, amount_cents=amount_cents, key=key, actor=actor, memo=memo,
@@ -229,7 +232,7 @@ def charge_post(*, provider_id: int, amount_cents: int, key: str, memo: str = ""
 
 
 @transaction.atomic
-def refund_post(*, charge: LedgerEntry, actor=None, memo: str = "", related_type: str = "",
+def refund_post(*, charge: LedgerEntry, actor: User | None = None, memo: str = "", related_type: str = "",
                 related_id: str | int = "") -> LedgerEntry:
     """Return exactly the charged amount, at most once per charge: a repeat returns the first refund."""
     # The amount and the account come from the stored entry, never from the caller's (possibly stale or
@@ -246,7 +249,8 @@ def refund_post(*, charge: LedgerEntry, actor=None, memo: str = "", related_type
     return entry
 
 
-def _adjustment(*, provider_id: int, amount_cents: int, key: str, actor, reason: str) -> tuple[LedgerEntry, bool]:
+def _adjustment(*, provider_id: int, amount_cents: int, key: str, actor: User | None,
+                reason: str) -> tuple[LedgerEntry, bool]:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents == 0:
         raise ValidationFailed.for_field("amount_cents", "An adjustment cannot be zero.")
     if not (reason or "").strip():
@@ -260,7 +264,7 @@ def _adjustment(*, provider_id: int, amount_cents: int, key: str, actor, reason:
 
 
 @transaction.atomic
-def adjustment_post(*, provider_id: int, amount_cents: int, key: str, actor, reason: str) -> LedgerEntry:
+def adjustment_post(*, provider_id: int, amount_cents: int, key: str, actor: User | None, reason: str) -> LedgerEntry:
     """A staff correction (±) with a reason; refused if it would make the balance negative."""
     entry, _ = _adjustment(provider_id=provider_id, amount_cents=amount_cents, key=key, actor=actor, reason=reason)
     return entry

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +18,9 @@ from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 logger = logging.getLogger("hotlead.billing")
 
@@ -66,7 +69,7 @@ class _Duplicate(Exception):
         self.entry = entry
 
 
-def _payment_credit(payment: Payment, *, key: str, actor=None, source: str) -> LedgerEntry:
+def _payment_credit(payment: Payment, *, key: str, actor: User | None = None, source: str) -> LedgerEntry:
     """Credit a pending payment (locked by the caller) exactly once and mark it completed."""
     entry, created = _deposit(
         provider_id=payment.provider_id, amount_cents=payment.amount_cents, key=key, actor=actor,
@@ -85,8 +88,8 @@ def _payment_credit(payment: Payment, *, key: str, actor=None, source: str) -> L
 
 
 @transaction.atomic
-def payment_record(*, provider_id: int, amount_cents: int, method: str, reference: str = "", actor,
-                   idempotency_key: str = "", request=None) -> Payment:
+def payment_record(*, provider_id: int, amount_cents: int, method: str, reference: str = "", actor: User | None,
+                   idempotency_key: str = "") -> Payment:
     """Staff record a deposit received outside the payment provider; it is credited at once.
 
     With an `idempotency_key` (the console's form token, the API's Idempotency-Key header) a repeated
@@ -116,7 +119,7 @@ def payment_record(*, provider_id: int, amount_cents: int, method: str, referenc
                 entry = _payment_credit(payment, key=key or f"payment:{payment.pk}", actor=actor, source="staff")
         except _Duplicate as duplicate:
             return _payment_for_retry(duplicate.entry, amount_cents=amount_cents, provider_id=provider_id)
-        audit_record(action="deposit.recorded", actor=actor, obj=payment, request=request, changes={
+        audit_record(action="deposit.recorded", actor=actor, obj=payment, changes={
             "provider_id": provider_id, "amount_cents": amount_cents, "method": method, "reference": reference,
             "ledger_entry_id": entry.pk, "balance_after_cents": entry.balance_after_cents,
         })
@@ -130,7 +133,7 @@ def _payment_for_retry(entry: LedgerEntry, *, amount_cents: int, provider_id: in
 
 
 @transaction.atomic
-def balance_adjust(*, provider_id: int, amount_cents: int, reason: str, actor, key: str, request=None) -> LedgerEntry:
+def balance_adjust(*, provider_id: int, amount_cents: int, reason: str, actor: User | None, key: str) -> LedgerEntry:
     """A staff correction with a reason, audit-logged; a repeated key adjusts once."""
     _provider_or_404(provider_id)
     errors = _amount_errors(amount_cents, allow_negative=True)
@@ -141,7 +144,7 @@ def balance_adjust(*, provider_id: int, amount_cents: int, reason: str, actor, k
     entry, created = _adjustment(provider_id=provider_id, amount_cents=amount_cents, key=key, actor=actor,
                                  reason=reason[:500])
     if created:
-        audit_record(action="balance.adjusted", actor=actor, obj=entry, request=request, changes={
+        audit_record(action="balance.adjusted", actor=actor, obj=entry, changes={
             "provider_id": provider_id, "amount_cents": amount_cents, "reason": entry.memo,
             "balance_after_cents": entry.balance_after_cents,
         })

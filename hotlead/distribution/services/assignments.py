@@ -5,6 +5,8 @@ never refunds — money comes back only through a bad-lead report (SPEC §6).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +15,10 @@ from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.selectors.inbox import MAX_DB_ID
+from hotlead.providers.services import provider_flag
+
+if TYPE_CHECKING:
+    from hotlead.providers.models import Provider
 
 REJECT_REASON_MAX_LENGTH = 500
 
@@ -39,7 +45,7 @@ def _refuse_unless_assigned(assignment: Assignment, *, verb: str) -> None:
 
 
 @transaction.atomic
-def assignment_accept(*, provider, assignment_id: int, request=None) -> Assignment:
+def assignment_accept(*, provider: Provider, assignment_id: int) -> Assignment:
     """assigned → accepted, for the provider who bought the lead."""
     assignment = _assignment_lock(provider_id=provider.pk, assignment_id=assignment_id)
     _refuse_unless_assigned(assignment, verb="accepted")
@@ -48,13 +54,13 @@ def assignment_accept(*, provider, assignment_id: int, request=None) -> Assignme
     assignment.save(update_fields=["status", "accepted_at"])
     audit_record(
         action="assignment.accept", actor=provider.user, obj=assignment,
-        changes={"status": [AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED]}, request=request,
+        changes={"status": [AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED]},
     )
     return assignment
 
 
 @transaction.atomic
-def assignment_reject(*, provider, assignment_id: int, reason: str, request=None) -> Assignment:
+def assignment_reject(*, provider: Provider, assignment_id: int, reason: str) -> Assignment:
     """assigned → rejected with the provider's reason. No money moves."""
     reason = (reason or "").strip()
     if not reason:
@@ -72,25 +78,31 @@ def assignment_reject(*, provider, assignment_id: int, reason: str, request=None
     audit_record(
         action="assignment.reject", actor=provider.user, obj=assignment,
         changes={"status": [AssignmentStatus.ASSIGNED, AssignmentStatus.REJECTED], "reason": reason},
-        request=request,
     )
     _provider_flag_on_reject_rate(provider=provider, assignment=assignment)
     return assignment
 
 
-def _provider_flag_on_reject_rate(*, provider, assignment: Assignment) -> None:
+def assignment_refunded_set(*, assignment: Assignment) -> Assignment:
+    """A bought lead's charge was returned (refunds): the assignment, locked by the caller, becomes `refunded`."""
+    assignment.status = AssignmentStatus.REFUNDED
+    assignment.refunded_at = timezone.now()
+    assignment.save(update_fields=["status", "refunded_at"])
+    return assignment
+
+
+def _provider_flag_on_reject_rate(*, provider: Provider, assignment: Assignment) -> None:
     """SPEC §6: a reject rate above the maximum over the last N assignments flags the provider (audited once).
 
     A provider already flagged keeps its flag and reason (the flags report shows both rates); clearing a flag
     is a staff action."""
     from hotlead.distribution.selectors.reject_rate import reject_rate_for_provider
-    from hotlead.providers.models import Provider
 
     rate = reject_rate_for_provider(provider_id=provider.pk)
     if not rate.over_cap:
         return
     reason = (f"Reject rate {rate.percent}% ({rate.rejects} rejections on the last {rate.window} assignments) "
               f"exceeds {rate.max_percent}%")
-    if Provider.objects.filter(pk=provider.pk, flagged=False).update(flagged=True, flagged_reason=reason[:200]):
-        audit_record(action="provider.flag", obj=provider,
-                     changes={"flagged": True, "reason": reason, "rule": "reject_rate", "assignment": assignment.pk})
+    # the provider's own rejection tipped the rate: the entry names them, as for the rejection itself
+    provider_flag(provider=provider, reason=reason, replace_reason=False, actor=provider.user,
+                  details={"rule": "reject_rate", "assignment": assignment.pk})

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -28,9 +29,9 @@ from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
 from hotlead.distribution import metrics
 from hotlead.distribution.enums import RunTrigger
+from hotlead.distribution.job_paths import LEAD_DISTRIBUTE, LEAD_OUTCOME_NOTIFY
 from hotlead.distribution.models import DistributionRun
 from hotlead.distribution.services.facts import lead_facts_of, market_parse, market_sql
-from hotlead.distribution.services.lead_status import lead_outcome_set
 from hotlead.distribution.services.level_sale import (
     CANDIDATE_SLACK,
     STALE_REREADS,
@@ -41,8 +42,12 @@ from hotlead.distribution.services.level_sale import (
 from hotlead.distribution.services.sale_sql import lead_sell
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
 from hotlead.leads.models import Category, Lead
+from hotlead.leads.services import lead_outcome_set
 from hotlead.levels.services.funds import funds_changed_emails, subscriptions_sync_funds
 from hotlead.ops.jobs import job_enqueue
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 logger = logging.getLogger("hotlead.distribution")
 
@@ -50,7 +55,6 @@ DISTRIBUTABLE = frozenset({LeadStatus.APPROVED, LeadStatus.UNSOLD})
 # A deadlock or serialisation failure aborts the whole transaction: run it again from the start.
 TRANSACTION_ATTEMPTS = 3
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
-NOTIFY_JOB = "hotlead.distribution.tasks.lead_outcome_notify_job"
 
 
 def _freshness() -> timedelta:
@@ -134,13 +138,13 @@ def _lead_lock(lead_id: int) -> Lead | None:
     return lead
 
 
-def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime | None,
-                     request=None) -> DistributionRun | None:
+def _distribute_once(*, lead_id: int, trigger: str, actor: User | None, strict: bool,
+                     now: datetime | None) -> DistributionRun | None:
     started = time.perf_counter()
     if sale_in_database():
         with transaction.atomic():
             return _sell_in_database(lead_id=lead_id, trigger=trigger, actor=actor, strict=strict,
-                                     now=now or timezone.now(), request=request, started=started)
+                                     now=now or timezone.now(), started=started)
     with transaction.atomic():
         lead = _lead_lock(lead_id)
         if lead is None:
@@ -185,10 +189,10 @@ def _distribute_once(*, lead_id: int, trigger: str, actor, strict: bool, now: da
             },
         )
         if strict:
-            audit_record(action="lead.distribute", actor=actor, obj=lead, request=request,
+            audit_record(action="lead.distribute", actor=actor, obj=lead,
                          changes={"status": [from_status, to_status], "buyers": len(sales), "run": run.pk,
                                   "public_id": str(lead.public_id)})
-        job_enqueue(NOTIFY_JOB, lead.pk, run.pk)
+        job_enqueue(LEAD_OUTCOME_NOTIFY, lead.pk, run.pk)
         if sales:
             _cursor_move(level=sold_level, sales=sales)
         sold_slug = sold_level.slug if sold_level else None
@@ -204,7 +208,7 @@ def sale_in_database() -> bool:
     return connection.vendor == "postgresql" and settings.HOTLEAD.get("DISTRIBUTION_IN_DATABASE", True)
 
 
-def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: datetime, request,
+def _sell_in_database(*, lead_id: int, trigger: str, actor: User | None, strict: bool, now: datetime,
                       started: float) -> DistributionRun | None:
     """The same run as the Python path, as one call of `hl_sale_sell_<hash>` (lock, policy, sale, outcome, run), then
     what only Python does: the e-mails the sale triggered, the audit entry (staff), the follow-up job."""
@@ -231,10 +235,10 @@ def _sell_in_database(*, lead_id: int, trigger: str, actor, strict: bool, now: d
         duration_ms=result.duration_ms,
     )
     if strict:
-        audit_record(action="lead.distribute", actor=actor, obj=lead, request=request,
+        audit_record(action="lead.distribute", actor=actor, obj=lead,
                      changes={"status": [result.status, result.outcome], "buyers": result.buyers, "run": run.pk,
                               "public_id": str(result.public_id)})
-    job_enqueue(NOTIFY_JOB, lead_id, run.pk)
+    job_enqueue(LEAD_OUTCOME_NOTIFY, lead_id, run.pk)
     transaction.on_commit(lambda: _count(run=run, trigger=trigger, sold_level=result.level, started=started))
     return run
 
@@ -250,8 +254,8 @@ def _count(*, run: DistributionRun, trigger: str, sold_level: str | None, starte
     metrics.DISTRIBUTION_DURATION.labels(outcome=run.outcome).observe(time.perf_counter() - started)
 
 
-def lead_distribute(*, lead_id: int, trigger: str, actor=None, strict: bool = False, now: datetime | None = None,
-                    request=None) -> DistributionRun | None:
+def lead_distribute(*, lead_id: int, trigger: str, actor: User | None = None, strict: bool = False,
+                    now: datetime | None = None) -> DistributionRun | None:
     """Run the engine for one lead; returns the stored run, or None when a job finds nothing to do.
 
     strict=True (staff): a lead whose status does not allow distribution is a Conflict (409).
@@ -259,8 +263,7 @@ def lead_distribute(*, lead_id: int, trigger: str, actor=None, strict: bool = Fa
     outer = connection.in_atomic_block
     for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
         try:
-            return _distribute_once(lead_id=lead_id, trigger=trigger, actor=actor, strict=strict, now=now,
-                                    request=request)
+            return _distribute_once(lead_id=lead_id, trigger=trigger, actor=actor, strict=strict, now=now)
         except OperationalError as exc:
             if outer or attempt == TRANSACTION_ATTEMPTS or not _is_retryable(exc):
                 raise
@@ -277,9 +280,9 @@ def lead_distribute_if_pending(*, lead_id: int, trigger: str = RunTrigger.APPROV
     return run.outcome if run is not None else "nothing_to_do"
 
 
-def lead_distribute_manual(*, lead: Lead, actor, request=None) -> DistributionRun:
+def lead_distribute_manual(*, lead: Lead, actor: User | None) -> DistributionRun:
     """Staff's "distribute now" (API and console): 409 unless the lead is approved or unsold; audit-logged."""
-    return lead_distribute(lead_id=lead.pk, trigger=RunTrigger.MANUAL, actor=actor, strict=True, request=request)
+    return lead_distribute(lead_id=lead.pk, trigger=RunTrigger.MANUAL, actor=actor, strict=True)
 
 
 def unsold_leads_redistribute(*, now: datetime | None = None) -> int:
@@ -293,5 +296,5 @@ def unsold_leads_redistribute(*, now: datetime | None = None) -> int:
     )
     with transaction.atomic():
         for lead_id in lead_ids:
-            job_enqueue("hotlead.distribution.tasks.lead_distribute_job", lead_id, trigger=RunTrigger.SCHEDULE)
+            job_enqueue(LEAD_DISTRIBUTE, lead_id, trigger=RunTrigger.SCHEDULE)
     return len(lead_ids)

@@ -17,7 +17,7 @@ from hotlead.distribution.models import Assignment, LevelCursor
 from hotlead.distribution.services.eligibility import level_eligibility, subscriptions_recheck
 from hotlead.distribution.services.facts import Candidate, LeadFacts, LevelFacts
 from hotlead.leads.models import Lead
-from hotlead.levels.models import Subscription
+from hotlead.levels.services.subscriptions import subscriptions_served_set
 from hotlead.providers.enums import AreaKind
 from hotlead.providers.models import ServiceArea
 
@@ -174,7 +174,7 @@ def _sell_at_level(*, lead: Lead, facts: LeadFacts, level: LevelFacts, now: date
 
 def _record_sales(*, sales: list[Sale], now: datetime) -> None:
     Assignment.objects.bulk_create([sale.assignment for sale in sales])
-    Subscription.objects.filter(pk__in=sorted(s.candidate.subscription_id for s in sales)).update(last_served_at=now)
+    subscriptions_served_set(subscription_ids=[s.candidate.subscription_id for s in sales], now=now)
 
 
 def _cursor_move(*, level: LevelFacts, sales: list[Sale]) -> None:

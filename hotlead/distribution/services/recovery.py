@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from hotlead.distribution import metrics
 from hotlead.distribution.enums import RunTrigger
+from hotlead.distribution.job_paths import LEAD_DISTRIBUTE, LEAD_OUTCOME_NOTIFY
 from hotlead.distribution.models import DistributionRun
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead
@@ -36,8 +37,6 @@ from hotlead.ops.jobs import job_enqueue
 
 logger = logging.getLogger("hotlead.distribution")
 
-DISTRIBUTE_JOB = "hotlead.distribution.tasks.lead_distribute_job"
-NOTIFY_JOB = "hotlead.distribution.tasks.lead_outcome_notify_job"
 RUNS_CURSOR_KEY = "hotlead:recover:runs_checked_upto"
 HOLD_CURSOR = timedelta(hours=1)
 REQUEUE_GAP_SECONDS = 90
@@ -77,7 +76,7 @@ def approved_leads_requeue(*, now: datetime | None = None, older_than_seconds: i
     if queued:
         with transaction.atomic():
             for lead_id in queued:
-                job_enqueue(DISTRIBUTE_JOB, lead_id, trigger=RunTrigger.APPROVAL, task_name=f"recover lead {lead_id}")
+                job_enqueue(LEAD_DISTRIBUTE, lead_id, trigger=RunTrigger.APPROVAL, task_name=f"recover lead {lead_id}")
             transaction.on_commit(lambda: metrics.LEADS_RECOVERED.inc(len(queued)))
         logger.warning("approved leads queued again", extra={"count": len(queued), "first_lead_id": queued[0]})
     return queued
@@ -118,7 +117,7 @@ def outcomes_requeue(*, now: datetime | None = None, limit: int = BATCH) -> list
     queued = [(run_id, lead_id) for run_id, lead_id in missing if _gate("run", run_id)]
     with transaction.atomic():
         for run_id, lead_id in queued:
-            job_enqueue(NOTIFY_JOB, lead_id, run_id, task_name=f"recover outcome {lead_id}")
+            job_enqueue(LEAD_OUTCOME_NOTIFY, lead_id, run_id, task_name=f"recover outcome {lead_id}")
     # Runs still missing their e-mails are looked at again next pass (the cursor stops before the first), for
     # an hour: a run whose follow-up fails all that time is the dead-letter queue's (its job is there).
     retry_from = min((run_id for run_id, _ in missing if run_id in recent), default=None)

@@ -7,7 +7,7 @@ then to their places), all under a lock on the live levels' rows.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Max, Value, When
@@ -19,6 +19,9 @@ from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.services.subscriptions import _status_webhooks
 from hotlead.ops.jobs import job_enqueue
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_RECIPIENTS = 50
@@ -75,7 +78,7 @@ def _level_snapshot(level: CompetitionLevel) -> dict[str, Any]:
 
 @transaction.atomic
 def level_create(*, name: str, slug: str, rank: int, price_cents: int, max_recipients: int, active: bool = True,
-                 actor=None, request=None) -> CompetitionLevel:
+                 actor: User | None = None) -> CompetitionLevel:
     """Create a level at `rank`; a level already there (and those after it) move one rank down."""
     if errors := level_errors(name=name, slug=slug, rank=rank, price_cents=price_cents,
                                max_recipients=max_recipients, active=active):
@@ -89,13 +92,13 @@ def level_create(*, name: str, slug: str, rank: int, price_cents: int, max_recip
                                                     max_recipients=max_recipients, active=active)
     except IntegrityError:
         raise Conflict("Another level was created at the same time; reload and try again.")
-    audit_record(action="level.created", actor=actor, obj=level, request=request, changes=_level_snapshot(level))
+    audit_record(action="level.created", actor=actor, obj=level, changes=_level_snapshot(level))
     return level
 
 
 @transaction.atomic
 def level_update(*, level_id: int, name: str, slug: str, rank: int, price_cents: int, max_recipients: int,
-                 active: bool, actor=None, request=None) -> CompetitionLevel:
+                 active: bool, actor: User | None = None) -> CompetitionLevel:
     """Replace a live level's settings. A new rank moves the level there (others shift down to make room);
     a new price re-checks every subscriber's funds (a job, after commit)."""
     _live_levels_lock()
@@ -120,14 +123,14 @@ def level_update(*, level_id: int, name: str, slug: str, rank: int, price_cents:
     after = _level_snapshot(level)
     changes = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
     if changes:
-        audit_record(action="level.updated", actor=actor, obj=level, request=request, changes=changes)
+        audit_record(action="level.updated", actor=actor, obj=level, changes=changes)
     if "price_cents" in changes:
         job_enqueue("hotlead.levels.tasks.level_funds_sync", level.pk)
     return level
 
 
 @transaction.atomic
-def level_archive(*, level_id: int, actor=None, request=None) -> str:
+def level_archive(*, level_id: int, actor: User | None = None) -> str:
     """Delete a level nobody ever used; otherwise archive it (its history stays) and cancel its live
     subscriptions. Returns "deleted" or "archived"."""
     _live_levels_lock()
@@ -139,7 +142,7 @@ def level_archive(*, level_id: int, actor=None, request=None) -> str:
         snapshot = _level_snapshot(level)
         level.delete()
         audit_record(action="level.deleted", actor=actor, object_type="levels.competitionlevel",
-                     object_id=level_id, request=request, changes=snapshot)
+                     object_id=level_id, changes=snapshot)
         return "deleted"
     now = timezone.now()
     CompetitionLevel.objects.filter(pk=level.pk).update(archived_at=now, active=False, updated_at=now)
@@ -150,13 +153,13 @@ def level_archive(*, level_id: int, actor=None, request=None) -> str:
                                                          updated_at=now)
     for pk, provider_id, status in live:
         _status_webhooks(provider_id=provider_id, changes=[(pk, status, SubscriptionStatus.CANCELLED)])
-    audit_record(action="level.archived", actor=actor, obj=level, request=request,
+    audit_record(action="level.archived", actor=actor, obj=level,
                  changes={**_level_snapshot(level), "cancelled_subscriptions": cancelled})
     return "archived"
 
 
 @transaction.atomic
-def level_reorder(*, level_ids: list[int], actor=None, request=None) -> list[CompetitionLevel]:
+def level_reorder(*, level_ids: list[int], actor: User | None = None) -> list[CompetitionLevel]:
     """Give the live levels ranks 1…n in the order given; the list must name every live level once."""
     levels = _live_levels_lock()
     live_ids = {level.pk for level in levels}
@@ -180,11 +183,11 @@ def level_reorder(*, level_ids: list[int], actor=None, request=None) -> list[Com
             updated_at=timezone.now(),
         )
         audit_record(action="level.reordered", actor=actor, object_type="levels.competitionlevel",
-                     request=request, changes={"from": before, "to": level_ids})
+                     changes={"from": before, "to": level_ids})
     return list(CompetitionLevel.objects.filter(archived_at__isnull=True).order_by("rank"))
 
 
-def level_move(*, level_id: int, steps: int, actor=None, request=None) -> list[CompetitionLevel]:
+def level_move(*, level_id: int, steps: int, actor: User | None = None) -> list[CompetitionLevel]:
     """Move a live level up (negative) or down (positive) in the order; the console's arrows."""
     with transaction.atomic():
         order = [level.pk for level in _live_levels_lock()]
@@ -192,4 +195,4 @@ def level_move(*, level_id: int, steps: int, actor=None, request=None) -> list[C
             raise NotFound("No such competition level.")
         position = order.index(level_id)
         order.insert(max(0, min(len(order) - 1, position + steps)), order.pop(position))
-        return level_reorder(level_ids=order, actor=actor, request=request)
+        return level_reorder(level_ids=order, actor=actor)

@@ -1,7 +1,7 @@
 """Subscriptions (SPEC §4.3, §4.4, §13): create, update, pause, resume, cancel."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -9,12 +9,17 @@ from django.utils import timezone
 
 from hotlead.billing.formatting import money_format
 from hotlead.billing.models import Account
+from hotlead.billing.services.ledger import account_get_or_create
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.filters import filters_validate
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.schedule import schedule_errors, schedule_validate
+
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+    from hotlead.providers.models import Provider
 
 MAX_CAP = 1_000_000
 _CAPS = ("daily_cap", "weekly_cap", "monthly_cap")
@@ -51,7 +56,7 @@ def subscription_errors(*, level: CompetitionLevel, values: dict[str, Any]) -> t
 
 
 def _account_lock(provider_id: int) -> Account:
-    Account.objects.get_or_create(provider_id=provider_id)
+    account_get_or_create(provider_id=provider_id)
     return Account.objects.select_for_update().get(provider_id=provider_id)
 
 
@@ -59,15 +64,15 @@ def _funded_status(*, balance_cents: int, price_cents: int) -> str:
     return SubscriptionStatus.ACTIVE if balance_cents >= price_cents else SubscriptionStatus.INACTIVE_FUNDS
 
 
-def _actor_of(provider) -> Any:
+def _actor_of(provider: Provider | None) -> User | None:
     return getattr(provider, "user", None)
 
 
 @transaction.atomic
-def subscription_create(*, provider, level: str, filters: list | None = None, daily_cap: int | None = None,
+def subscription_create(*, provider: Provider, level: str, filters: list | None = None, daily_cap: int | None = None,
                         weekly_cap: int | None = None, monthly_cap: int | None = None,
                         monthly_budget_cents: int | None = None, schedule: dict | None = None,
-                        actor=None, request=None) -> Subscription:
+                        actor: User | None = None) -> Subscription:
     """Subscribe a provider to a live, active level (slug). Unfunded → created as inactive_funds."""
     level_obj = CompetitionLevel.objects.filter(slug=level, archived_at__isnull=True, active=True).first() \
         if isinstance(level, str) else None
@@ -93,11 +98,11 @@ def subscription_create(*, provider, level: str, filters: list | None = None, da
         raise Conflict("You already have a subscription at this level.",
                        details={"level": level_obj.slug, "subscription_id": existing})
     audit_record(action="subscription.created", actor=actor or _actor_of(provider), obj=subscription,
-                 request=request, changes={"level": level_obj.slug, "status": subscription.status, **clean})
+                 changes={"level": level_obj.slug, "status": subscription.status, **clean})
     return subscription
 
 
-def _subscription_locked(*, subscription_id: int, provider=None) -> tuple[Subscription, Account]:
+def _subscription_locked(*, subscription_id: int, provider: Provider | None = None) -> tuple[Subscription, Account]:
     """Lock the provider's account, then the subscription (the lock order of money)."""
     scope = Subscription.objects.all() if provider is None else Subscription.objects.filter(provider=provider)
     provider_id = scope.filter(pk=subscription_id).values_list("provider_id", flat=True).first()
@@ -113,8 +118,8 @@ _EDITABLE = ("filters", *_CAPS, "monthly_budget_cents", "schedule")
 
 
 @transaction.atomic
-def subscription_update(*, subscription_id: int, changes: dict[str, Any], provider=None, actor=None,
-                        request=None) -> Subscription:
+def subscription_update(*, subscription_id: int, changes: dict[str, Any], provider: Provider | None = None,
+                        actor: User | None = None) -> Subscription:
     """Change filters, caps, budget or schedule, and/or status ("paused" | "active").
 
     `changes` holds only what the caller sent (None clears a cap, budget or schedule). The level cannot
@@ -142,22 +147,21 @@ def subscription_update(*, subscription_id: int, changes: dict[str, Any], provid
     subscription.save(update_fields=[*_EDITABLE, "updated_at"])
     diff = {name: {"from": before[name], "to": clean[name]} for name in _EDITABLE if before[name] != clean[name]}
     if diff:
-        audit_record(action="subscription.updated", actor=actor or _actor_of(provider), obj=subscription,
-                     request=request, changes=diff)
+        audit_record(action="subscription.updated", actor=actor or _actor_of(provider), obj=subscription, changes=diff)
     if status == SubscriptionStatus.PAUSED:
-        _pause(subscription, actor=actor or _actor_of(provider), request=request)
+        _pause(subscription, actor=actor or _actor_of(provider))
     elif status == SubscriptionStatus.ACTIVE:
-        _resume(subscription, account, actor=actor or _actor_of(provider), request=request)
+        _resume(subscription, account, actor=actor or _actor_of(provider))
     return subscription
 
 
-def _status_set(subscription: Subscription, status: str, *, actor, request, **stamps) -> None:
+def _status_set(subscription: Subscription, status: str, *, actor: User | None, **stamps) -> None:
     before = subscription.status
     subscription.status = status
     for name, value in stamps.items():
         setattr(subscription, name, value)
     subscription.save(update_fields=["status", *stamps, "updated_at"])
-    audit_record(action=f"subscription.{status}", actor=actor, obj=subscription, request=request,
+    audit_record(action=f"subscription.{status}", actor=actor, obj=subscription,
                  changes={"status": {"from": before, "to": status}})
     _status_webhooks(provider_id=subscription.provider_id, changes=[(subscription.pk, before, status)])
 
@@ -177,42 +181,50 @@ def _status_webhooks(*, provider_id: int, changes: list[tuple[int, str, str]]) -
         )
 
 
-def _pause(subscription: Subscription, *, actor, request) -> None:
+def _pause(subscription: Subscription, *, actor: User | None) -> None:
     if subscription.status != SubscriptionStatus.PAUSED:
-        _status_set(subscription, SubscriptionStatus.PAUSED, actor=actor, request=request, paused_at=timezone.now())
+        _status_set(subscription, SubscriptionStatus.PAUSED, actor=actor, paused_at=timezone.now())
 
 
-def _resume(subscription: Subscription, account: Account, *, actor, request) -> None:
+def _resume(subscription: Subscription, account: Account, *, actor: User | None) -> None:
     status = _funded_status(balance_cents=account.balance_cents, price_cents=subscription.level.price_cents)
     if subscription.status != status:
-        _status_set(subscription, status, actor=actor, request=request, paused_at=None)
+        _status_set(subscription, status, actor=actor, paused_at=None)
 
 
 @transaction.atomic
-def subscription_pause(*, subscription_id: int, provider=None, actor=None, request=None) -> Subscription:
+def subscription_pause(*, subscription_id: int, provider: Provider | None = None,
+                       actor: User | None = None) -> Subscription:
     """Stop receiving leads at once (the very next lead skips it); pausing twice is harmless."""
     subscription, _ = _subscription_locked(subscription_id=subscription_id, provider=provider)
     if subscription.status == SubscriptionStatus.CANCELLED:
         raise Conflict("This subscription is cancelled.")
-    _pause(subscription, actor=actor or _actor_of(provider), request=request)
+    _pause(subscription, actor=actor or _actor_of(provider))
     return subscription
 
 
 @transaction.atomic
-def subscription_resume(*, subscription_id: int, provider=None, actor=None, request=None) -> Subscription:
+def subscription_resume(*, subscription_id: int, provider: Provider | None = None,
+                        actor: User | None = None) -> Subscription:
     """Resume: active if the balance covers the level's price, otherwise inactive_funds."""
     subscription, account = _subscription_locked(subscription_id=subscription_id, provider=provider)
     if subscription.status == SubscriptionStatus.CANCELLED:
         raise Conflict("This subscription is cancelled.")
-    _resume(subscription, account, actor=actor or _actor_of(provider), request=request)
+    _resume(subscription, account, actor=actor or _actor_of(provider))
     return subscription
 
 
 @transaction.atomic
-def subscription_cancel(*, subscription_id: int, provider=None, actor=None, request=None) -> Subscription:
+def subscription_cancel(*, subscription_id: int, provider: Provider | None = None,
+                        actor: User | None = None) -> Subscription:
     """Cancel for good (a new subscription at the level can be made later); cancelling twice is harmless."""
     subscription, _ = _subscription_locked(subscription_id=subscription_id, provider=provider)
     if subscription.status != SubscriptionStatus.CANCELLED:
-        _status_set(subscription, SubscriptionStatus.CANCELLED, actor=actor or _actor_of(provider), request=request,
+        _status_set(subscription, SubscriptionStatus.CANCELLED, actor=actor or _actor_of(provider),
                     cancelled_at=timezone.now())
     return subscription
+
+
+def subscriptions_served_set(*, subscription_ids: list[int], now) -> None:
+    """The engine sold through these subscriptions: they are the most recently served at their level."""
+    Subscription.objects.filter(pk__in=sorted(subscription_ids)).update(last_served_at=now)

@@ -57,7 +57,7 @@ def profile(request):
             provider_profile_update(
                 provider_id=provider.pk, company_name=data["company_name"], contact_name=data["contact_name"],
                 phone=data["phone"], categories=data["categories"], timezone_name=data["timezone"],
-                webhook_url=data["webhook_url"], actor=request.user, request=request,
+                webhook_url=data["webhook_url"], actor=request.user,
             )
         except ApplicationError as exc:
             form_errors_apply(form, exc)
@@ -79,7 +79,7 @@ def service_areas(request):
         new_prefixes = ServiceAreasForm.split(form.cleaned_data["prefixes"])
         try:
             provider_service_areas_set(provider_id=provider.pk, postal_codes=new_codes, prefixes=new_prefixes,
-                                       actor=request.user, request=request)
+                                       actor=request.user)
         except ApplicationError as exc:
             _area_errors_apply(form, exc, codes=new_codes, prefixes=new_prefixes)
         else:
@@ -113,7 +113,7 @@ def preferences(request):
             provider_notification_preferences_update(
                 provider_id=provider.pk, assignment_email=form.cleaned_data["assignment_email"],
                 low_balance_threshold_cents=int(form.cleaned_data["low_balance_threshold"] * 100),
-                actor=request.user, request=request,
+                actor=request.user,
             )
         except ApplicationError as exc:
             form_errors_apply(form, exc, field_map={"low_balance_threshold_cents": "low_balance_threshold"})
@@ -148,7 +148,7 @@ def security(request):
 @post_only("portal:security")
 def mfa_setup(request):
     try:
-        totp_setup_start(user=request.user, request=request)
+        totp_setup_start(user=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("portal:security")
@@ -162,7 +162,7 @@ def mfa_confirm(request):
         messages.error(request, "Enter the 6-digit code shown by your authenticator app.")
         return redirect("portal:security")
     try:
-        device = totp_setup_confirm(user=request.user, token=form.cleaned_data["otp"], request=request)
+        device = totp_setup_confirm(user=request.user, token=form.cleaned_data["otp"])
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("portal:security")
@@ -178,7 +178,7 @@ def password_change(request):
     if form.is_valid():
         try:
             user_password_change(user=request.user, old_password=form.cleaned_data["old_password"],
-                                 new_password=form.cleaned_data["password"], request=request)
+                                 new_password=form.cleaned_data["password"])
         except ApplicationError as exc:
             form_errors_apply(form, exc, field_map={"new_password": "password"})
         else:

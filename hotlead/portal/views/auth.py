@@ -77,8 +77,7 @@ class PortalLoginView(LoginView):
     def done(self, form_list, **kwargs):
         user = self.get_user()
         response = super().done(form_list, **kwargs)
-        login_success_record(user=user, mfa=bool(getattr(user, "otp_device", None)), channel="portal",
-                             request=self.request)
+        login_success_record(user=user, mfa=bool(getattr(user, "otp_device", None)), channel="portal")
         return response
 
 
@@ -86,7 +85,7 @@ class PortalLoginView(LoginView):
 def logout_view(request):
     if request.user.is_authenticated:
         audit_record(action="auth.logout", actor=request.user, obj=request.user,
-                     changes={"channel": "portal"}, request=request)
+                     changes={"channel": "portal"})
     logout(request)
     messages.success(request, "You have been signed out.")
     return redirect("portal:login")
@@ -108,7 +107,7 @@ def register(request):
             provider_register(
                 email=form.cleaned_data["email"], password=form.cleaned_data["password"],
                 company_name=form.cleaned_data["company_name"], contact_name=form.cleaned_data["contact_name"],
-                phone=form.cleaned_data["phone"], request=request,
+                phone=form.cleaned_data["phone"],
             )
         except ApplicationError as exc:
             form_errors_apply(form, exc)
@@ -122,7 +121,7 @@ def verify_email(request, token: str):
     """GET shows a confirm button (mail scanners prefetch links); POST spends the single-use token."""
     if request.method == "POST":
         try:
-            provider_email_verify(token=token, request=request)
+            provider_email_verify(token=token)
         except ApplicationError as exc:
             return render(request, "portal/verify_email.html", {"error": exc.message}, status=400)
         messages.success(request, "Your e-mail address is verified. Welcome to Hot Lead: please sign in.")
@@ -137,7 +136,7 @@ def resend_verification(request):
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            provider_verification_resend(email=form.cleaned_data["email"], request=request)
+            provider_verification_resend(email=form.cleaned_data["email"])
         except ApplicationError as exc:
             form_errors_apply(form, exc)
         else:
@@ -155,7 +154,7 @@ def forgot_password(request):
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            password_reset_request(email=form.cleaned_data["email"], request=request)
+            password_reset_request(email=form.cleaned_data["email"])
         except ApplicationError as exc:
             form_errors_apply(form, exc)
         else:
@@ -176,7 +175,7 @@ def reset_password(request, token: str):
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            password_reset_complete(token=token, password=form.cleaned_data["password"], request=request)
+            password_reset_complete(token=token, password=form.cleaned_data["password"])
         except ApplicationError as exc:
             form_errors_apply(form, exc)
         else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connections, transaction
 from django.utils import timezone
@@ -17,13 +18,16 @@ from hotlead.simulator.models import SimulationRun, SimulationSource, Simulation
 from hotlead.simulator.scenario import scenario_parse
 from hotlead.simulator.services.simulate import Progress, simulate_replay, simulate_synthetic
 
+if TYPE_CHECKING:
+    from hotlead.accounts.models import User
+
 # A console run is one background job, and a job must finish inside django-q2's timeout (60 s) or it is killed
 # and handed out again: bigger markets and ranges are for `manage.py simulate`.
 JOB_MAX_LEADS = 1_000
 JOB_MAX_PROVIDERS = 1_000
 
 
-def simulation_run_create(*, source: str, params: dict, scenario: dict, actor=None, request=None) -> SimulationRun:
+def simulation_run_create(*, source: str, params: dict, scenario: dict, actor: User | None = None) -> SimulationRun:
     """Record a simulation to run as a background job (queued after commit)."""
     if source not in SimulationSource.values:
         raise ValidationFailed.for_field("source", "Choose synthetic or replay.")
@@ -50,7 +54,7 @@ def simulation_run_create(*, source: str, params: dict, scenario: dict, actor=No
     with transaction.atomic():
         run = SimulationRun.objects.create(source=source, params=params, scenario=scenario or {},
                                            created_by=actor if getattr(actor, "pk", None) else None)
-        audit_record(action="simulation.run", actor=actor, obj=run, request=request,
+        audit_record(action="simulation.run", actor=actor, obj=run,
                      changes={"source": source, "params": params, "scenario": scenario or {}})
         job_enqueue("hotlead.simulator.tasks.simulation_run_job", run.pk)
     return run

@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness, readiness, metrics (outside /api/v1; for probes and Prometheus)."""
+"""Operations endpoints: liveness, readiness, the worker's heartbeat, metrics (outside /api/v1; for probes)."""
 from __future__ import annotations
 
 import hmac
@@ -9,9 +9,10 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from hotlead.core.health import readiness_checks, worker_check
+from hotlead.core.health import readiness_checks
 from hotlead.core.metrics import render_latest
-from hotlead.core.ratelimit import client_ip
+from hotlead.core.middleware import client_ip
+from hotlead.ops.selectors import worker_check
 
 
 @never_cache

@@ -122,7 +122,7 @@ class Command(BaseCommand):
         self._levels(staff, created)
         if (options.get("market") or os.environ.get("HOTLEAD_DEMO_MARKET", "")) == "synthetic":
             # first: its weeks of history happened before today's demo providers and leads
-            from hotlead.simulator.demo import demo_market_seed
+            from hotlead.demo.market import demo_market_seed
 
             if sold := demo_market_seed():
                 created.append(f"synthetic market: {sold} leads over the last weeks")
