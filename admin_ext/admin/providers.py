@@ -30,6 +30,7 @@ from hotlead.providers.enums import AreaKind, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
 from hotlead.providers.resources import ServiceAreaResource
 from hotlead.providers.validators import (
+    WEBHOOK_URL_MAX,
     phone_normalise,
     postal_code_clean,
     postal_prefix_clean,
@@ -46,7 +47,7 @@ LOW_BALANCE_MAX_CENTS = 100_000_000  # the services' limit
 class ProviderForm(forms.ModelForm):
     """The editable profile; validated with the same rules as the API."""
 
-    webhook_url = forms.CharField(required=False, max_length=200, label="Webhook URL",
+    webhook_url = forms.CharField(required=False, max_length=WEBHOOK_URL_MAX, label="Webhook URL",
                                   help_text="https:// only; leave empty for none.")
     # dollars on screen, integer cents in the database (Decimal in between: never a float)
     low_balance_threshold = forms.DecimalField(
