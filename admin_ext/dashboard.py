@@ -48,6 +48,6 @@ def dashboard_callback(request, context):
 
 
 def report_links() -> dict[str, str | None]:
-    from admin_ext.components import admin_link
+    from admin_ext.links import admin_url
 
-    return {key: admin_link(f"admin:reports_{key}") for key in ("kpis", "funnel", "revenue", "starvation", "flags")}
+    return {key: admin_url(f"admin:reports_{key}") for key in ("kpis", "funnel", "revenue", "starvation", "flags")}

@@ -18,6 +18,7 @@ from hotlead.core.exceptions import ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.ops.jobs import job_enqueue
 from reports.enums import ADMIN_REPORTS, PROVIDER_REPORTS, ExportFormat, ExportStatus
+from reports.lock_objects import export_job_lock
 from reports.models import ExportJob
 from reports.ranges import report_range
 from reports.selectors import GROUPS, STARVATION_DEFAULT_DAYS
@@ -90,7 +91,7 @@ def export_request(*, actor: User | None, report: str, fmt: str, date_from: date
 def _claim(job_id: int) -> ExportJob | None:
     """queued (or a run a killed worker left `running`) → running; None when there is nothing to do."""
     with transaction.atomic():
-        job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
+        job = export_job_lock(job_id=job_id)
         if job is None or job.status in (ExportStatus.DONE, ExportStatus.FAILED):
             return None
         now = timezone.now()

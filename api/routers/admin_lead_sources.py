@@ -26,15 +26,10 @@ def _with_count(source) -> dict:
 
 @router.get("/lead-sources", response=LeadSourcePageOut, summary="Lead sources, by id (cursor pages)")
 def lead_source_list(request: HttpRequest, filters: Query[LeadSourceQuery]):
-    from hotlead.sources.selectors import lead_sources_list
+    from hotlead.sources.selectors import lead_sources_page
 
-    qs = lead_sources_list().order_by("id")
-    if filters.cursor:
-        qs = qs.filter(pk__gt=int(filters.cursor))
-    rows = list(qs[: filters.limit + 1])
-    page = rows[: filters.limit]
-    return {"items": [_out(s) for s in page],
-            "next_cursor": str(page[-1].pk) if len(rows) > filters.limit else None}
+    page, next_cursor = lead_sources_page(cursor=filters.cursor, limit=filters.limit)
+    return {"items": [_out(s) for s in page], "next_cursor": next_cursor}
 
 
 @router.post("/lead-sources", response={201: LeadSourceKeyOut},

@@ -24,7 +24,12 @@ router = Router(auth=provider_auth)
 
 @router.get("/inbox", response=InboxOut, summary="The provider's assignments, newest first (keyset pagination)")
 def inbox(request: HttpRequest, filters: Query[InboxQuery]):
-    from hotlead.distribution.selectors.inbox import Cursor, category_id_for_slug, day_bounds, inbox_for_provider
+    from hotlead.distribution.selectors.inbox import (
+        category_id_for_slug,
+        day_bounds,
+        inbox_cursor_decode,
+        inbox_for_provider,
+    )
     from hotlead.portal.metrics import INBOX_QUERY_DURATION
 
     provider = request.auth
@@ -32,7 +37,7 @@ def inbox(request: HttpRequest, filters: Query[InboxQuery]):
         tz_name=provider.timezone, date_from=filters.date_from, date_to=filters.date_to
     )
     category_id = category_id_for_slug(filters.category) if filters.category else None
-    cursor = Cursor.decode(filters.cursor) if filters.cursor else None
+    cursor = inbox_cursor_decode(filters.cursor) if filters.cursor else None
     with INBOX_QUERY_DURATION.labels(surface="api").time():
         return inbox_for_provider(
             provider_id=provider.pk, status=filters.status, category_id=category_id,

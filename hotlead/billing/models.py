@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
+from hotlead.core.money import money_format
 
 
 class Account(models.Model):
@@ -24,8 +25,6 @@ class Account(models.Model):
         ]
 
     def __str__(self) -> str:
-        from hotlead.billing.formatting import money_format
-
         return f"Account of {self.provider} ({money_format(self.balance_cents, self.currency)})"
 
 
@@ -74,8 +73,6 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        from hotlead.billing.formatting import money_format
-
         amount = money_format(self.amount_cents)
         return f"{self.get_kind_display()} of {'+' if self.amount_cents > 0 else ''}{amount} (entry #{self.pk})"
 
@@ -105,8 +102,6 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        from hotlead.billing.formatting import money_format
-
         return f"Deposit #{self.pk} of {money_format(self.amount_cents)} ({self.get_status_display().lower()})"
 
 

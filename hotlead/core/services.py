@@ -55,7 +55,7 @@ def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor: Abs
     from django.db import transaction
 
     from hotlead.core.exceptions import ValidationFailed
-    from hotlead.core.models import RateLimitOverride
+    from hotlead.core.lock_objects import rate_limit_override_lock_or_create
     from hotlead.core.ratelimit import RULE_RE, rate_limit_overrides_clear
 
     scope, rule = scope.strip(), rule.strip()
@@ -65,8 +65,7 @@ def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor: Abs
     if not RULE_RE.match(rule):
         raise ValidationFailed.for_field("rule", "Use count/seconds, e.g. 10/3600.")
     with transaction.atomic():
-        override, _created = RateLimitOverride.objects.select_for_update().get_or_create(
-            scope=scope, defaults={"rule": rule})
+        override, _created = rate_limit_override_lock_or_create(scope=scope, rule=rule)
         before = "" if _created else override.rule
         override.rule, override.note = rule, note[:500]
         override.updated_by = actor if getattr(actor, "pk", None) else None
@@ -81,11 +80,11 @@ def rate_limit_override_delete(*, override_id: int, actor: AbstractBaseUser | No
     """Remove a console override (the settings' rule applies again); audited."""
     from django.db import transaction
 
-    from hotlead.core.models import RateLimitOverride
+    from hotlead.core.lock_objects import rate_limit_override_lock
     from hotlead.core.ratelimit import rate_limit_overrides_clear
 
     with transaction.atomic():
-        override = RateLimitOverride.objects.select_for_update().filter(pk=override_id).first()
+        override = rate_limit_override_lock(override_id=override_id)
         if override is None:
             return
         audit_record(action="rate_limit.override_deleted", actor=actor, obj=override,

@@ -1,11 +1,8 @@
 """Reads about categories and leads: the public category list, duplicates, the review queue, a lead's page."""
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import functools
-import json
 import re
 import time
 import uuid
@@ -16,9 +13,9 @@ import zipcodes
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_datetime
 
-from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.core.exceptions import NotFound
+from hotlead.core.pagination import keyset_page
 from hotlead.core.prepared import prepared_cursor
 from hotlead.leads import references
 from hotlead.leads.enums import LeadStatus
@@ -117,23 +114,6 @@ class LeadPage:
     next_cursor: str | None
 
 
-def _cursor_encode(lead: Lead) -> str:
-    raw = json.dumps([lead.created_at.isoformat(), lead.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, pk = json.loads(raw)
-        at = parse_datetime(stamp)
-        if at is None or not isinstance(pk, int):
-            raise ValueError
-        return at, pk
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed.for_field("cursor", "This cursor is not valid.") from None
-
-
 REFERENCE_RE = re.compile(rf"^{REFERENCE_PREFIX}[A-Z0-9]{{5,9}}$")
 
 
@@ -172,12 +152,8 @@ def leads_for_review(*, status: str | None = None, category: str | None = None,
         qs = qs.filter(created_at__lt=created_to)
     if q and q.strip():
         qs = qs.filter(lead_search_q(q))
-    if cursor:
-        at, pk = _cursor_decode(cursor)
-        qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
-    rows = list(qs.order_by("-created_at", "-id")[: limit + 1])
-    next_cursor = _cursor_encode(rows[limit - 1]) if len(rows) > limit else None
-    return LeadPage(items=rows[:limit], next_cursor=next_cursor)
+    items, next_cursor = keyset_page(qs, order=("-created_at", "-id"), cursor=cursor, limit=limit)
+    return LeadPage(items=items, next_cursor=next_cursor)
 
 
 # --- one lead's page -----------------------------------------------------------------------------
@@ -195,25 +171,10 @@ def postal_code_place(postal_code: str) -> str:
     return f"{found[0]['city'].title()}, {found[0]['state']}" if found else ""
 # --- the console's review queue: oldest first, keyset on (created_at, id) over the (status, created_at) index ---
 
-def review_cursor_decode(value: str) -> tuple[datetime, int] | None:
-    """The queue's `after` cursor, or None for the first page (an unreadable cursor also starts again)."""
-    if not value:
-        return None
-    try:
-        return _cursor_decode(value)
-    except ValidationFailed:
-        return None
-
-
-def review_queue_page(*, after: tuple[datetime, int] | None, limit: int) -> tuple[list[Lead], str | None]:
+def review_queue_page(*, cursor: str, limit: int) -> tuple[list[Lead], str | None]:
     """Up to `limit` leads waiting for review, oldest first, after the cursor; and the next page's cursor."""
     qs = Lead.objects.filter(status=LeadStatus.PENDING_REVIEW).select_related("category", "duplicate_of")
-    if after is not None:
-        at, pk = after
-        qs = qs.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk))
-    rows = list(qs.order_by("created_at", "id")[: limit + 1])
-    next_cursor = _cursor_encode(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return keyset_page(qs, order=("created_at", "id"), cursor=cursor, limit=limit)
 
 
 def review_queue_count() -> int:

@@ -19,6 +19,7 @@ from hotlead.core.ratelimit import rate_limit_hit
 from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus, RejectReason
+from hotlead.leads.lock_objects import category_lock, lead_lock, leads_unverified_lock, verification_current_lock
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
 from hotlead.leads.references import reference_generate
 from hotlead.leads.selectors import category_active_by_slug, duplicate_find, reference_unused
@@ -47,7 +48,7 @@ def _policy(name: str):
 
 
 def _lead_locked(**lookup) -> Lead:
-    lead = Lead.objects.select_for_update().filter(**lookup).first()
+    lead = lead_lock(**lookup)
     if lead is None:
         raise NotFound("No such lead.")
     return lead
@@ -127,7 +128,7 @@ def lead_outcome_set(*, lead: Lead, to_status: str, buyers: int, now: datetime, 
 
 def lead_fraud_set(*, lead_public_id) -> tuple[Lead, bool]:
     """Lock the lead and mark it fraudulent, once; True when this call marked it. For refunds' lead_mark_fraud."""
-    lead = Lead.objects.select_for_update(of=("self",)).filter(public_id=lead_public_id).first()
+    lead = lead_lock(of_self=True, public_id=lead_public_id)
     if lead is None:
         raise NotFound("No such lead.")
     if lead.is_fraud:
@@ -256,15 +257,6 @@ def _lead_source_intake(lead: Lead, lead_source) -> None:
                 data={"lead_source": lead_source.pk}, changes={"confirmed_at": now})
 
 
-def _current_verification(lead: Lead) -> LeadVerification | None:
-    return (
-        LeadVerification.objects.select_for_update()
-        .filter(lead=lead, superseded_at__isnull=True, used_at__isnull=True)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-
-
 def lead_verify(*, public_id: uuid.UUID, ip: str, code: str | None = None, token: str | None = None
                 ) -> tuple[Lead, str]:
     """Check a code (or the e-mailed link's token); on success the lead is verified and a confirm token issued.
@@ -282,7 +274,7 @@ def lead_verify(*, public_id: uuid.UUID, ip: str, code: str | None = None, token
         lead = _lead_locked(public_id=public_id)
         if lead.status != LeadStatus.PENDING_VERIFICATION:
             raise Conflict("This request is not waiting for verification.", details={"status": lead.status})
-        verification = _current_verification(lead)
+        verification = verification_current_lock(lead=lead)
         if verification is None:
             raise Conflict("There is no code to check; ask for a new one.", details={"status": lead.status})
         if verification.attempts >= max_attempts:
@@ -372,11 +364,7 @@ def lead_confirm(*, public_id: uuid.UUID, confirm_token: str) -> Lead:
 def lead_expire_unverified(*, batch_size: int = 500) -> int:
     """Expire leads still unverified after UNVERIFIED_LEAD_TTL_HOURS. Idempotent; skips rows being verified now."""
     cutoff = timezone.now() - timedelta(hours=_policy("UNVERIFIED_LEAD_TTL_HOURS"))
-    leads = list(
-        Lead.objects.select_for_update(skip_locked=True)
-        .filter(status=LeadStatus.PENDING_VERIFICATION, created_at__lt=cutoff)
-        .order_by("created_at", "id")[:batch_size]
-    )
+    leads = leads_unverified_lock(created_before=cutoff, limit=batch_size)
     for lead in leads:
         _transition(lead, to_status=LeadStatus.EXPIRED, action="expired",
                     data={"ttl_hours": _policy("UNVERIFIED_LEAD_TTL_HOURS")})
@@ -472,7 +460,7 @@ def category_update(*, slug: str, name: str | None = None, active: bool | None =
         name = " ".join(name.split())
     if errors := _category_errors(slug=None, name=name):
         raise ValidationFailed(details={"fields": errors})
-    category = Category.objects.select_for_update().filter(slug=slug).first()
+    category = category_lock(slug=slug)
     if category is None:
         raise NotFound("No such category.")
     changes = {}

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from hotlead.core.exceptions import ValidationFailed
+from hotlead.core.money import whole_dollars_format
 from hotlead.core.text import name_clean
 from hotlead.leads.enums import Timeline
 
@@ -47,10 +48,6 @@ class LeadSubmission:
     referrer: str | None = None
 
 
-def dollars(cents: int) -> str:
-    return f"${cents // 100:,}"
-
-
 def email_normalise(value: str) -> str:
     return value.strip().lower()
 
@@ -66,7 +63,7 @@ def postal_region() -> str:
 
 US_ZIP_MESSAGE = "Enter a US ZIP code: 5 digits, e.g. 94110 (or ZIP+4, e.g. 94110-1234)."
 POSTAL_CODE_MESSAGE = "Enter a postal code (3 to 10 letters, digits or dashes)."
-BUDGET_MESSAGE = f"Enter a budget between $0 and {dollars(BUDGET_MAX_CENTS)}, in whole dollars."
+BUDGET_MESSAGE = f"Enter a budget between $0 and {whole_dollars_format(BUDGET_MAX_CENTS)}, in whole dollars."
 DESCRIPTION_SHORT_MESSAGE = (f"Describe the job in at least {DESCRIPTION_MIN} characters, so that providers know "
                              "what you need")
 

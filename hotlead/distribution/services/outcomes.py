@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hotlead.billing.formatting import money_format
+from hotlead.core.money import money_format
 from hotlead.distribution.models import Assignment, DistributionRun
 from hotlead.leads.enums import LeadStatus
 from hotlead.notifications.services import email_queue, emails_deliver
