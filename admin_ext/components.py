@@ -7,36 +7,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
-from django.conf import settings
-from django.urls import NoReverseMatch, reverse
-
+from admin_ext.links import admin_url
+from hotlead.core.money import money_format
 from hotlead.leads.enums import LeadStatus
 from hotlead.ops.selectors import worker_heartbeat_max_age_seconds
 from reports.dashboard import Dashboard as TodayKpis
 from reports.frames import days_by_series
-
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
-
-
-def money(cents: int, currency: str | None = None) -> str:
-    """12345 → "$123.45" (integer cents in, never floats)."""
-    currency = currency or settings.HOTLEAD.get("CURRENCY", "USD")
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(int(cents)), 100)
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    amount = f"{whole:,}.{rest:02d}"
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
-
-
-def admin_link(url_name: str, **query) -> str | None:
-    """The URL of an admin page with a query string, or None if that page is not registered."""
-    try:
-        url = reverse(url_name)
-    except NoReverseMatch:
-        return None
-    return f"{url}?{urlencode(query)}" if query else url
 
 
 @dataclass(frozen=True)
@@ -71,59 +48,59 @@ def dashboard_cards(kpis: TodayKpis) -> list[KpiCard]:
         KpiCard(
             key="submitted", title="Leads submitted today", value=f"{kpis.submitted:,}",
             footer=f"{kpis.submitted_by_status[LeadStatus.PENDING_VERIFICATION]:,} still unverified",
-            link=admin_link("admin:leads_lead_changelist", created_at__gte=since),
+            link=admin_url("admin:leads_lead_changelist", created_at__gte=since),
         ),
         KpiCard(
             key="awaiting_review", title="Awaiting review", value=f"{kpis.awaiting_review:,}",
             footer="all pending_review leads",
-            link=admin_link("admin:leads_lead_changelist", status__exact=LeadStatus.PENDING_REVIEW),
+            link=admin_url("admin:leads_lead_changelist", status__exact=LeadStatus.PENDING_REVIEW),
             tone="attention" if kpis.awaiting_review else "normal",
         ),
         KpiCard(
             key="approved", title="Approved today", value=f"{kpis.approved:,}",
             footer=f"{kpis.submitted_by_status[LeadStatus.REJECTED]:,} of today's leads rejected",
-            link=admin_link("admin:leads_lead_changelist", approved_at__gte=since),
+            link=admin_url("admin:leads_lead_changelist", approved_at__gte=since),
         ),
         KpiCard(
-            key="revenue", title="Revenue today", value=money(kpis.revenue["charged"]),
-            footer=f"{kpis.revenue['charges']:,} charges · refunds {money(kpis.revenue['refunded'])} · "
-                   f"net {money(kpis.revenue['net'])}",
-            link=admin_link("admin:billing_ledgerentry_changelist", kind__exact="charge"),
+            key="revenue", title="Revenue today", value=money_format(kpis.revenue["charged"]),
+            footer=f"{kpis.revenue['charges']:,} charges · refunds {money_format(kpis.revenue['refunded'])} · "
+                   f"net {money_format(kpis.revenue['net'])}",
+            link=admin_url("admin:billing_ledgerentry_changelist", kind__exact="charge"),
         ),
         KpiCard(
             key="queue_depth", title="Jobs waiting", value=queue, footer=worker_footer(kpis),
-            link=admin_link("admin:django_q_ormq_changelist"),
+            link=admin_url("admin:django_q_ormq_changelist"),
             tone="attention" if kpis.queue_depth is None or not worker_alive(kpis) else "normal",
         ),
         KpiCard(
             key="dead_letters", title="Failed jobs (open)", value=f"{kpis.dead_letters_open:,}",
             footer="dead-letter queue, waiting for retry or resolve",
-            link=admin_link("admin:ops_deadletter_changelist", status__exact="open"),
+            link=admin_url("admin:ops_deadletter_changelist", status__exact="open"),
             tone="attention" if kpis.dead_letters_open else "normal",
         ),
         KpiCard(
             key="bad_leads", title="Bad-lead reports pending", value=f"{kpis.bad_leads_pending:,}",
             footer="refund decisions to make",
-            link=admin_link("admin:refunds_badleadreport_changelist", status__exact="pending"),
+            link=admin_url("admin:refunds_badleadreport_changelist", status__exact="pending"),
             tone="attention" if kpis.bad_leads_pending else "normal",
         ),
         KpiCard(
             key="flagged", title="Flagged providers", value=f"{kpis.providers_flagged:,}",
             footer="return or reject rate above the thresholds",
-            link=admin_link("admin:reports_flags")
-            or admin_link("admin:providers_provider_changelist", flagged__exact="1"),
+            link=admin_url("admin:reports_flags")
+            or admin_url("admin:providers_provider_changelist", flagged__exact="1"),
             tone="attention" if kpis.providers_flagged else "normal",
         ),
         KpiCard(
             key="starving", title="Starving subscriptions", value=f"{kpis.starving:,}",
             footer="active, funded, no lead for 7 days while eligible leads went elsewhere",
-            link=admin_link("admin:reports_starvation"),
+            link=admin_url("admin:reports_starvation"),
             tone="attention" if kpis.starving else "normal",
         ),
         KpiCard(
             key="sell_through", title="Sell-through, last 14 days", value=f"{kpis.sell_through * 100:.1f}%",
             footer="distributed ÷ (distributed + unsold), leads created in the last 14 days",
-            link=admin_link("admin:reports_funnel"),
+            link=admin_url("admin:reports_funnel"),
         ),
     ]
 

@@ -7,14 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from admin_ext.components import (
-    STACKED,
-    admin_link,
-    dashboard_cards,
-    leads_by_status_chart,
-    revenue_by_level_chart,
-    status_rows,
-)
+from admin_ext.components import STACKED, dashboard_cards, leads_by_status_chart, revenue_by_level_chart, status_rows
+from admin_ext.links import admin_url
 from reports.dashboard import (  # noqa: F401 - the sidebar's BADGES name these by dotted path
     Dashboard,
     bad_lead_reports_pending_count,
@@ -47,4 +41,4 @@ def dashboard_callback(request, context):
 
 
 def report_links() -> dict[str, str | None]:
-    return {key: admin_link(f"admin:reports_{key}") for key in ("kpis", "funnel", "revenue", "starvation", "flags")}
+    return {key: admin_url(f"admin:reports_{key}") for key in ("kpis", "funnel", "revenue", "starvation", "flags")}

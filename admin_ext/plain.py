@@ -1,13 +1,10 @@
-"""Plain words for the console: dates in the site's time zone, money as currency."""
+"""Plain words for the console: dates in the site's time zone, audit actions."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from django.apps import apps
-from django.conf import settings
 from django.utils import timezone
-
-from hotlead.billing.formatting import money_format
 
 
 def when(value: datetime | None) -> str:
@@ -16,10 +13,6 @@ def when(value: datetime | None) -> str:
         return "—"
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{local.day} {local:%b %Y, %H:%M} {local.tzname() or ''}".strip()
-
-
-def money(cents: int | None) -> str:
-    return "—" if cents is None else money_format(int(cents), settings.HOTLEAD["CURRENCY"])
 
 
 def action_plain(action: str) -> str:

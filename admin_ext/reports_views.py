@@ -18,8 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from admin_ext.components import money
 from hotlead.core.exceptions import ApplicationError, ValidationFailed
+from hotlead.core.money import money_format
 from reports import selectors
 from reports.cache import cached_report
 from reports.enums import ExportStatus
@@ -97,9 +97,9 @@ def _kpis(data: dict) -> dict:
             *[[s.capitalize(), f"{k[s]:,}"] for s in steps],
             ["Sell-through", _percent(k["sell_through"])],
             ["Average buyers per lead", f"{k['avg_buyers_per_lead']:.2f}"],
-            ["Revenue (charges)", money(k["revenue_cents"])],
-            ["Refunds", money(k["refunds_cents"])],
-            ["Net", money(k["net_cents"])],
+            ["Revenue (charges)", money_format(k["revenue_cents"])],
+            ["Refunds", money_format(k["refunds_cents"])],
+            ["Net", money_format(k["net_cents"])],
         ]},
     }
 
@@ -129,10 +129,10 @@ def _revenue(data: dict) -> dict:
             {"label": "Refunds ($)", "data": [r["refunds_cents"] / 100 for r in rows], "backgroundColor": "#f59e0b"},
         ]},
         "table": {"headers": [group_by.capitalize(), "Assignments", "Charges", "Refunds", "Net"], "rows": [
-            *[[r["key"], f"{r['assignments']:,}", money(r["charges_cents"]), money(r["refunds_cents"]),
-               money(r["net_cents"])] for r in rows],
-            ["Total", f"{total['assignments']:,}", money(total["charges_cents"]), money(total["refunds_cents"]),
-             money(total["net_cents"])],
+            *[[r["key"], f"{r['assignments']:,}", money_format(r["charges_cents"]), money_format(r["refunds_cents"]),
+               money_format(r["net_cents"])] for r in rows],
+            ["Total", f"{total['assignments']:,}", money_format(total["charges_cents"]),
+             money_format(total["refunds_cents"]), money_format(total["net_cents"])],
         ]},
     }
 

@@ -15,8 +15,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from hotlead.core.exceptions import ApplicationError
-from hotlead.distribution.selectors.plain import leads_predicted_outcomes, money
+from hotlead.core.exceptions import ApplicationError, ValidationFailed
+from hotlead.core.money import money_format
+from hotlead.distribution.selectors.plain import leads_predicted_outcomes
 from hotlead.leads import selectors, services
 from hotlead.leads.enums import RejectReason
 from hotlead.leads.models import Lead
@@ -76,7 +77,7 @@ def _rows(leads: list[Lead], now: datetime) -> list[dict]:
         "lead": lead,
         "short_id": str(lead.public_id)[:8],
         "age": age_text(lead.created_at, now),
-        "budget": money(lead.budget_cents) if lead.budget_cents is not None else "—",
+        "budget": money_format(lead.budget_cents),
         "prediction": predictions[lead.pk],
         "url": reverse("admin:leads_lead_change", args=[lead.pk]),
     } for lead in leads]
@@ -120,8 +121,12 @@ def review_queue_view(model_admin, request: HttpRequest) -> HttpResponse:
         after = request.POST.get("after") or ""
         return HttpResponseRedirect(f"{queue_url}?after={after}" if after else queue_url)  # PRG
     now = timezone.now()
-    after = selectors.review_cursor_decode(request.GET.get("after") or "")
-    leads, next_cursor = selectors.review_queue_page(after=after, limit=QUEUE_PAGE)
+    after = request.GET.get("after") or ""
+    try:
+        leads, next_cursor = selectors.review_queue_page(cursor=after, limit=QUEUE_PAGE)
+    except ValidationFailed:  # an unreadable cursor starts again at the first page
+        after = ""
+        leads, next_cursor = selectors.review_queue_page(cursor=after, limit=QUEUE_PAGE)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve, reverse
 from import_export.admin import ExportMixin
+
+from admin_ext.links import admin_url
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,6 @@ REPORTS: tuple[ReportSpec, ...] = (
 )
 
 
-def _reverse_or_none(url_name: str) -> str | None:
-    try:
-        return reverse(url_name)
-    except NoReverseMatch:
-        return None
-
-
 def _api_path_exists(api_path: str) -> bool:
     """True when a real API operation answers at /api/v1<api_path> (not the catch-all 404)."""
     try:
@@ -60,7 +55,7 @@ def _api_path_exists(api_path: str) -> bool:
 def available_reports() -> list[dict]:
     rows = []
     for spec in REPORTS:
-        console = _reverse_or_none(spec.console_url_name)
+        console = admin_url(spec.console_url_name)
         api = f"/api/v1{spec.api_path}" if _api_path_exists(spec.api_path) else None
         if console or api:
             rows.append({"key": spec.key, "title": spec.title, "description": spec.description,
@@ -75,8 +70,8 @@ def spreadsheet_exports(request) -> list[dict]:
         if not isinstance(model_admin, ExportMixin) or not model_admin.has_view_permission(request):
             continue
         opts = model._meta
-        export_url = _reverse_or_none(f"admin:{opts.app_label}_{opts.model_name}_export")
-        changelist_url = _reverse_or_none(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        export_url = admin_url(f"admin:{opts.app_label}_{opts.model_name}_export")
+        changelist_url = admin_url(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         if export_url and changelist_url:
             rows.append({"title": str(opts.verbose_name_plural).capitalize(), "export_url": export_url,
                          "changelist_url": changelist_url})

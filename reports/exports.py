@@ -27,13 +27,14 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from hotlead.core.money import CURRENCY_SYMBOLS
+
 CHUNK_ROWS = 5000
 XLSX_MAX_ROWS = 1_048_576  # per worksheet, header included; more rows continue on the next sheet
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 CURRENCY_FORMATS = {"USD": '"$"#,##0.00', "EUR": '"€"#,##0.00', "GBP": '"£"#,##0.00',
                     "CAD": '"CA$"#,##0.00', "AUD": '"A$"#,##0.00'}
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 
 
 def currency() -> str:

@@ -20,6 +20,7 @@ from hotlead.ops.jobs import job_enqueue
 from hotlead.providers.models import Provider
 from reports.enums import ADMIN_REPORTS, PROVIDER_REPORTS, ExportFormat, ExportStatus
 from reports.exports import write_export
+from reports.lock_objects import export_job_lock
 from reports.models import ExportJob
 from reports.ranges import DateRange, report_range
 from reports.selectors import GROUPS, STARVATION_DEFAULT_DAYS
@@ -93,7 +94,7 @@ def export_request(*, actor: User | None, report: str, fmt: str, date_from: date
 def _claim(job_id: int) -> ExportJob | None:
     """queued (or a run a killed worker left `running`) → running; None when there is nothing to do."""
     with transaction.atomic():
-        job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
+        job = export_job_lock(job_id=job_id)
         if job is None or job.status in (ExportStatus.DONE, ExportStatus.FAILED):
             return None
         now = timezone.now()

@@ -166,7 +166,7 @@ def measure(args) -> bool:
 
     from hotlead.accounts.tokens import access_token_encode
     from hotlead.distribution.models import Assignment
-    from hotlead.distribution.selectors.inbox import Cursor, inbox_keys_queryset, inbox_rows_queryset
+    from hotlead.distribution.selectors.inbox import inbox_cursor_decode, inbox_keys_queryset, inbox_rows_queryset
     from hotlead.providers.models import Provider
 
     busy = Provider.objects.select_related("user").get(pk=1)
@@ -212,7 +212,7 @@ def measure(args) -> bool:
         print(f"{label:<34} {statistics.median(samples):8.2f} {common.percentile(samples, 95):8.2f} "
               f"{max(samples):8.2f}")
 
-    page_cursor = Cursor.decode(cursor)
+    page_cursor = inbox_cursor_decode(cursor)
     keys_plan = inbox_keys_queryset(provider_id=1, cursor=page_cursor, limit=args.limit).explain(
         analyze=True, buffers=True)
     ids = [pk for pk, _ in inbox_keys_queryset(provider_id=1, cursor=page_cursor, limit=args.limit)][: args.limit]

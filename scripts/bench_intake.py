@@ -9,7 +9,9 @@ same number of client processes to two endpoints of that one server:
   baseline  POST /bench/bare-intake — a bare view on the same server that validates the same body (pydantic)
             and does one INSERT
 
-and prints requests per second, p50/p99 latency and the ratio real ÷ baseline. Target: ratio ≥ 0.5.
+and prints requests per second, p50/p99 latency and the ratio real ÷ baseline. Target: ratio ≥ 0.5. Then, in
+its own process (no HTTP), the server-side cost of a request to each: CPU ms of Python and of the PostgreSQL
+backend, statements and transactions — what a busy machine distorts far less than requests per second.
 The per-IP limit is lifted with HOTLEAD_RATE_LIMITS (every client shares one address). Exit 1 on a miss.
 
     scripts/bench intake                         # 2 clients, 1,500 requests per endpoint
@@ -51,6 +53,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests per endpoint first")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--cost", type=int, default=300, metavar="N",
+                        help="also post N leads to each endpoint in this process (Django's test client, no HTTP) and "
+                             "print the server's own cost per request: CPU ms of Python and of the PostgreSQL "
+                             "backend, statements and transactions — far less sensitive to a busy machine (0: skip)")
     args = parser.parse_args()
     if args.clients < 1 or args.requests < args.clients or args.workers < 1:
         parser.error("use at least 1 client, 1 worker and as many requests as clients")
@@ -101,6 +107,54 @@ def run(port: int, path: str, tag: str, clients: int, total: int) -> dict:
     return {"n": len(timings), "failures": sum(f for _, f, _ in outcomes), "wall_s": wall,
             "per_s": len(timings) / wall, "p50_ms": statistics.median(timings),
             "p99_ms": timings[min(len(timings) - 1, round(0.99 * len(timings)) - 1)]}
+
+
+def cost_in_process(path: str, tag: str, count: int) -> dict:
+    """Post `count` leads through Django's test client; CPU time of this process and of its PostgreSQL backend
+    (read from /proc: the server must be on this machine, else 0), statements and transactions per request."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    for n in range(20):  # warm: the first lead of a process reads the ZIP list and the categories
+        client.post(path, lead_body(f"{tag}-warm", n), content_type="application/json")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+
+    def backend_cpu() -> float:
+        if not backend.exists():
+            return 0.0
+        fields = backend.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    counted = {"statements": 0, "transactions": 0}
+
+    def counting(execute, sql, params, many, context):
+        counted["statements"] += 1
+        counted["transactions"] += not connection.in_atomic_block  # autocommit: a transaction of its own
+        return execute(sql, params, many, context)
+
+    commit = connection.commit
+
+    def commit_counted():
+        counted["transactions"] += 1
+        commit()
+
+    connection.commit = commit_counted
+    failures, backend_before, python_before = 0, backend_cpu(), time.process_time()
+    try:
+        with connection.execute_wrapper(counting):
+            for n in range(count):
+                response = client.post(path, lead_body(tag, n), content_type="application/json")
+                failures += response.status_code != 202
+    finally:
+        del connection.commit
+    if failures:
+        raise SystemExit(f"{failures} in-process requests to {path} were not answered 202")
+    return {"python_cpu_ms": (time.process_time() - python_before) * 1000 / count,
+            "postgres_cpu_ms": (backend_cpu() - backend_before) * 1000 / count,
+            "statements": counted["statements"] / count, "transactions": counted["transactions"] / count}
 
 
 def wait_for(port: int, seconds: float = 60) -> None:
@@ -162,6 +216,9 @@ def main() -> int:
         baseline = run(port, BASELINE, "base", args.clients, args.requests)
         real = run(port, REAL, "real", args.clients, args.requests)
         stored = Category.objects.get(slug="roofing").leads.count()
+        costs = [(name, cost_in_process(path, tag, args.cost)) for name, path, tag in (
+            ("baseline (validate + 1 INSERT)", BASELINE, "cost-b"), ("real POST /api/v1/leads", REAL, "cost-r"),
+        )] if args.cost else []
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -176,6 +233,11 @@ def main() -> int:
               f"p99 {result['p99_ms']:6.2f} ms · {result['n']} requests, {result['failures']} not 202")
     print(f"{'ratio real ÷ baseline':32} {ratio:7.3f}")
     print(f"{'leads stored (real)':32} {stored}")
+    if costs:
+        print(f"\nin this process, {args.cost} requests each (server side only, per request):")
+        for name, cost in costs:
+            print(f"{name:32} {cost['python_cpu_ms']:6.2f} ms Python CPU · {cost['postgres_cpu_ms']:5.2f} ms "
+                  f"PostgreSQL CPU · {cost['statements']:4.1f} statements · {cost['transactions']:4.2f} transactions")
     checks = [
         ("every request answered 202", real["failures"] == 0 and baseline["failures"] == 0),
         ("every real request stored a lead", stored == args.requests + args.warmup),

@@ -168,6 +168,7 @@ def _median_seconds(fn, runs: int) -> float:
 def measure_kpis(args) -> list[tuple[str, bool]]:
     from django.db import connection
 
+    from hotlead.core.money import money_format
     from reports import selectors
     from reports.ranges import DateRange, report_range, site_today
 
@@ -196,7 +197,7 @@ def measure_kpis(args) -> list[tuple[str, bool]]:
         r, b = statistics.median(report_s), statistics.median(bare_s)
         k = selectors.kpis(rng=rng)
         print(f"{label:<26} {r:9.3f} {b:11.3f} {r / b:6.2f}  submitted={k['submitted']:,} "
-              f"distributed={k['distributed']:,} revenue=${k['revenue_cents'] / 100:,.2f}")
+              f"distributed={k['distributed']:,} revenue={money_format(k['revenue_cents'])}")
         # The target is the report as it opens (the default 30 days over the 1M-lead market); the whole year
         # is printed beside it, judged against the bare SQL only (it reads every row of both tables).
         if label.startswith("last 30 days"):

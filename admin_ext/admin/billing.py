@@ -8,12 +8,10 @@ import uuid
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from unfold.admin import TabularInline
 from unfold.contrib.import_export.forms import ExportForm
@@ -21,26 +19,19 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from admin_ext.base import ModelAdmin, choice_badge
+from admin_ext.links import admin_link
 from admin_ext.mixins import ReadOnlyAdminMixin
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
-from hotlead.billing.formatting import money_format
 from hotlead.billing.models import Account, Deposit, LedgerEntry, Payment
 from hotlead.billing.services.payments import MAX_MOVEMENT_CENTS, balance_adjust, payment_record
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from reports.resources import LedgerHumanResource as LedgerEntryResource
 from reports.resources import PaymentHumanResource as PaymentResource
 
 MONEY_TEMPLATE = "admin/billing/money_action.html"
 _MAX_AMOUNT = Decimal(MAX_MOVEMENT_CENTS) / 100
-
-
-def _money(cents: int | None, currency: str | None = None) -> str:
-    return "—" if cents is None else money_format(cents, currency or settings.HOTLEAD["CURRENCY"])
-
-
-def _signed(cents: int) -> str:
-    return f"+{_money(cents)}" if cents > 0 else _money(cents)
 
 
 class AuditedExportMixin(ExportMixin):
@@ -109,11 +100,11 @@ class LedgerInline(TabularInline):
 
     @display(description="Amount")
     def amount(self, obj):
-        return _signed(obj.amount_cents)
+        return money_format(obj.amount_cents, signed=True)
 
     @display(description="Balance after")
     def balance_after(self, obj):
-        return _money(obj.balance_after_cents)
+        return money_format(obj.balance_after_cents)
 
     @display(description="Related")
     def related(self, obj):
@@ -137,16 +128,15 @@ class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Provider", ordering="provider__company_name")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:providers_provider_change", args=[obj.provider_id]),
-                           obj.provider)
+        return admin_link("admin:providers_provider_change", obj.provider_id, label=obj.provider)
 
     @display(description="Balance", ordering="balance_cents")
     def balance(self, obj):
-        return _money(obj.balance_cents, obj.currency)
+        return money_format(obj.balance_cents, obj.currency)
 
     @display(description="Low-balance alert below")
     def threshold(self, obj):
-        return _money(obj.provider.low_balance_threshold_cents, obj.currency)
+        return money_format(obj.provider.low_balance_threshold_cents, obj.currency)
 
     # --- deposit and adjustment: form → review → confirm ---
 
@@ -167,7 +157,7 @@ class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
         form = form_class(request.POST) if posted else form_class(initial={"token": uuid.uuid4().hex})
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "account": account, "form": form,
-            "balance": _money(account.balance_cents, account.currency), "back_url": back_url, "error": "",
+            "balance": money_format(account.balance_cents, account.currency), "back_url": back_url, "error": "",
             "title": f"Record a deposit for {account.provider}" if kind == "deposit"
             else f"Adjust the balance of {account.provider}",
         }
@@ -180,12 +170,12 @@ class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
                             provider_id=account.pk, amount_cents=cents, method=form.cleaned_data["method"],
                             reference=form.cleaned_data["reference"], actor=request.user,
                             idempotency_key=f"console:{form.cleaned_data['token']}")
-                        message = f"Deposit of {_money(cents)} recorded (payment #{payment.pk})."
+                        message = f"Deposit of {money_format(cents)} recorded (payment #{payment.pk})."
                     else:
                         entry = balance_adjust(
                             provider_id=account.pk, amount_cents=cents, reason=form.cleaned_data["reason"],
                             actor=request.user, key=f"adjust:console:{form.cleaned_data['token']}")
-                        message = f"Balance adjusted by {_signed(cents)} (ledger entry #{entry.pk})."
+                        message = f"Balance adjusted by {money_format(cents, signed=True)} (ledger entry #{entry.pk})."
                 except ApplicationError as exc:
                     context["error"] = exc.message
                 else:
@@ -195,12 +185,13 @@ class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
                 context.update(
                     confirming=True,
                     summary=self._summary(kind, account, cents, form.cleaned_data),
-                    balance_after=_money(account.balance_cents + cents, account.currency),
+                    balance_after=money_format(account.balance_cents + cents, account.currency),
                     confirm_label="Yes, record the deposit" if kind == "deposit" else "Yes, adjust the balance",
                 )
                 if account.balance_cents + cents < 0:
                     context.update(confirming=False,
-                                   error=f"The balance is {_money(account.balance_cents)}: it cannot go below zero.")
+                                   error=f"The balance is {money_format(account.balance_cents)}: "
+                                         "it cannot go below zero.")
         return TemplateResponse(request, MONEY_TEMPLATE, context)
 
     @staticmethod
@@ -208,8 +199,8 @@ class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
         if kind == "deposit":
             method = dict(PaymentMethod.choices)[data["method"]].lower()
             reference = f" (reference {data['reference']})" if data.get("reference") else ""
-            return f"Deposit {_money(cents)} by {method}{reference} into the account of {account.provider}."
-        return f"Adjust the balance of {account.provider} by {_signed(cents)}: “{data['reason']}”."
+            return f"Deposit {money_format(cents)} by {method}{reference} into the account of {account.provider}."
+        return f"Adjust the balance of {account.provider} by {money_format(cents, signed=True)}: “{data['reason']}”."
 
     def _detail_url(self, object_id) -> str:
         return reverse("admin:billing_account_change", args=[object_id])
@@ -249,8 +240,7 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_account_change", args=[obj.account_id]),
-                           obj.account.provider)
+        return admin_link("admin:billing_account_change", obj.account_id, label=obj.account.provider)
 
     @display(description="Kind", label={EntryKind.DEPOSIT: "success", EntryKind.CHARGE: "info",
                                         EntryKind.REFUND: "warning", EntryKind.ADJUSTMENT: "danger"})
@@ -259,11 +249,11 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
 
     @display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
-        return _signed(obj.amount_cents)
+        return money_format(obj.amount_cents, signed=True)
 
     @display(description="Balance after")
     def balance_after(self, obj):
-        return _money(obj.balance_after_cents)
+        return money_format(obj.balance_after_cents)
 
 
 @admin.register(Payment)
@@ -282,12 +272,11 @@ class PaymentAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_account_change", args=[obj.provider_id]),
-                           obj.provider)
+        return admin_link("admin:billing_account_change", obj.provider_id, label=obj.provider)
 
     @display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
-        return _money(obj.amount_cents)
+        return money_format(obj.amount_cents)
 
     @display(description="Status", label={PaymentStatus.PENDING: "warning", PaymentStatus.COMPLETED: "success",
                                           PaymentStatus.FAILED: "danger"})
@@ -308,12 +297,11 @@ class DepositAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Provider", ordering="account__provider__company_name")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:providers_provider_change", args=[obj.account_id]),
-                           obj.account.provider)
+        return admin_link("admin:providers_provider_change", obj.account_id, label=obj.account.provider)
 
     @display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
-        return _money(obj.amount_cents)
+        return money_format(obj.amount_cents)
 
     @display(description="How")
     def how(self, obj):

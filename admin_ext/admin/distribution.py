@@ -8,14 +8,15 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from unfold.decorators import display
 
 from admin_ext.base import ModelAdmin, choice_badge
+from admin_ext.links import admin_link, admin_url
 from admin_ext.mixins import ReadOnlyAdminMixin, safe_back_url
-from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.money import money_format
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.models import Assignment, DistributionRun
 from hotlead.distribution.selectors.runs import lead_distribution_preview
@@ -23,18 +24,6 @@ from hotlead.distribution.services.engine import DISTRIBUTABLE, lead_distribute_
 from hotlead.leads.models import Lead
 
 DISTRIBUTE_TEMPLATE = "admin/distribution/distributionrun/distribute.html"
-
-
-def _admin_link(url_name: str, *args) -> str | None:
-    try:
-        return reverse(url_name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-def _link(url_name: str, pk, label) -> str:
-    url = _admin_link(url_name, pk)
-    return format_html('<a href="{}">{}</a>', url, label) if url else str(label)
 
 
 class _ReadOnly(ReadOnlyAdminMixin, ModelAdmin):
@@ -56,11 +45,11 @@ class AssignmentAdmin(_ReadOnly):
 
     @display(description="Lead")
     def lead_link(self, obj):
-        return _link("admin:leads_lead_change", obj.lead_id, obj.lead.public_id)
+        return admin_link("admin:leads_lead_change", obj.lead_id, label=obj.lead.public_id)
 
     @display(description="Provider")
     def provider_link(self, obj):
-        return _link("admin:providers_provider_change", obj.provider_id, obj.provider.company_name)
+        return admin_link("admin:providers_provider_change", obj.provider_id, label=obj.provider.company_name)
 
     @display(description="Price")
     def price(self, obj):
@@ -88,7 +77,7 @@ class DistributionRunAdmin(_ReadOnly):
 
     @display(description="Lead")
     def lead_link(self, obj):
-        return _link("admin:leads_lead_change", obj.lead_id, obj.lead.public_id)
+        return admin_link("admin:leads_lead_change", obj.lead_id, label=obj.lead.public_id)
 
     @display(description="Outcome", label={"distributed": "success", "unsold": "warning"})
     def outcome_badge(self, obj):
@@ -134,7 +123,7 @@ class DistributionRunAdmin(_ReadOnly):
         lead = Lead.objects.select_related("category").filter(public_id=lead_id).first()
         if lead is None:
             raise Http404("No such lead.")
-        back_url = safe_back_url(request, _admin_link("admin:leads_lead_change", lead.pk) or reverse(
+        back_url = safe_back_url(request, admin_url("admin:leads_lead_change", lead.pk) or reverse(
             "admin:distribution_distributionrun_changelist"))
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:

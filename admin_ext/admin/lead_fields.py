@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.conf import settings
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.decorators import display
 
+from admin_ext.links import admin_link, admin_url
 from admin_ext.plain import when
 from admin_ext.review_queue import age_text
-from hotlead.billing.formatting import money_format
+from hotlead.core.money import money_format
 from hotlead.distribution.selectors import lead_detail
 from hotlead.distribution.selectors.plain import lead_runs_plain
 from hotlead.leads import selectors
@@ -42,26 +41,13 @@ STATUS_SENTENCES = {
 }
 
 
-def _admin_link(url_name: str, *args) -> str | None:
-    try:
-        return reverse(url_name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-def _money(cents: int | None) -> str:
-    return "—" if cents is None else money_format(int(cents), settings.HOTLEAD["CURRENCY"])
+PROVIDER_PAGE = "admin:providers_provider_change"
 
 
 def _status_label(status: str | None) -> str:
     if not status:
         return "—"
     return LeadStatus(status).label if status in LeadStatus.values else status.replace("_", " ")
-
-
-def _provider_link(provider_id: int, label: str) -> str:
-    link = _admin_link("admin:providers_provider_change", provider_id)
-    return format_html('<a href="{}">{}</a>', link, label) if link else label
 
 
 def _once(method):
@@ -132,7 +118,7 @@ class LeadFieldsMixin:
     @display(description="Sold for")
     def sold_for(self, obj):
         cents = getattr(obj, "sold_for_cents", None)
-        return _money(cents) if cents else "—"
+        return money_format(cents) if cents else "—"
 
     @display(description="Submitted")
     def created_when(self, obj):
@@ -162,7 +148,8 @@ class LeadFieldsMixin:
             return STATUS_SENTENCES.get(obj.status, "Not sold.") if obj.status != LeadStatus.DISTRIBUTED else "—"
         total = sum(a.price_cents for a in assignments)
         names = ", ".join(a.provider.company_name for a in assignments)
-        return f"Sold to {len(assignments)} buyer{'s' if len(assignments) != 1 else ''} ({names}) for {_money(total)}."
+        return (f"Sold to {len(assignments)} buyer{'s' if len(assignments) != 1 else ''} ({names}) "
+                f"for {money_format(total)}.")
 
     @display(description="What happened")
     @_once
@@ -182,7 +169,7 @@ class LeadFieldsMixin:
 
     @display(description="Budget")
     def budget(self, obj):
-        return _money(obj.budget_cents)
+        return money_format(obj.budget_cents)
 
     @display(description="Earlier lead")
     @_once
@@ -190,7 +177,7 @@ class LeadFieldsMixin:
         dup = obj.duplicate_of
         if dup is None:
             return "—"
-        return format_html('<a href="{}">{}</a> · {} · {} · {}', reverse("admin:leads_lead_change", args=[dup.pk]),
+        return format_html('<a href="{}">{}</a> · {} · {} · {}', admin_url("admin:leads_lead_change", dup.pk),
                            dup.public_id, dup.get_status_display(), dup.email, when(dup.created_at))
 
     @display(description="Later duplicates")
@@ -200,7 +187,7 @@ class LeadFieldsMixin:
         if not later:
             return "—"
         return format_html_join(", ", '<a href="{}">{}</a>',
-                                ((reverse("admin:leads_lead_change", args=[d.pk]), str(d.public_id)[:8])
+                                ((admin_url("admin:leads_lead_change", d.pk), str(d.public_id)[:8])
                                  for d in later))
 
     @display(description="Marked fraudulent")
@@ -232,8 +219,8 @@ class LeadFieldsMixin:
             return "Not sold to anyone (yet)."
         return _table(
             ("Provider", "Level", "Price", "Status", "Sold"),
-            ((_provider_link(a.provider_id, a.provider.company_name), a.level.name, _money(a.price_cents),
-              a.get_status_display(), when(a.assigned_at)) for a in assignments),
+            ((admin_link(PROVIDER_PAGE, a.provider_id, label=a.provider.company_name), a.level.name,
+              money_format(a.price_cents), a.get_status_display(), when(a.assigned_at)) for a in assignments),
         )
 
     @display(description="Engine trace (details)")
@@ -251,7 +238,8 @@ class LeadFieldsMixin:
                 ("Level", "Considered", "Eligible", "Skipped (reason: n)", "Chosen", "Why"),
                 ((level.get("level", "?"), level.get("considered", 0), level.get("eligible", "—"),
                   ", ".join(f"{reason}: {n}" for reason, n in (level.get("skipped") or {}).items()) or "none",
-                  format_html_join(", ", "{}", ((_provider_link(pid, names.get(pid, f"provider #{pid}")),)
+                  format_html_join(", ", "{}", ((admin_link(PROVIDER_PAGE, pid,
+                                                           label=names.get(pid, f"provider #{pid}")),)
                                                 for pid in level.get("chosen") or [])) or "—",
                   level.get("why") or "")
                  for level in lead_detail.run_levels(run)),

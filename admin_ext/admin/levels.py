@@ -5,20 +5,19 @@ subscriptions (filters, caps, schedule; pause / resume / cancel). Every change g
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldBooleanWidget
 
 from admin_ext.admin.billing import AuditedExportMixin
 from admin_ext.base import ModelAdmin, choice_badge
-from hotlead.billing.formatting import money_format
+from admin_ext.links import admin_link
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.money import money_format
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.selectors import subscription_status_reason
@@ -33,10 +32,6 @@ from hotlead.levels.services.subscriptions import (
 from reports.resources import LevelHumanResource as CompetitionLevelResource
 
 CONFIRM_TEMPLATE = "admin/levels/confirm.html"
-
-
-def _money(cents: int | None) -> str:
-    return "—" if cents is None else money_format(cents, settings.HOTLEAD["CURRENCY"])
 
 
 def _object_pk(object_id) -> int:
@@ -102,7 +97,8 @@ class LevelForm(forms.ModelForm):
         if level is not None and "price_cents" in self.changed_data and not data.get("confirm_price_change"):
             subscribers = level.subscriptions.exclude(status=SubscriptionStatus.CANCELLED).count()
             self.add_error("confirm_price_change",
-                           f"The price changes from {_money(level.price_cents)} to {_money(data.get('price_cents'))}"
+                           f"The price changes from {money_format(level.price_cents)} to "
+                           f"{money_format(data.get('price_cents'))}"
                            f" for {subscribers} live subscription(s). Tick to confirm.")
         return data
 
@@ -155,7 +151,7 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
 
     @display(description="Price", ordering="price_cents")
     def price(self, obj):
-        return _money(obj.price_cents)
+        return money_format(obj.price_cents)
 
     @display(description="Active", label={"active": "success", "inactive": "warning", "archived": "danger"})
     def active_badge(self, obj):
@@ -217,7 +213,7 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
             raise Http404("No such competition level.")
         live = level.subscriptions.exclude(status=SubscriptionStatus.CANCELLED).count()
         used = level.subscriptions.exists() or level.assignments.exists()
-        lines = [f"{level.name} ({_money(level.price_cents)}, rank {level.rank}) stops selling leads."]
+        lines = [f"{level.name} ({money_format(level.price_cents)}, rank {level.rank}) stops selling leads."]
         if used:
             lines += ["It has subscriptions or sales, so it is archived (kept for history), not deleted.",
                       f"{live} live subscription(s) at this level will be cancelled."]
@@ -299,8 +295,7 @@ class SubscriptionAdmin(ModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:providers_provider_change", args=[obj.provider_id]),
-                           obj.provider)
+        return admin_link("admin:providers_provider_change", obj.provider_id, label=obj.provider)
 
     @display(description="Status", label={SubscriptionStatus.ACTIVE: "success", SubscriptionStatus.PAUSED: "info",
                                           SubscriptionStatus.INACTIVE_FUNDS: "warning",
@@ -318,7 +313,7 @@ class SubscriptionAdmin(ModelAdmin):
 
     @display(description="Monthly budget")
     def budget(self, obj):
-        return _money(obj.monthly_budget_cents)
+        return money_format(obj.monthly_budget_cents)
 
     @display(description="Filters")
     def filters_count(self, obj):

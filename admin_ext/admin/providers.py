@@ -13,15 +13,16 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from unfold.admin import TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
+from admin_ext.links import admin_link, admin_url
 from admin_ext.plain import when
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.distribution.selectors.providers import provider_list_annotated
 from hotlead.leads.models import Category
@@ -30,6 +31,7 @@ from hotlead.providers.enums import AreaKind, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
 from hotlead.providers.resources import ServiceAreaResource
 from hotlead.providers.validators import (
+    WEBHOOK_URL_MAX,
     phone_normalise,
     postal_code_clean,
     postal_prefix_clean,
@@ -43,15 +45,10 @@ CLEAR_FLAG_TEMPLATE = "admin/providers/provider/clear_flag.html"
 LOW_BALANCE_MAX_CENTS = 100_000_000  # the services' limit
 
 
-def _money(cents: int | None) -> str:
-    cents = int(cents or 0)
-    return f"{'-' if cents < 0 else ''}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
-
-
 class ProviderForm(forms.ModelForm):
     """The editable profile; validated with the same rules as the API."""
 
-    webhook_url = forms.CharField(required=False, max_length=200, label="Webhook URL",
+    webhook_url = forms.CharField(required=False, max_length=WEBHOOK_URL_MAX, label="Webhook URL",
                                   help_text="https:// only; leave empty for none.")
     # dollars on screen, integer cents in the database (Decimal in between: never a float)
     low_balance_threshold = forms.DecimalField(
@@ -181,22 +178,22 @@ class ProviderAdmin(ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     @staticmethod
-    def _overview_links(pk: int) -> dict[str, str]:
-        def url(name: str, *args, query: str = "") -> str:
-            return reverse(f"admin:{name}", args=args) + (f"?{query}" if query else "")
+    def _overview_links(pk: int) -> dict[str, str | None]:
+        def url(name: str, *args, **query) -> str | None:
+            return admin_url(f"admin:{name}", *args, **query)
 
         return {
             "account": url("billing_account_change", pk),
             "deposit": url("billing_account_deposit_detail", pk),
             "adjust": url("billing_account_adjust_detail", pk),
-            "ledger": url("billing_ledgerentry_changelist", query=f"account__exact={pk}"),
-            "subscriptions": url("levels_subscription_changelist", query=f"provider__id__exact={pk}"),
-            "purchases": url("distribution_assignment_changelist", query=f"provider__id__exact={pk}"),
-            "reports": url("refunds_badleadreport_changelist", query=f"provider__id__exact={pk}"),
-            "flagged": url("providers_provider_changelist", query="flagged__exact=1"),
+            "ledger": url("billing_ledgerentry_changelist", account__exact=pk),
+            "subscriptions": url("levels_subscription_changelist", provider__id__exact=pk),
+            "purchases": url("distribution_assignment_changelist", provider__id__exact=pk),
+            "reports": url("refunds_badleadreport_changelist", provider__id__exact=pk),
+            "flagged": url("providers_provider_changelist", flagged__exact=1),
             "clear_flag": url("providers_provider_clear_flag_detail", pk),
             "runs": url("distribution_distributionrun_changelist"),
-            "audit": url("core_auditlog_changelist", query=f"object_type__exact=providers.provider&q={pk}"),
+            "audit": url("core_auditlog_changelist", object_type__exact="providers.provider", q=pk),
         }
 
     def get_actions_detail(self, request, object_id):
@@ -274,7 +271,7 @@ class ProviderAdmin(ModelAdmin):
 
     @display(description="Balance", ordering="balance_cents")
     def balance(self, obj):
-        return _money(obj.balance_cents)
+        return money_format(obj.balance_cents or 0)
 
     @display(description="Categories")
     def categories_list(self, obj):
@@ -392,5 +389,4 @@ class ServiceAreaAdmin(ModelAdmin, ImportExportModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        url = reverse("admin:providers_provider_change", args=[obj.provider_id])
-        return format_html('<a href="{}">{}</a>', url, obj.provider)
+        return admin_link("admin:providers_provider_change", obj.provider_id, label=obj.provider)

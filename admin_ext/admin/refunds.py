@@ -9,16 +9,17 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.timesince import timesince
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin, choice_badge
+from admin_ext.links import admin_link, admin_url
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, safe_back_url
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.money import money_format
 from hotlead.distribution.models import Assignment
 from hotlead.leads.models import Lead
 from hotlead.refunds import selectors, services
@@ -27,13 +28,6 @@ from hotlead.refunds.models import AutoApprovalRule, BadLeadReport
 
 DECIDE_TEMPLATE = "admin/refunds/badleadreport/decide.html"
 FRAUD_TEMPLATE = "admin/refunds/badleadreport/mark_fraud.html"
-
-
-def _admin_link(url_name: str, *args) -> str | None:
-    try:
-        return reverse(url_name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -109,8 +103,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Provider")
     def provider_link(self, obj):
-        link = _admin_link("admin:providers_provider_change", obj.provider_id)
-        return format_html('<a href="{}">{}</a>', link, obj.provider) if link else str(obj.provider)
+        return admin_link("admin:providers_provider_change", obj.provider_id, label=obj.provider)
 
     @display(description="Status", label={ReportStatus.PENDING: "warning", ReportStatus.APPROVED: "success",
                                           ReportStatus.REJECTED: "danger"})
@@ -119,7 +112,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Price")
     def price(self, obj):
-        return selectors.money_format(obj.assignment.price_cents)
+        return money_format(obj.assignment.price_cents)
 
     @display(description="Age")
     def age(self, obj):
@@ -160,9 +153,8 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @display(description="Lead")
     def lead_link(self, obj):
         lead = obj.assignment.lead
-        link = _admin_link("admin:leads_lead_change", lead.pk)
         label = f"{lead.public_id} · {obj.assignment.category.name} · {lead.postal_code}"
-        return format_html('<a href="{}">{}</a>', link, label) if link else label
+        return admin_link("admin:leads_lead_change", lead.pk, label=label)
 
     @display(description="Objective signals")
     def lead_signals(self, obj):
@@ -176,7 +168,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @display(description="Assignment")
     def assignment_summary(self, obj):
         a = obj.assignment
-        return (f"#{a.pk} · {a.get_status_display()} · {a.level.name} · {selectors.money_format(a.price_cents)} · "
+        return (f"#{a.pk} · {a.get_status_display()} · {a.level.name} · {money_format(a.price_cents)} · "
                 f"sold {a.assigned_at:%Y-%m-%d %H:%M} UTC")
 
     @display(description="Return rate now")
@@ -197,7 +189,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     def refund(self, obj):
         if not obj.refund_entry_id:
             return "—"
-        return f"{selectors.money_format(obj.refund_entry.amount_cents)} (ledger entry #{obj.refund_entry_id})"
+        return f"{money_format(obj.refund_entry.amount_cents)} (ledger entry #{obj.refund_entry_id})"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("assignment__category", "assignment__level",
@@ -235,9 +227,9 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
                    f"{'s' if len(reports) != 1 else ''}?"),
             approve=approve,
             rows=[{"report": r, "rate": self._rate_text(self._rate(request, r.provider_id)),
-                   "price": selectors.money_format(r.assignment.price_cents)} for r in reports],
+                   "price": money_format(r.assignment.price_cents)} for r in reports],
             pending_count=len(pending),
-            refund_total=selectors.money_format(sum(r.assignment.price_cents for r in pending)),
+            refund_total=money_format(sum(r.assignment.price_cents for r in pending)),
             note=note, error=error,
         )
         return TemplateResponse(request, DECIDE_TEMPLATE, context)
@@ -310,7 +302,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
         if lead is None:
             raise Http404("No such lead.")
         back_url = safe_back_url(
-            request, _admin_link("admin:leads_lead_change", lead.pk) or self._changelist_url())
+            request, admin_url("admin:leads_lead_change", lead.pk) or self._changelist_url())
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
                 outcome = services.lead_mark_fraud(lead_public_id=lead.public_id, actor=request.user)
@@ -321,7 +313,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
                 self.message_user(
                     request,
                     f"Lead {lead.public_id} is marked fraudulent: {len(outcome.refunds)} buyer(s) refunded "
-                    f"({selectors.money_format(total)}), {len(outcome.reports_closed)} open report(s) closed.",
+                    f"({money_format(total)}), {len(outcome.reports_closed)} open report(s) closed.",
                     messages.SUCCESS,
                 )
             return HttpResponseRedirect(back_url)
@@ -332,9 +324,9 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
             "opts": self.model._meta,
             "title": "Mark this lead fraudulent?",
             "lead": lead,
-            "buyers": [{"assignment": a, "price": selectors.money_format(a.price_cents)} for a in buyers],
+            "buyers": [{"assignment": a, "price": money_format(a.price_cents)} for a in buyers],
             "refund_count": len(to_refund),
-            "refund_total": selectors.money_format(sum(a.price_cents for a in to_refund)),
+            "refund_total": money_format(sum(a.price_cents for a in to_refund)),
             "back_url": back_url,
         }
         return TemplateResponse(request, FRAUD_TEMPLATE, context)

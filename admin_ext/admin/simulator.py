@@ -21,6 +21,7 @@ from unfold.widgets import (
 
 from admin_ext.base import ModelAdmin
 from hotlead.core.exceptions import ApplicationError
+from hotlead.core.money import money_format
 from hotlead.levels.models import CompetitionLevel
 from hotlead.simulator.exports import report_xlsx
 from hotlead.simulator.models import SimulationRun, SimulationSource, SimulationStatus
@@ -109,13 +110,9 @@ class SimulationForm(forms.Form):
         return scenario
 
 
-def _dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
 def _fmt(key: str, value) -> str:
     if key.endswith("_cents"):
-        return _dollars(value)
+        return money_format(value)
     if key == "sell_through":
         return f"{value:.1%}"
     if isinstance(value, float):
@@ -154,9 +151,9 @@ def run_context(run: SimulationRun) -> dict:
     scen_by = {p["provider"]: p for p in scen["providers"]}
     providers = {"headers": ["Provider", "Leads (baseline)", "Spend (baseline)", "Leads (scenario)",
                              "Spend (scenario)"],
-                 "rows": [[p["provider"], p["leads"], _dollars(p["spend_cents"]),
+                 "rows": [[p["provider"], p["leads"], money_format(p["spend_cents"]),
                            scen_by.get(p["provider"], {}).get("leads", 0),
-                           _dollars(scen_by.get(p["provider"], {}).get("spend_cents", 0))]
+                           money_format(scen_by.get(p["provider"], {}).get("spend_cents", 0))]
                           for p in base["providers"][:25]]}
     funds = {"headers": ["Side", "Provider", "Out of funds at"],
              "rows": [[side, o["provider"], o["at"][:16].replace("T", " ")]

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
+from admin_ext.links import admin_url
 from hotlead.core.exceptions import ApplicationError, Conflict, ValidationFailed
 from hotlead.core.models import RateLimitOverride
 from hotlead.core.ratelimit import RULE_RE
@@ -32,7 +33,7 @@ def lead_source_summary(lead) -> str:
     source = lead.lead_source
     if source is None:
         return "— (public form or API without a key)"
-    url = reverse("admin:sources_leadsource_change", args=[source.pk])
+    url = admin_url("admin:sources_leadsource_change", source.pk)
     if source.verified_upstream:
         return format_html('<a href="{}">{}</a> — <strong>verified upstream</strong>: the partner verified the '
                            "e-mail; our e-mail verification was skipped and the lead went straight to review.",

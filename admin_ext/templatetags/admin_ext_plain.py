@@ -2,25 +2,21 @@
 from __future__ import annotations
 
 from django import template
-from django.conf import settings
 
 from admin_ext import plain
-from hotlead.billing.formatting import money_format
+from hotlead.core.money import money_format
 
 register = template.Library()
 
 
 @register.filter
 def money(cents, currency=None):
-    if cents is None or cents == "":
-        return "—"
-    return money_format(int(cents), currency or settings.HOTLEAD["CURRENCY"])
+    return money_format(None if cents == "" else cents, currency)
 
 
 @register.filter
 def signed_money(cents, currency=None):
-    text = money(cents, currency)
-    return f"+{text}" if cents and int(cents) > 0 else text
+    return money_format(None if cents == "" else cents, currency, signed=True)
 
 
 @register.filter

@@ -6,7 +6,7 @@ from ninja import Query, Router, Status
 
 from api.auth import staff_auth
 from api.schemas.sources import LeadSourceIn, LeadSourceKeyOut, LeadSourceOut, LeadSourcePageOut, LeadSourceQuery
-from hotlead.sources.selectors import lead_sources_list
+from hotlead.sources.selectors import lead_sources_page
 from hotlead.sources.services import lead_source_create as create
 from hotlead.sources.services import lead_source_revoke as revoke
 from hotlead.sources.services import lead_source_rotate_key as rotate
@@ -30,13 +30,8 @@ def _with_count(source) -> dict:
 
 @router.get("/lead-sources", response=LeadSourcePageOut, summary="Lead sources, by id (cursor pages)")
 def lead_source_list(request: HttpRequest, filters: Query[LeadSourceQuery]):
-    qs = lead_sources_list().order_by("id")
-    if filters.cursor:
-        qs = qs.filter(pk__gt=int(filters.cursor))
-    rows = list(qs[: filters.limit + 1])
-    page = rows[: filters.limit]
-    return {"items": [_out(s) for s in page],
-            "next_cursor": str(page[-1].pk) if len(rows) > filters.limit else None}
+    page, next_cursor = lead_sources_page(cursor=filters.cursor, limit=filters.limit)
+    return {"items": [_out(s) for s in page], "next_cursor": next_cursor}
 
 
 @router.post("/lead-sources", response={201: LeadSourceKeyOut},

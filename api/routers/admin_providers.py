@@ -4,9 +4,6 @@ Domain modules are imported inside the views: this module loads before the app r
 """
 from __future__ import annotations
 
-import base64
-import binascii
-
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from ninja import Query, Router
@@ -19,7 +16,7 @@ from api.schemas.providers import (
     AdminProviderUpdateIn,
     ReasonIn,
 )
-from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.core.exceptions import NotFound
 from hotlead.distribution.selectors.providers import provider_detail_for_admin, provider_list_for_admin
 from hotlead.providers.selectors import provider_areas
 from hotlead.providers.services import provider_admin_update
@@ -27,21 +24,6 @@ from hotlead.providers.services import provider_reinstate as reinstate
 from hotlead.providers.services import provider_suspend as suspend
 
 router = Router(auth=staff_auth)
-
-
-def _cursor_encode(provider_id: int) -> str:
-    return base64.urlsafe_b64encode(f"p:{provider_id}".encode()).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, value = raw.split(":", 1)
-        if prefix != "p":
-            raise ValueError
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed.for_field("cursor", "This cursor is not valid.")
 
 
 def _row(provider) -> dict:
@@ -74,13 +56,11 @@ def _detail(provider_id: int) -> dict:
 @router.get("/providers", response=AdminProviderListOut,
             summary="Providers, newest first, with balance, areas count and last lead (cursor pagination)")
 def provider_list(request: HttpRequest, filters: Query[AdminProviderListQuery]):
-    after_id = _cursor_decode(filters.cursor) if filters.cursor else None
-    rows = provider_list_for_admin(
+    page, next_cursor = provider_list_for_admin(
         status=filters.status, category=filters.category, q=filters.q, flagged=filters.flagged,
-        after_id=after_id, limit=filters.limit,
+        cursor=filters.cursor, limit=filters.limit,
     )
-    page, more = rows[: filters.limit], len(rows) > filters.limit
-    return {"items": [_row(p) for p in page], "next_cursor": _cursor_encode(page[-1].pk) if more else None}
+    return {"items": [_row(p) for p in page], "next_cursor": next_cursor}
 
 
 @router.get("/providers/{provider_id}", response=AdminProviderOut)

@@ -20,10 +20,10 @@ from api.schemas.provider_leads import (
 )
 from hotlead.distribution.selectors.buyer_view import assignment_buyer_view
 from hotlead.distribution.selectors.inbox import (
-    Cursor,
     assignment_get_for_provider,
     category_id_for_slug,
     day_bounds,
+    inbox_cursor_decode,
     inbox_for_provider,
 )
 from hotlead.distribution.selectors.kpis import provider_kpis
@@ -41,7 +41,7 @@ def inbox(request: HttpRequest, filters: Query[InboxQuery]):
         tz_name=provider.timezone, date_from=filters.date_from, date_to=filters.date_to
     )
     category_id = category_id_for_slug(filters.category) if filters.category else None
-    cursor = Cursor.decode(filters.cursor) if filters.cursor else None
+    cursor = inbox_cursor_decode(filters.cursor) if filters.cursor else None
     with INBOX_QUERY_DURATION.labels(surface="api").time():
         return inbox_for_provider(
             provider_id=provider.pk, status=filters.status, category_id=category_id,

@@ -4,8 +4,6 @@ Domain modules are imported inside the views: this module loads while the app re
 """
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -22,7 +20,6 @@ from api.schemas.money import (
     SubscriptionUpdateIn,
 )
 from hotlead.billing.selectors import account_for_provider, ledger_history
-from hotlead.core.exceptions import ValidationFailed
 from hotlead.levels.selectors import subscription_status_reason, subscriptions_for_provider
 from hotlead.levels.services.subscriptions import subscription_cancel as cancel
 from hotlead.levels.services.subscriptions import subscription_create as create
@@ -73,14 +70,9 @@ def billing_history(request: HttpRequest, query: Query[HistoryQuery]):
 
 @router.get("/subscriptions", response=SubscriptionPageOut, summary="The provider's subscriptions")
 def subscriptions(request: HttpRequest, query: Query[SubscriptionQuery]):
-    after_id = None
-    if query.cursor:
-        if not re.fullmatch(r"[0-9]{1,19}", query.cursor):
-            raise ValidationFailed.for_field("cursor", "The cursor is not valid; start again without it.")
-        after_id = int(query.cursor)
-    rows, next_id = subscriptions_for_provider(provider_id=request.auth.pk, status=query.status,
-                                               after_id=after_id, limit=query.limit)
-    return {"items": [_subscription_out(s) for s in rows], "next_cursor": str(next_id) if next_id else None}
+    rows, next_cursor = subscriptions_for_provider(provider_id=request.auth.pk, status=query.status,
+                                                   cursor=query.cursor, limit=query.limit)
+    return {"items": [_subscription_out(s) for s in rows], "next_cursor": next_cursor}
 
 
 @router.post("/subscriptions", response={201: SubscriptionOut}, summary="Subscribe to a competition level")

@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 from api.schemas.auth import NulFreeSchema
 from api.schemas.strict import PHONE_DESCRIPTION, TIMEZONE_DESCRIPTION, VISIBLE_TEXT, StrictJson, documented
 from hotlead.providers.enums import AssignmentNotify, ProviderStatus
+from hotlead.providers.validators import WEBHOOK_URL_MAX
 
 MAX_AREAS_IN = 5000
 
@@ -32,7 +33,8 @@ class ProfileIn(_In):
     categories: list[str] = Field(..., max_length=200, description="Active category slugs the provider serves")
     timezone: str = Field(..., max_length=64, description=TIMEZONE_DESCRIPTION,
                           json_schema_extra={"format": "iana-timezone"})
-    webhook_url: str | None = Field(None, max_length=400, description="https URL; omit to keep, null/\"\" to clear")
+    webhook_url: str | None = Field(None, max_length=WEBHOOK_URL_MAX,
+                                    description="https URL; omit to keep, null/\"\" to clear")
 
 
 class ProfileOut(Schema):

@@ -49,5 +49,5 @@ class LeadSourcePageOut(Schema):
 
 
 class LeadSourceQuery(Schema):
-    cursor: str | None = Field(None, pattern=r"^[0-9]{1,18}$", description="next_cursor of the previous page")
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
     limit: int = Field(50, ge=1, le=200)

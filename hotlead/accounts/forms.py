@@ -4,6 +4,8 @@ from __future__ import annotations
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.forms import AuthenticationTokenForm
 
+from hotlead.accounts.lock_objects import totp_device_lock
+
 
 class LockingTOTPTokenForm(AuthenticationTokenForm):
     """two-factor's token form, but the device row is locked before the code is checked.
@@ -16,5 +18,5 @@ class LockingTOTPTokenForm(AuthenticationTokenForm):
     def _chosen_device(self, user):
         device = super()._chosen_device(user)
         if isinstance(device, TOTPDevice):
-            device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user).first()
+            device = totp_device_lock(device_id=device.pk, user=user)
         return device

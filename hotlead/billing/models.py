@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
-from hotlead.billing.formatting import money_format
+from hotlead.core.money import money_format
 
 
 class Account(models.Model):

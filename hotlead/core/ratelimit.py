@@ -4,7 +4,8 @@ With Redis (REDIS_URL) the counters live in the cache, where INCR is atomic. Wit
 the `core_ratelimitcounter` table, counted by one upsert: the database cache cannot be used for this,
 its `incr` reads then writes, so concurrent requests lose counts and a burst passes the limit many
 times over. The count is written on the caller's connection: called inside a transaction that later
-rolls back, the attempt is not counted — call it before opening one, as the services do.
+rolls back, the attempt is not counted — call it before opening one, or (lead intake) inside the
+transaction whose commit is the attempt, counting refused attempts on their own.
 """
 from __future__ import annotations
 

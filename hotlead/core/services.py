@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import models, transaction
 
 from hotlead.core.exceptions import ValidationFailed
-from hotlead.core.models import AuditLog, RateLimitOverride
+from hotlead.core.lock_objects import rate_limit_override_lock, rate_limit_override_lock_or_create
+from hotlead.core.models import AuditLog
 from hotlead.core.origin import Origin, current_origin
 from hotlead.core.ratelimit import RULE_RE, rate_limit_overrides_clear
 from hotlead.core.request_context import current_request_id
@@ -61,8 +62,7 @@ def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor: Abs
     if not RULE_RE.match(rule):
         raise ValidationFailed.for_field("rule", "Use count/seconds, e.g. 10/3600.")
     with transaction.atomic():
-        override, _created = RateLimitOverride.objects.select_for_update().get_or_create(
-            scope=scope, defaults={"rule": rule})
+        override, _created = rate_limit_override_lock_or_create(scope=scope, rule=rule)
         before = "" if _created else override.rule
         override.rule, override.note = rule, note[:500]
         override.updated_by = actor if getattr(actor, "pk", None) else None
@@ -76,7 +76,7 @@ def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor: Abs
 def rate_limit_override_delete(*, override_id: int, actor: AbstractBaseUser | None = None) -> None:
     """Remove a console override (the settings' rule applies again); audited."""
     with transaction.atomic():
-        override = RateLimitOverride.objects.select_for_update().filter(pk=override_id).first()
+        override = rate_limit_override_lock(override_id=override_id)
         if override is None:
             return
         audit_record(action="rate_limit.override_deleted", actor=actor, obj=override,

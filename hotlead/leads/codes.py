@@ -8,6 +8,7 @@ the message is rendered — the database never holds a usable code.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -42,7 +43,13 @@ def secret_matches(*, digest: str, purpose: str, lead_key: str, value: str) -> b
 
 
 def _fernet() -> Fernet:
-    key = hashlib.sha256(_SEAL_SALT + settings.SECRET_KEY.encode()).digest()
+    return _fernet_for(settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(secret_key: str) -> Fernet:
+    """Made once per key (every lead seals two secrets), not per call."""
+    key = hashlib.sha256(_SEAL_SALT + secret_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import QuerySet
 
-from hotlead.billing.formatting import money_format
 from hotlead.core.exceptions import NotFound
+from hotlead.core.money import money_format
+from hotlead.core.pagination import keyset_page
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
 
@@ -26,19 +27,14 @@ def level_get(*, level_id: int) -> CompetitionLevel:
     return level
 
 
-def subscriptions_for_provider(*, provider_id: int, status: str | None = None, after_id: int | None = None,
-                               limit: int = 50) -> tuple[list[Subscription], int | None]:
-    """A provider's subscriptions by id (cancelled ones only when asked for by status).
-
-    Returns (page, the id to continue after or None).
-    """
+def subscriptions_for_provider(*, provider_id: int, status: str | None = None, cursor: str | None = None,
+                               limit: int = 50) -> tuple[list[Subscription], str | None]:
+    """A provider's subscriptions by id (cancelled ones only when asked for by status), and the next page's cursor."""
     limit = max(1, min(limit, SUBSCRIPTIONS_MAX_LIMIT))
     qs = Subscription.objects.filter(provider_id=provider_id).select_related("level", "provider")
     qs = qs.filter(status=status) if status else qs.exclude(status=SubscriptionStatus.CANCELLED)
-    if after_id is not None:
-        qs = qs.filter(pk__gt=after_id)
-    rows = list(qs.order_by("pk")[: limit + 1])
-    return rows[:limit], (rows[limit - 1].pk if len(rows) > limit else None)
+    return keyset_page(qs, order=("id",), cursor=cursor, limit=limit,
+                       message="The cursor is not valid; start again without it.")
 
 
 def subscription_for_provider(*, provider_id: int, subscription_id: int) -> Subscription:

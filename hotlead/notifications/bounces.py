@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import WebhookNotConfigured
 from hotlead.core.services import audit_record
-from hotlead.notifications.models import EmailEvent, EmailStatus
+from hotlead.notifications.lock_objects import email_events_to_address_for_update
+from hotlead.notifications.models import EmailStatus
 
 
 class EmailEventsNotConfigured(WebhookNotConfigured):
@@ -29,7 +30,7 @@ def email_event_bounce_record(*, address: str, permanent: bool, message: str = "
     """Mark the e-mail we sent (the one named, else the newest sent to the address) as bounced, for a permanent
     bounce. Idempotent: a repeated notification changes nothing."""
     address = address.strip()
-    events = EmailEvent.objects.select_for_update().filter(to__iexact=address)
+    events = email_events_to_address_for_update(address=address)
     event = (events.filter(pk=email_event_id).first() if email_event_id else None) or \
         events.filter(status__in=[EmailStatus.SENT, EmailStatus.BOUNCED]).order_by("-created_at", "-id").first()
     if not permanent:  # transient (mailbox full, greylisting): the address is not bad

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
+from hotlead.notifications.lock_objects import email_event_lock, email_events_lost_lock
 from hotlead.notifications.models import EmailEvent, EmailStatus
 from hotlead.ops.jobs import job_enqueue
 from hotlead.ops.models import DeadLetter, DeadLetterStatus
@@ -78,7 +79,7 @@ def emails_deliver(events: list[EmailEvent | None]) -> None:
 @transaction.atomic
 def email_resend(*, event_id: int, actor: AbstractBaseUser | None) -> EmailEvent:
     """Queue a failed e-mail again (staff, from the console)."""
-    event = EmailEvent.objects.select_for_update().filter(pk=event_id).first()
+    event = email_event_lock(event_id=event_id)
     if event is None:
         raise NotFound("No such e-mail.")
     if event.status != EmailStatus.FAILED:
@@ -113,9 +114,7 @@ def emails_recover(*, now=None) -> tuple[int, int]:
     interrupted = EmailEvent.objects.filter(
         status=EmailStatus.SENDING, updated_at__lt=now - timedelta(seconds=stale)
     ).update(status=EmailStatus.FAILED, error=INTERRUPTED_ERROR, updated_at=now)
-    lost = list(EmailEvent.objects.select_for_update(skip_locked=True).filter(
-        status=EmailStatus.QUEUED, attempts=0, updated_at__lt=now - timedelta(seconds=lost_after)
-    ).order_by("id").values_list("pk", "template")[:5000])
+    lost = email_events_lost_lock(queued_before=now - timedelta(seconds=lost_after), limit=5000)
     if lost:
         EmailEvent.objects.filter(pk__in=[pk for pk, _ in lost]).update(updated_at=now)
         for pk, template in lost:

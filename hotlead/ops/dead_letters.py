@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from hotlead.core.services import audit_record
+from hotlead.ops.lock_objects import dead_letter_lock
 from hotlead.ops.models import DeadLetter, DeadLetterStatus
 
 ERROR_MAX_CHARS = 10000
@@ -25,7 +26,7 @@ def dead_letter_record(*, func: str, args: list, kwargs: dict, error: str, attem
     now = timezone.now()
     error = error[-ERROR_MAX_CHARS:]  # the end of a traceback names the failure
     if dead_letter_id is not None:
-        existing = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
+        existing = dead_letter_lock(dead_letter_id=dead_letter_id)
         if existing is not None:
             existing.status = DeadLetterStatus.OPEN
             existing.attempts += attempts
@@ -43,7 +44,7 @@ def dead_letter_record(*, func: str, args: list, kwargs: dict, error: str, attem
 @transaction.atomic
 def dead_letter_succeeded(*, dead_letter_id: int) -> None:
     """A retried job ran through: the dead letter is resolved (unless staff already closed it)."""
-    dead_letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
+    dead_letter = dead_letter_lock(dead_letter_id=dead_letter_id)
     if dead_letter is None or dead_letter.status == DeadLetterStatus.RESOLVED:
         return
     now = timezone.now()

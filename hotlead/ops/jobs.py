@@ -3,7 +3,9 @@
     job_enqueue("hotlead.notifications.tasks.email_deliver", event.pk)
 
 - The job is handed to django-q2 only when the surrounding transaction commits (a rolled-back
-  change queues nothing). Arguments must be JSON values: they are stored with the retry and,
+  change queues nothing). With the ORM broker (no Redis) the queue is a table of the same database:
+  the job's row is written inside the transaction instead, and workers see it when it commits — the
+  same promise in one commit. Arguments must be JSON values: they are stored with the retry and,
   if every attempt fails, in the dead-letter table.
 - `job_run` wraps the real function. A failed attempt (an exception, or django-q2's timeout)
   is retried after BACKOFF_SECONDS by a one-off django-q2 Schedule, up to MAX_ATTEMPTS; then the
@@ -29,6 +31,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.brokers import get_broker
+from django_q.brokers.orm import ORM
+from django_q.conf import Conf
 from django_q.exceptions import TimeoutException
 from django_q.models import Schedule
 
@@ -91,8 +95,19 @@ def job_submit(func_path: str, args: list, kwargs: dict, *, task_name: str | Non
         "dead_letter_id": dead_letter_id,
         "request_id": current_request_id(),
     }
-    transaction.on_commit(lambda: _push(func_path, args, kwargs, meta, task_name=task_name))
+    if _queue_is_this_transaction():
+        # The ORM broker's queue is a table of this database: its row is written with the change and seen by the
+        # workers only when the change commits (rolled back with it) — one commit for both instead of two.
+        _push(func_path, args, kwargs, meta, task_name=task_name, counted_on_commit=True)
+    else:
+        transaction.on_commit(lambda: _push(func_path, args, kwargs, meta, task_name=task_name))
     return meta["job_id"]
+
+
+def _queue_is_this_transaction() -> bool:
+    """True inside a transaction on the database that the ORM broker queues jobs in (not inline "sync" jobs)."""
+    return (not Conf.SYNC and bool(Conf.ORM) and transaction.get_connection(Conf.ORM).in_atomic_block
+            and isinstance(_broker(), ORM))
 
 
 _brokers: dict[int, Any] = {}
@@ -108,13 +123,19 @@ def _broker():
     return _brokers[pid]
 
 
-def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: str | None = None) -> None:
+def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: str | None = None,
+          counted_on_commit: bool = False) -> None:
     from django_q.tasks import async_task  # looked up per call: tests replace django_q.tasks.async_task
 
     # A job may run longer than Q_CLUSTER["timeout"] when settings name it (the report exports, issue 12).
     options = {}
     if timeout := settings.HOTLEAD.get("JOB_TIMEOUTS", {}).get(func_path):
         options["timeout"] = int(timeout)
+    if counted_on_commit:  # inside the caller's transaction: a failure rolls the change back with the job
+        async_task(RUNNER, func_path, args, kwargs, meta, broker=_broker(),
+                   task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}", **options)
+        transaction.on_commit(lambda: _count("enqueued", func_path))
+        return
     try:
         async_task(RUNNER, func_path, args, kwargs, meta, broker=_broker(),
                    task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}", **options)

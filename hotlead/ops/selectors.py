@@ -1,8 +1,6 @@
 """Reads for operations pages, the admin API, metrics and health."""
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -11,7 +9,8 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.models import Schedule
 
-from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.core.exceptions import NotFound
+from hotlead.core.pagination import keyset_page
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
 
 
@@ -61,21 +60,6 @@ def dead_letter_get(*, dead_letter_id: int) -> DeadLetter:
 
 # --- cursor pagination (SPEC §8: ?limit=&cursor= → {items, next_cursor}) -----------------------
 
-def _cursor_encode(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, value = raw.split(":", 1)
-        if prefix != "id" or not value.isdigit():
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed.for_field("cursor", "The cursor is not valid; use next_cursor from a previous page.")
-
-
 @dataclass(frozen=True)
 class DeadLetterPage:
     items: list[DeadLetter]
@@ -84,15 +68,12 @@ class DeadLetterPage:
 
 def dead_letter_list(*, status: str | None = None, cursor: str | None = None, limit: int = 50) -> DeadLetterPage:
     """Newest first (by id, which never changes, so pages neither skip nor repeat rows)."""
-    qs: QuerySet[DeadLetter] = DeadLetter.objects.order_by("-id")
+    qs: QuerySet[DeadLetter] = DeadLetter.objects.all()
     if status:
         qs = qs.filter(status=status)
-    if cursor:
-        qs = qs.filter(id__lt=_cursor_decode(cursor))
-    rows = list(qs[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return DeadLetterPage(items=rows, next_cursor=_cursor_encode(rows[-1].pk) if has_more else None)
+    rows, next_cursor = keyset_page(qs, order=("-id",), cursor=cursor, limit=limit,
+                                    message="The cursor is not valid; use next_cursor from a previous page.")
+    return DeadLetterPage(items=rows, next_cursor=next_cursor)
 
 
 # --- the queue monitor ----------------------------------------------------------------------------

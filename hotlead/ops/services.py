@@ -17,6 +17,7 @@ from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
 from hotlead.ops.exceptions import TaskUnknown
 from hotlead.ops.jobs import job_submit
+from hotlead.ops.lock_objects import dead_letter_lock, schedules_lock
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
 from hotlead.ops.schedules import SCHEDULES, STORED_PREFIX, schedule_fields
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 # --- dead letters -------------------------------------------------------------------------------
 
 def _locked(dead_letter_id: int) -> DeadLetter:
-    dead_letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
+    dead_letter = dead_letter_lock(dead_letter_id=dead_letter_id)
     if dead_letter is None:
         raise NotFound("No such failed job.")
     return dead_letter
@@ -115,8 +116,7 @@ def schedules_sync(*, entries: list[dict] | None = None, now: datetime | None = 
         wanted[fields["name"]] = fields
 
     result = ScheduleSyncResult()
-    existing = {s.name: s for s in Schedule.objects.select_for_update()
-                .filter(name__startswith=STORED_PREFIX).exclude(schedule_type=Schedule.ONCE)}
+    existing = {s.name: s for s in schedules_lock(name_prefix=STORED_PREFIX)}
     for name, fields in wanted.items():
         schedule = existing.get(name)
         if schedule is None:

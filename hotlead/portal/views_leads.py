@@ -20,9 +20,9 @@ from hotlead.core.exceptions import ApplicationError, Conflict, NotFound, Valida
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.selectors.inbox import (
     INBOX_DEFAULT_LIMIT,
-    Cursor,
     assignment_get_for_provider,
     day_bounds,
+    inbox_cursor_decode,
     inbox_for_provider,
     inbox_lead_details,
 )
@@ -107,7 +107,7 @@ def inbox(request):
         assigned_from, assigned_before = day_bounds(
             tz_name=provider.timezone, date_from=data.get("date_from"), date_to=data.get("date_to"))
         try:
-            cursor = Cursor.decode(request.GET["cursor"]) if request.GET.get("cursor") else None
+            cursor = inbox_cursor_decode(request.GET["cursor"]) if request.GET.get("cursor") else None
         except ValidationFailed:
             cursor, cursor_error = None, True
         with INBOX_QUERY_DURATION.labels(surface="portal").time():

@@ -32,6 +32,7 @@ from hotlead.core.services import audit_record
 from hotlead.leads.models import Category
 from hotlead.notifications.services import email_queue
 from hotlead.providers.enums import AreaKind, AssignmentNotify, ProviderStatus
+from hotlead.providers.lock_objects import provider_lock
 from hotlead.providers.models import Provider, ServiceArea
 from hotlead.providers.selectors import provider_areas
 from hotlead.providers.signals import provider_registered, provider_webhook_url_changed
@@ -150,7 +151,7 @@ def provider_verification_resend(*, email: str) -> None:
 def provider_email_verify(*, token: str) -> Provider:
     """Spend the link; a pending provider becomes active and is welcomed (once)."""
     row = one_time_token_consume(raw=token, purpose=OneTimeTokenPurpose.EMAIL_VERIFY)
-    provider = Provider.objects.select_for_update().select_related("user").get(user=row.user)
+    provider = provider_lock(user=row.user)
     if provider.email_verified_at is None:
         provider.email_verified_at = timezone.now()
     if provider.status == ProviderStatus.PENDING_VERIFICATION:
@@ -278,7 +279,7 @@ def provider_notification_preferences_update(*, provider_id: int, assignment_ema
 
 
 def _locked(provider_id: int) -> Provider:
-    provider = Provider.objects.select_for_update().select_related("user").filter(pk=provider_id).first()
+    provider = provider_lock(provider_id=provider_id)
     if provider is None:
         raise NotFound()
     return provider

@@ -15,6 +15,8 @@ from hotlead.core.exceptions import ValidationFailed
 from hotlead.core.text import name_clean
 
 MAX_AREAS = 2000
+# The webhook URL column (Provider.webhook_url, WebhookEndpoint.url) holds 200 characters; the API documents it.
+WEBHOOK_URL_MAX = 200
 # Postal codes are stored upper-case without spaces (SPEC §3): letters, digits and an inner hyphen (ZIP+4).
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,10}[A-Z0-9]$")
 _PREFIX = re.compile(r"^[A-Z0-9]{1,11}$")
@@ -113,8 +115,8 @@ def webhook_url_validate(value: str) -> str:
         parts.port  # noqa: B018 — a malformed port raises ValueError here
     except ValueError:
         scheme, host = "", ""
-    if scheme != "https" or not host or len(value) > 200:
-        raise ValueError("The webhook URL must be an https:// URL (at most 200 characters).")
+    if scheme != "https" or not host or len(value) > WEBHOOK_URL_MAX:
+        raise ValueError(f"The webhook URL must be an https:// URL (at most {WEBHOOK_URL_MAX} characters).")
     if host == "localhost" or host.endswith(".localhost") or _is_internal_address(host):
         raise ValueError("The webhook URL must point to a public host, not a local or private address.")
     return value

@@ -1,21 +1,18 @@
 """Reads for bad-lead reports: the reporting window, return rates, rule matching, the review list."""
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import phonenumbers
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from hotlead.billing.formatting import money_format as billing_money_format
-from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.core.exceptions import NotFound
+from hotlead.core.money import money_format
+from hotlead.core.pagination import keyset_page
 from hotlead.core.rates import window_over_cap, window_percent
 from hotlead.distribution.models import Assignment
 from hotlead.refunds.enums import AutoRule, ReportStatus
@@ -162,28 +159,6 @@ def provider_report_get(*, provider_id: int, report_id: int) -> BadLeadReport:
     return report
 
 
-@dataclass(frozen=True)
-class ReportCursor:
-    created_at: datetime
-    id: int
-
-    def encode(self) -> str:
-        raw = json.dumps([self.created_at.isoformat(), self.id]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, value: str) -> ReportCursor:
-        try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-            created, pk = json.loads(raw)
-            created_at = parse_datetime(created)
-            if created_at is None or created_at.tzinfo is None or not isinstance(pk, int) or not 0 < pk <= MAX_DB_ID:
-                raise ValueError
-        except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
-            raise ValidationFailed.for_field("cursor", "The cursor is not valid.") from None
-        return cls(created_at=created_at, id=pk)
-
-
 def report_queryset(*, status: str | None = None, reason: str | None = None, provider_id: int | None = None,
                     min_age_hours: int | None = None, max_age_hours: int | None = None) -> QuerySet[BadLeadReport]:
     qs = BadLeadReport.objects.all()
@@ -207,21 +182,8 @@ def report_list(*, status: str | None = None, reason: str | None = None, provide
     """Newest first, keyset-paginated on (created_at, id)."""
     qs = report_queryset(status=status, reason=reason, provider_id=provider_id, min_age_hours=min_age_hours,
                          max_age_hours=max_age_hours)
-    if cursor:
-        after = ReportCursor.decode(cursor)
-        qs = qs.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.id))
-    rows = list(
-        qs.select_related("assignment__lead", "provider", "refund_entry").order_by("-created_at", "-id")[: limit + 1]
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = ReportCursor(created_at=rows[-1].created_at, id=rows[-1].id).encode()
-    return rows, next_cursor
-
-
-def money_format(cents: int) -> str:
-    return billing_money_format(cents, settings.HOTLEAD.get("CURRENCY", "USD"))
+    qs = qs.select_related("assignment__lead", "provider", "refund_entry")
+    return keyset_page(qs, order=("-created_at", "-id"), cursor=cursor, limit=limit, message="The cursor is not valid.")
 
 
 def rate_as_dict(rate: ReturnRate) -> dict:

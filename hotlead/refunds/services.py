@@ -2,7 +2,8 @@
 
 Money moves only through `billing.services.refund_post` (one refund per charge, by constraint).
 Lock order, everywhere: (provider, for a new report) → lead → assignment(s) → report → account (inside
-refund_post). Every lock is `FOR UPDATE OF` the row itself, so a join never locks a row out of that order.
+refund_post), as in hotlead.core.locks. Every lock is `FOR UPDATE OF` the row itself, so a join never locks a row
+out of that order.
 """
 from __future__ import annotations
 
@@ -16,18 +17,22 @@ from django.utils import timezone
 from hotlead.billing.models import LedgerEntry
 from hotlead.billing.services.ledger import refund_post
 from hotlead.core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
+from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
+from hotlead.distribution.lock_objects import assignment_lock, lead_assignments_lock
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.services.assignments import assignment_refunded_set, assignment_reject
 from hotlead.leads.models import Lead
 from hotlead.leads.services import lead_fraud_set
 from hotlead.notifications.services import email_queue
+from hotlead.providers.lock_objects import provider_reports_lock
 from hotlead.providers.models import Provider
 from hotlead.providers.services import provider_flag
 from hotlead.refunds import selectors
 from hotlead.refunds.enums import AutoRule, BadLeadReason, ReportStatus
 from hotlead.refunds.exceptions import ReportWindowClosed
+from hotlead.refunds.lock_objects import auto_rule_lock_or_create, report_lock, reports_pending_lock
 from hotlead.refunds.metrics import BAD_LEADS_REPORTED, REFUNDED_CENTS, REFUNDS_APPROVED
 from hotlead.refunds.models import AutoApprovalRule, BadLeadReport
 from hotlead.webhooks.enums import EventType
@@ -58,10 +63,8 @@ def _count_after_commit(*, reported_reason: str | None = None, refund_cents: int
 
 
 def _lock_assignment(*, assignment_id: int, provider_id: int | None = None) -> Assignment:
-    qs = Assignment.objects.select_for_update(of=("self",)).select_related("lead", "charge_entry", "category")
-    if provider_id is not None:
-        qs = qs.filter(provider_id=provider_id)
-    assignment = qs.filter(pk=assignment_id).first() if 0 < assignment_id <= selectors.MAX_DB_ID else None
+    assignment = assignment_lock(assignment_id=assignment_id, provider_id=provider_id, with_money=True) \
+        if 0 < assignment_id <= selectors.MAX_DB_ID else None
     if assignment is None:
         raise NotFound("No such lead in your inbox." if provider_id is not None else "No such assignment.")
     return assignment
@@ -76,9 +79,7 @@ def _lock_report_for_decision(*, report_id: int) -> tuple[BadLeadReport, Assignm
     if assignment_id is None:
         raise NotFound("No such bad-lead report.")
     assignment = _lock_assignment(assignment_id=assignment_id)
-    report = (
-        BadLeadReport.objects.select_for_update(of=("self",)).select_related("provider__user").get(pk=report_id)
-    )
+    report = report_lock(report_id=report_id)
     if report.status != ReportStatus.PENDING:
         raise Conflict(
             f"This report was already {report.get_status_display().lower()}; it cannot be decided again.",
@@ -109,8 +110,8 @@ def _assignment_refund(*, assignment: Assignment, actor: User | None, decided_by
             "category": assignment.category.name,
             "postal_code": assignment.lead.postal_code,
             "amount_cents": entry.amount_cents,
-            "amount": selectors.money_format(entry.amount_cents),
-            "balance": selectors.money_format(entry.balance_after_cents),
+            "amount": money_format(entry.amount_cents),
+            "balance": money_format(entry.balance_after_cents),
             "reason": memo,
         },
         related=entry,
@@ -145,7 +146,7 @@ def _decision_email(*, report: BadLeadReport, assignment: Assignment) -> None:
             "status": report.status,
             "note": report.decision_note,
             "auto_rule": report.get_auto_rule_display() if report.auto_rule else "",
-            "refund": selectors.money_format(report.refund_entry.amount_cents) if report.refund_entry_id else "",
+            "refund": money_format(report.refund_entry.amount_cents) if report.refund_entry_id else "",
         },
         related=report,
         dedupe_key=f"bad_lead_decision:{report.pk}",
@@ -203,7 +204,7 @@ def report_create(*, provider: Provider, assignment_id: int, reason: str, detail
     # One report at a time per provider: the return rate below must count the reports filed concurrently,
     # or a burst of reports would each see the rate before the others and all be auto-approved past the cap.
     # NO KEY UPDATE does not block inserts that merely reference the provider (assignments, ledger entries).
-    Provider.objects.select_for_update(no_key=True, of=("self",)).filter(pk=provider.pk).values_list("pk").first()
+    provider_reports_lock(provider_id=provider.pk)
     assignment = _lock_assignment(assignment_id=assignment_id, provider_id=provider.pk)
     if assignment.status in (AssignmentStatus.REJECTED, AssignmentStatus.REFUNDED):
         raise Conflict(
@@ -343,21 +344,17 @@ def lead_mark_fraud(*, lead_public_id: UUID | str, actor: User | None) -> FraudO
     """Mark a lead fraudulent: every buyer is refunded once, open reports close as approved. Idempotent."""
     lead, newly_marked = lead_fraud_set(lead_public_id=lead_public_id)
     outcome = FraudOutcome(lead=lead, newly_marked=newly_marked)
-    # Accounts are locked in provider order, so two fraud runs over overlapping buyers cannot deadlock.
-    assignments = list(
-        Assignment.objects.select_for_update(of=("self",)).select_related("lead", "charge_entry", "category")
-        .filter(lead=lead).order_by("provider_id", "id")
-    )
+    # Accounts are locked in provider order, so two fraud runs over overlapping buyers cannot deadlock; the
+    # open reports are locked before any account (the lock order: assignment → report → account).
+    assignments = lead_assignments_lock(lead=lead)
+    pending = reports_pending_lock(assignments=assignments)
     for assignment in assignments:
         entry, created = _assignment_refund(assignment=assignment, actor=actor, decided_by=DECIDED_BY_FRAUD,
                                             memo="Refund: the lead was marked fraudulent", related=lead)
         if created:
             outcome.refunds.append({"assignment_id": assignment.pk, "provider_id": assignment.provider_id,
                                     "refund_cents": entry.amount_cents})
-        report = (
-            BadLeadReport.objects.select_for_update(of=("self",)).select_related("provider__user")
-            .filter(assignment=assignment, status=ReportStatus.PENDING).first()
-        )
+        report = pending.get(assignment.pk)
         if report is not None:
             report.status = ReportStatus.APPROVED
             report.decided_by = actor if getattr(actor, "pk", None) else None
@@ -382,7 +379,7 @@ def lead_mark_fraud(*, lead_public_id: UUID | str, actor: User | None) -> FraudO
 def auto_rule_set_enabled(*, code: str, enabled: bool, actor: User | None) -> AutoApprovalRule:
     if code not in AutoRule.values:
         raise ValidationFailed.for_field("code", f"Choose one of: {', '.join(AutoRule.values)}.")
-    rule, _ = AutoApprovalRule.objects.select_for_update().get_or_create(code=code)
+    rule, _ = auto_rule_lock_or_create(code=code)
     if rule.enabled != enabled:
         before = rule.enabled
         rule.enabled = enabled

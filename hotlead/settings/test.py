@@ -13,7 +13,9 @@ from .base import Q_CLUSTER  # noqa: E402
 
 HOTLEAD_TEST_SETTINGS = True  # the only settings allowed the development SECRET_KEY (hotlead.core.checks)
 HOTLEAD_METRICS_ALLOWED_IPS = ["127.0.0.1", "::1"]  # the test client's address may scrape /metrics
+LOCK_ORDER_CHECK = True  # every row lock is checked against hotlead.core.locks.LOCK_ORDER
 HOTLEAD_RATE_LIMIT_OVERRIDES_TTL = 0  # console rate-limit overrides are read afresh (none outlives its test)
+HOTLEAD_CATEGORY_CACHE_SECONDS = 0  # the intake reads the active categories afresh (none outlives its test)
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

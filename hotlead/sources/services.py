@@ -13,6 +13,7 @@ from hotlead.core.ratelimit import RULE_RE
 from hotlead.core.services import audit_record
 from hotlead.core.text import name_clean
 from hotlead.sources.exceptions import ApiKeyRevoked, InvalidApiKey
+from hotlead.sources.lock_objects import lead_source_lock
 from hotlead.sources.models import LeadSource
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def lead_source_create(*, name: str, contact: str = "", notes: str = "", verifie
 @transaction.atomic
 def lead_source_rotate_key(*, source_id: int, actor: User | None = None) -> tuple[LeadSource, str]:
     """A new key for the source; the old one stops working at once. Refused for a revoked source."""
-    source = LeadSource.objects.select_for_update().filter(pk=source_id).first()
+    source = lead_source_lock(source_id=source_id)
     if source is None:
         raise NotFound("No such lead source.")
     if source.revoked_at is not None:
@@ -90,7 +91,7 @@ def lead_source_rotate_key(*, source_id: int, actor: User | None = None) -> tupl
 @transaction.atomic
 def lead_source_revoke(*, source_id: int, actor: User | None = None) -> LeadSource:
     """The source's key stops working for good (idempotent). Its leads keep their source."""
-    source = LeadSource.objects.select_for_update().filter(pk=source_id).first()
+    source = lead_source_lock(source_id=source_id)
     if source is None:
         raise NotFound("No such lead source.")
     if source.revoked_at is None:
@@ -119,7 +120,7 @@ def lead_source_update(*, source_id: int, name: str, contact: str, notes: str, v
                        rate_limit: str, actor: User | None = None) -> LeadSource:
     """Change what staff may change (never the key: rotate it); audited with before/after."""
     fields = _fields_clean(name=name, contact=contact, notes=notes, rate_limit=rate_limit)
-    source = LeadSource.objects.select_for_update().filter(pk=source_id).first()
+    source = lead_source_lock(source_id=source_id)
     if source is None:
         raise NotFound("No such lead source.")
     fields["verified_upstream"] = bool(verified_upstream)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from hotlead.core.exceptions import NotFound
+from hotlead.core.pagination import keyset_after
 from hotlead.webhooks.enums import DeliveryStatus
 from hotlead.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -24,8 +25,8 @@ def deliveries_for_provider(*, provider_id: int | None, status: str | None = Non
         qs = qs.filter(status=status)
     if event_type:
         qs = qs.filter(event__type=event_type)
-    if before_id:
-        qs = qs.filter(pk__lt=before_id)
+    if before_id:  # the API's `before` is a plain id (next_before), not an opaque cursor
+        qs = keyset_after(qs, ("-id",), (before_id,))
     return list(qs.order_by("-id")[:limit])
 
 

@@ -35,6 +35,7 @@ from hotlead.providers.services import provider_webhook_url_mirror
 from hotlead.providers.validators import webhook_url_validate
 from hotlead.webhooks import metrics, transport
 from hotlead.webhooks.enums import SUBSCRIBABLE, AttemptOutcome, DeliveryStatus, EventType
+from hotlead.webhooks.lock_objects import delivery_claim_lock, delivery_lock, endpoint_lock
 from hotlead.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from hotlead.webhooks.signing import secret_generate, signature_headers
 
@@ -97,8 +98,6 @@ def _events_clean(events: list[str] | None) -> list[str] | None:
     return [e for e in SUBSCRIBABLE if e in events]
 
 
-def _endpoint_locked(provider_id: int) -> WebhookEndpoint | None:
-    return WebhookEndpoint.objects.select_for_update().filter(provider_id=provider_id).first()
 
 
 @transaction.atomic
@@ -109,7 +108,7 @@ def webhook_endpoint_configure(*, provider: Provider, url: str | None, enabled: 
     secret (the first URL), the secret — the only time it is shown."""
     url = endpoint_url_clean(url)
     events = _events_clean(events)
-    endpoint = _endpoint_locked(provider.pk)
+    endpoint = endpoint_lock(provider_id=provider.pk)
     created = endpoint is None
     if created:
         endpoint = WebhookEndpoint(provider=provider)
@@ -147,7 +146,7 @@ def _enabled_set(endpoint: WebhookEndpoint, enabled: bool) -> None:
 @transaction.atomic
 def webhook_endpoint_enable(*, provider_id: int, actor: User | None = None) -> WebhookEndpoint:
     """Enable again (one click, after an automatic disable): the failure count starts over."""
-    endpoint = _endpoint_locked(provider_id)
+    endpoint = endpoint_lock(provider_id=provider_id)
     if endpoint is None:
         raise NotFound("No webhook endpoint is configured.")
     if not endpoint.enabled:
@@ -163,7 +162,7 @@ def webhook_secret_rotate(*, provider_id: int, actor: User | None = None,
                           now: datetime | None = None) -> tuple[WebhookEndpoint, str]:
     """A new secret, returned this once; the old one also signs for SECRET_OVERLAP so receivers can switch."""
     now = now or timezone.now()
-    endpoint = _endpoint_locked(provider_id)
+    endpoint = endpoint_lock(provider_id=provider_id)
     if endpoint is None or not endpoint.url:
         raise Conflict("Set a webhook URL first.")
     if endpoint.secret:
@@ -236,7 +235,7 @@ def webhook_event_emit(*, provider_id: int, type: str, data: dict | Callable[[],
 def webhook_test_send(*, provider_id: int, actor: User | None = None, now: datetime | None = None) -> WebhookDelivery:
     """Send a `webhook.test` event now (whatever the endpoint's event types)."""
     now = now or timezone.now()
-    endpoint = _endpoint_locked(provider_id)
+    endpoint = endpoint_lock(provider_id=provider_id)
     if endpoint is None or not endpoint.url:
         raise Conflict("Set a webhook URL first.")
     if not endpoint.enabled:
@@ -260,7 +259,7 @@ def webhook_delivery_replay(*, delivery_id: int, provider_id: int | None, actor:
     original = qs.first() if 0 < delivery_id < 2**63 else None
     if original is None:
         raise NotFound("No such webhook delivery.")
-    endpoint = _endpoint_locked(original.provider_id)
+    endpoint = endpoint_lock(provider_id=original.provider_id)
     if endpoint is None or not endpoint.url:
         raise Conflict("Set a webhook URL first.")
     if not endpoint.enabled:
@@ -276,8 +275,7 @@ def webhook_delivery_replay(*, delivery_id: int, provider_id: int | None, actor:
 def _claim(*, delivery_id: int, now: datetime, force: bool) -> tuple[WebhookDelivery, WebhookEndpoint] | None:
     """Take a due delivery for one attempt (atomic), or None when there is nothing to do."""
     with transaction.atomic():
-        delivery = (WebhookDelivery.objects.select_for_update(of=("self",)).select_related("event")
-                    .filter(pk=delivery_id).first())
+        delivery = delivery_claim_lock(delivery_id=delivery_id)
         if delivery is None:
             return None
         if force:
@@ -321,7 +319,7 @@ def webhook_delivery_attempt(*, delivery_id: int, now: datetime | None = None,
 @transaction.atomic
 def _attempt_record(*, delivery_id: int, url: str, started_at: datetime, result: transport.PostResult,
                     from_dead_letter: bool) -> WebhookAttempt:
-    delivery = WebhookDelivery.objects.select_for_update().select_related("event").get(pk=delivery_id)
+    delivery = delivery_lock(delivery_id=delivery_id)
     number = delivery.attempts + 1
     attempt = WebhookAttempt.objects.create(
         delivery=delivery, number=number, started_at=started_at, url=url, outcome=result.outcome,
@@ -371,7 +369,7 @@ def _attempt_record(*, delivery_id: int, url: str, started_at: datetime, result:
 
 def _failure_count(*, provider_id: int, now: datetime) -> None:
     """One more consecutive failure; at DISABLE_AFTER_FAILURES the endpoint is disabled and the provider told."""
-    endpoint = WebhookEndpoint.objects.select_for_update().filter(provider_id=provider_id).first()
+    endpoint = endpoint_lock(provider_id=provider_id)
     if endpoint is None:
         return
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=F("consecutive_failures") + 1)

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from admin_ext import navigation
-from admin_ext.components import money
 from admin_ext.dashboard import day_start, kpis_today
 from hotlead.billing.services.ledger import refund_post
+from hotlead.core.money import money_format as money
 from hotlead.leads.models import Lead
 from hotlead.ops.models import DeadLetter
 from hotlead.providers.models import Provider

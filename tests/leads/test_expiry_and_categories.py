@@ -121,6 +121,31 @@ def test_deactivating_a_category_hides_it_from_the_public(client, staff_headers,
     assert api_post("/leads", valid_payload()).status_code == 422
 
 
+def test_the_intake_keeps_a_copy_of_the_active_categories_and_drops_it_when_one_changes(
+        client, staff_headers, api_post, settings, django_assert_num_queries):
+    # given: the copy kept as in production (tests read it afresh by default)
+    from hotlead.leads.selectors import categories_active_forget, category_active_by_slug
+
+    settings.HOTLEAD_CATEGORY_CACHE_SECONDS = 10
+    categories_active_forget()
+    roofing = CategoryFactory(slug="roofing", name="Roofing")
+    assert category_active_by_slug("roofing") == roofing
+    # when / then: read from the copy, no query
+    with django_assert_num_queries(0):
+        assert category_active_by_slug("roofing").name == "Roofing"
+        assert category_active_by_slug("no-such-category") is None
+    # when: deactivated through the API (a save), later replaced in the ORM directly (delete, create)
+    client.put(f"{ADMIN}/categories/roofing", {"active": False}, content_type="application/json", **staff_headers)
+    # then: this process sees it at once
+    assert category_active_by_slug("roofing") is None
+    assert api_post("/leads", valid_payload()).status_code == 422
+    Category.objects.filter(slug="roofing").get().delete()
+    CategoryFactory(slug="roofing", name="Roofs")
+    assert category_active_by_slug("roofing").name == "Roofs"
+    assert api_post("/leads", valid_payload()).status_code == 202
+    categories_active_forget()
+
+
 def test_updating_an_unknown_category_is_404(client, staff_headers):
     response = client.put(f"{ADMIN}/categories/nope", {"active": False}, content_type="application/json",
                           **staff_headers)

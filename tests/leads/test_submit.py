@@ -194,6 +194,38 @@ def test_submissions_are_rate_limited_per_ip_with_retry_after(roofing, api_post)
     assert api_post("/leads", valid_payload(), REMOTE_ADDR="198.51.100.8").status_code == 202
 
 
+def test_stored_leads_count_against_the_limit_too(roofing, api_post):
+    # given: 10 leads stored from one address (each counted in its own transaction)
+    for n in range(10):
+        assert api_post("/leads", valid_payload(email=f"pat{n}@example.org"),
+                        REMOTE_ADDR="198.51.100.9").status_code == 202
+    # when
+    response = api_post("/leads", valid_payload(email="pat10@example.org"), REMOTE_ADDR="198.51.100.9")
+    # then
+    assert response.status_code == 429
+    assert Lead.objects.count() == 10 and LeadVerification.objects.count() == 10
+    assert EmailEvent.objects.count() == 10 and len(mail.outbox) == 10
+
+
+def test_a_reference_drawn_twice_is_drawn_again_and_the_lead_stored_once(roofing, api_post, monkeypatch):
+    # given: the first reference drawn is already taken
+    taken = LeadFactory(category=roofing, reference="HL-22222")
+    monkeypatch.setattr("hotlead.leads.services.reference_generate", lambda: taken.reference)
+    # when
+    response = api_post("/leads", valid_payload(), REMOTE_ADDR="198.51.100.10")
+    # then: stored once, under another reference, with one e-mail
+    assert response.status_code == 202
+    lead = Lead.objects.get(public_id=response.json()["id"])
+    assert lead.reference != taken.reference and response.json()["reference"] == lead.reference
+    assert Lead.objects.count() == 2 and LeadEvent.objects.filter(lead=lead).count() == 1
+    assert EmailEvent.objects.count() == 1 and len(mail.outbox) == 1
+    # and the attempt counted once: nine more from that address pass, the next is refused
+    for n in range(9):
+        assert api_post("/leads", valid_payload(category="no-such-category"),
+                        REMOTE_ADDR="198.51.100.10").status_code == 422
+    assert api_post("/leads", valid_payload(), REMOTE_ADDR="198.51.100.10").status_code == 429
+
+
 def test_categories_lists_active_ones_by_name(client, db):
     CategoryFactory(slug="roofing", name="Roofing")
     CategoryFactory(slug="electrical", name="Electrical")

@@ -46,6 +46,44 @@ def test_a_rolled_back_transaction_enqueues_nothing():
     assert _jobs_count("enqueued", "record_call") == completed_before
 
 
+@pytest.fixture
+def orm_broker_queue(monkeypatch):
+    """Jobs queued for a real worker in the ORM broker's table (tests otherwise run them inline)."""
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    return OrmQ.objects
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_orm_broker_the_job_row_is_written_in_the_transaction_and_visible_at_commit(orm_broker_queue):
+    # given
+    enqueued_before = _jobs_count("enqueued", "record_call")
+    # when
+    with transaction.atomic():
+        job_enqueue("tests.ops.jobs.record_call", 3)
+        # then: the row is part of the transaction (no second commit); not counted until it commits
+        assert orm_broker_queue.count() == 1
+        assert _jobs_count("enqueued", "record_call") == enqueued_before
+    # then
+    assert orm_broker_queue.count() == 1 and jobs.calls == []
+    assert _jobs_count("enqueued", "record_call") == enqueued_before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_orm_broker_a_rolled_back_transaction_leaves_no_job_row(orm_broker_queue):
+    # given
+    enqueued_before = _jobs_count("enqueued", "record_call")
+    # when
+    with pytest.raises(RuntimeError), transaction.atomic():
+        job_enqueue("tests.ops.jobs.record_call", 4)
+        raise RuntimeError("the business action failed")
+    # then
+    assert orm_broker_queue.count() == 0
+    assert _jobs_count("enqueued", "record_call") == enqueued_before
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_job_enqueued_outside_a_transaction_runs_at_once():
     job_enqueue("tests.ops.jobs.record_call", "now")

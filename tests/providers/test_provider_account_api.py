@@ -106,6 +106,21 @@ def test_a_webhook_url_on_a_public_host_or_address_is_accepted(api, setup):
         assert response.status_code == 200 and response.json()["webhook_url"] == url
 
 
+def test_the_document_and_the_server_agree_on_the_webhook_url_length(api, setup, client):
+    _, token, *_ = setup
+    documented = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["ProfileIn"]
+    limit = next(option["maxLength"] for option in documented["properties"]["webhook_url"]["anyOf"]
+                 if option.get("type") == "string")
+    longest = "https://crm.example.com/" + "h" * (limit - len("https://crm.example.com/"))
+    # when: the longest URL the document allows, then one character more
+    accepted = api.put("/provider/profile", {**PROFILE, "webhook_url": longest}, token=token)
+    refused = api.put("/provider/profile", {**PROFILE, "webhook_url": longest + "h"}, token=token)
+    # then
+    assert limit == 200
+    assert accepted.status_code == 200 and accepted.json()["webhook_url"] == longest
+    assert list(_fields(refused)) == ["webhook_url"]
+
+
 @pytest.mark.parametrize("extra", [{"status": "active"}, {"role": "staff"}, {"balance_cents": 999999},
                                    {"suspended_reason": ""}, {"flagged": False}])
 def test_mass_assignment_on_profile_is_refused(api, setup, extra):

@@ -10,6 +10,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 
+from hotlead.accounts.lock_objects import refresh_token_lock
 from hotlead.accounts.models import RefreshToken, Role, User
 from hotlead.accounts.services.mfa import totp_confirmed_device_exists, totp_verify
 from hotlead.accounts.services.revocation import refresh_family_revoke
@@ -166,7 +167,7 @@ def auth_refresh(*, refresh_token: str) -> TokenPair:
 @transaction.atomic
 def _refresh_rotate(*, digest: str, claims: dict):
     now = timezone.now()
-    row = RefreshToken.objects.select_for_update().select_related("user").filter(token_hash=digest).first()
+    row = refresh_token_lock(token_hash=digest)
     if row is None or row.revoked_at is not None:
         return "invalid", None
     if row.rotated_at is not None:

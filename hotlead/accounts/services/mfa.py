@@ -9,6 +9,7 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotlead.accounts.lock_objects import totp_device_pending_lock, totp_devices_confirmed_lock
 from hotlead.accounts.services.revocation import user_token_version_bump
 from hotlead.core.exceptions import InvalidOtp, MfaAlreadyEnabled, MfaSetupNotStarted
 from hotlead.core.logging import mask_email
@@ -33,7 +34,7 @@ def totp_verify(*, user: User, token: str | None) -> TOTPDevice | None:
     """
     if not token or not _CODE.match(str(token)):
         return None
-    for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("id"):
+    for device in totp_devices_confirmed_lock(user=user):
         if device.verify_token(token):
             return device
     return None
@@ -54,9 +55,7 @@ def totp_setup_start(*, user: User) -> TOTPDevice:
 @transaction.atomic
 def totp_setup_confirm(*, user: User, token: str | None) -> TOTPDevice:
     """Confirm the pending device with its first code; raise InvalidOtp when the code does not match."""
-    device = (
-        TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()
-    )
+    device = totp_device_pending_lock(user=user)
     if device is None:
         if totp_confirmed_device_exists(user=user):
             raise MfaAlreadyEnabled()

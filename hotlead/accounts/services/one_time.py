@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from hotlead.accounts.lock_objects import one_time_token_lock
 from hotlead.accounts.models import OneTimeToken
 from hotlead.accounts.tokens import opaque_token_new, token_digest
 from hotlead.core.exceptions import InvalidToken
@@ -29,10 +30,7 @@ def one_time_token_consume(*, raw: str, purpose: str) -> OneTimeToken:
     """Spend the token once (row-locked, so two concurrent uses cannot both pass); raise InvalidToken otherwise."""
     if not raw or len(raw) > 200:
         raise InvalidToken()
-    row = (
-        OneTimeToken.objects.select_for_update().select_related("user")
-        .filter(token_hash=token_digest(raw), purpose=purpose).first()
-    )
+    row = one_time_token_lock(token_hash=token_digest(raw), purpose=purpose)
     now = timezone.now()
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise InvalidToken()

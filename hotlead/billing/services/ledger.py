@@ -22,11 +22,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from hotlead.billing.enums import EntryKind
-from hotlead.billing.formatting import money_format
 from hotlead.billing.metrics import operation_timed
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.billing.signals import funds_changed
 from hotlead.core.exceptions import Conflict, InsufficientBalance, NotFound, ValidationFailed
+from hotlead.core.money import money_format
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
 

@@ -10,11 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from hotlead.billing.enums import EntryKind, PaymentMethod, PaymentStatus
-from hotlead.billing.formatting import money_format
+from hotlead.billing.lock_objects import payment_lock
 from hotlead.billing.metrics import deposit_counted, operation_timed
 from hotlead.billing.models import LedgerEntry, Payment
 from hotlead.billing.services.ledger import _adjustment, _deposit
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
+from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.notifications.services import email_queue
 from hotlead.providers.models import Provider
@@ -190,7 +191,7 @@ def payment_webhook_apply(*, event: PaymentEvent, raw_event: dict) -> tuple[Paym
                       "method": PaymentMethod.CARD, "reference": event.reference[:200], "raw_event": raw_event},
         )
         # Deliveries of the same payment queue here, one at a time.
-        payment = Payment.objects.select_for_update().select_related("provider__user").get(pk=payment.pk)
+        payment = payment_lock(payment_id=payment.pk)
         if payment.provider_id != event.provider_id or payment.amount_cents != event.amount_cents:
             raise Conflict("This payment id was already reported for another provider or amount.",
                            details={"payment_id": event.payment_id})

@@ -9,6 +9,7 @@ from django.db.models import BigIntegerField, F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from hotlead.billing.lock_objects import account_lock
 from hotlead.billing.metrics import operation_timed, reconciliation_correction_counted
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.billing.services.ledger import _funds_changed
@@ -39,7 +40,7 @@ def balances_reconcile() -> list[Correction]:
 @transaction.atomic
 def account_reconcile(*, provider_id: int) -> Correction | None:
     """Compare one account with its ledger under the row lock; correct the cache to the ledger sum."""
-    account = Account.objects.select_for_update().get(pk=provider_id)
+    account = account_lock(provider_id=provider_id)
     ledger = LedgerEntry.objects.filter(account_id=provider_id).aggregate(total=Sum("amount_cents"))["total"] or 0
     if ledger == account.balance_cents:
         return None

@@ -7,50 +7,30 @@ never shift a later page.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
-from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.core.pagination import MAX_DB_ID, cursor_decode, cursor_encode, keyset_after
 from hotlead.distribution.models import Assignment
 from hotlead.leads.models import Category
 from hotlead.leads.selectors import postal_code_place
 
-MAX_DB_ID = 2**63 - 1
 INBOX_DEFAULT_LIMIT = 50
 INBOX_MAX_LIMIT = 200
 
 
-@dataclass(frozen=True)
-class Cursor:
-    """The key of the last row of a page; the next page starts strictly after it."""
+InboxCursor = tuple[datetime, int]
+INBOX_ORDER = ("-assigned_at", "-id")
 
-    assigned_at: datetime
-    id: int
 
-    def encode(self) -> str:
-        raw = f"{self.assigned_at.isoformat()}|{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, value: str) -> Cursor:
-        """Parse an opaque cursor; anything that is not one of ours is a 422 on `cursor`."""
-        try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-            stamp, _, pk = raw.partition("|")
-            assigned_at = datetime.fromisoformat(stamp)
-            row_id = int(pk)
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ValidationFailed.for_field("cursor", "This cursor is not valid; start again from the first page.")
-        if assigned_at.tzinfo is None or not 0 < row_id <= MAX_DB_ID:
-            raise ValidationFailed.for_field("cursor", "This cursor is not valid; start again from the first page.")
-        return cls(assigned_at=assigned_at, id=row_id)
+def inbox_cursor_decode(value: str) -> InboxCursor:
+    """Parse an opaque cursor; anything that is not one of ours is a 422 on `cursor`."""
+    return cursor_decode(value, datetime, int, message="This cursor is not valid; start again from the first page.")
 
 
 @dataclass(frozen=True)
@@ -122,7 +102,7 @@ def inbox_keys_queryset(
     category_id: int | None = None,
     assigned_from: datetime | None = None,
     assigned_before: datetime | None = None,
-    cursor: Cursor | None = None,
+    cursor: InboxCursor | None = None,
     limit: int = INBOX_DEFAULT_LIMIT,
 ) -> QuerySet:
     """(id, assigned_at) of one page plus one row, to know whether another page follows.
@@ -141,9 +121,8 @@ def inbox_keys_queryset(
     if assigned_before is not None:
         qs = qs.filter(assigned_at__lt=assigned_before)
     if cursor is not None:
-        # A row comparison, not "a < x OR (a = x AND b < y)": PostgreSQL turns it into an index bound.
-        qs = qs.filter(TupleLessThan(Tuple(F("assigned_at"), F("id")), (cursor.assigned_at, cursor.id)))
-    return qs.order_by("-assigned_at", "-id").values_list("id", "assigned_at")[: limit + 1]
+        qs = keyset_after(qs, INBOX_ORDER, cursor)
+    return qs.order_by(*INBOX_ORDER).values_list("id", "assigned_at")[: limit + 1]
 
 
 def inbox_rows_queryset(*, ids: list[int]) -> QuerySet:
@@ -159,7 +138,7 @@ def inbox_for_provider(
     category_id: int | None = None,
     assigned_from: datetime | None = None,
     assigned_before: datetime | None = None,
-    cursor: Cursor | None = None,
+    cursor: InboxCursor | None = None,
     limit: int = INBOX_DEFAULT_LIMIT,
 ) -> InboxPage:
     """One page of the provider's assignments, newest first: two queries whatever the page size or depth.
@@ -179,7 +158,7 @@ def inbox_for_provider(
     next_cursor = None
     if len(keys) > limit:
         last_id, last_assigned_at = page_keys[-1]
-        next_cursor = Cursor(assigned_at=last_assigned_at, id=last_id).encode()
+        next_cursor = cursor_encode(last_assigned_at, last_id)
     return InboxPage(items=items, next_cursor=next_cursor)
 
 

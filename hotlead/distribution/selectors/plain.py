@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from hotlead.billing.formatting import money_format
+from hotlead.core.money import money_format
 from hotlead.distribution.enums import RunTrigger, SkipReason
 from hotlead.distribution.models import DistributionRun
 from hotlead.distribution.services import eligibility, eligibility_sql
@@ -40,10 +39,6 @@ TRIGGER_PLAIN = {
     RunTrigger.SCHEDULE: "unsold retry",
 }
 MISSED_RUNS_SCANNED = 5000  # the newest runs searched for "missed for lack of funds"
-
-
-def money(cents: int | None) -> str:
-    return "—" if cents is None else money_format(int(cents), settings.HOTLEAD["CURRENCY"])
 
 
 def skips_plain(skipped: dict[str, int]) -> str:
@@ -78,7 +73,7 @@ class Prediction:
         if self.sells:
             who = "1 buyer" if self.buyers == 1 else f"{self.buyers} buyers"
             each = "" if self.buyers == 1 else " each"
-            return f"{self.level_name}: {who} at {money(self.price_cents)}{each}"
+            return f"{self.level_name}: {who} at {money_format(self.price_cents)}{each}"
         reasons = skips_plain(self.skipped)
         return f"No buyer now ({reasons})" if reasons else "No buyer now (no live subscription)"
 
@@ -141,7 +136,7 @@ class RunStory:
 
 def _level_line(level: dict, *, level_names: dict[str, str], provider_names: dict[int, str]) -> str:
     name = level_names.get(level.get("level"), level.get("level") or "a level")
-    price = money(level.get("price_cents")) if level.get("price_cents") is not None else None
+    price = money_format(level.get("price_cents")) if level.get("price_cents") is not None else None
     chosen = [pid for pid in level.get("chosen") or [] if isinstance(pid, int)]
     if chosen:
         buyers = names_joined([provider_names.get(pid, "a provider that no longer exists") for pid in chosen])

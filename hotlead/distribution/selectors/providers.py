@@ -5,6 +5,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotlead.core.pagination import keyset_page
 from hotlead.distribution.models import Assignment
 from hotlead.providers.models import Provider, ServiceArea
 
@@ -30,9 +31,9 @@ def provider_list_annotated() -> QuerySet[Provider]:
 
 
 def provider_list_for_admin(*, status: str | None = None, category: str | None = None, q: str | None = None,
-                            flagged: bool | None = None, after_id: int | None = None,
-                            limit: int = 50) -> list[Provider]:
-    """One page, newest first (keyset on id): up to limit + 1 rows so the caller knows whether more exist."""
+                            flagged: bool | None = None, cursor: str | None = None,
+                            limit: int = 50) -> tuple[list[Provider], str | None]:
+    """One page, newest first (keyset on id), and the next page's cursor."""
     qs = provider_list_annotated()
     if status:
         qs = qs.filter(status=status)
@@ -42,9 +43,7 @@ def provider_list_for_admin(*, status: str | None = None, category: str | None =
         qs = qs.filter(flagged=flagged)
     if q:
         qs = qs.filter(Q(company_name__icontains=q) | Q(user__email__icontains=q) | Q(contact_name__icontains=q))
-    if after_id is not None:
-        qs = qs.filter(pk__lt=after_id)
-    return list(qs.order_by("-pk").distinct()[: limit + 1])
+    return keyset_page(qs.distinct(), order=("-id",), cursor=cursor, limit=limit)
 
 
 def provider_detail_for_admin(*, provider_id: int) -> Provider | None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
+from hotlead.distribution.lock_objects import assignment_lock
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.selectors.inbox import MAX_DB_ID
 from hotlead.distribution.selectors.reject_rate import reject_rate_for_provider
@@ -27,11 +28,7 @@ REJECT_REASON_MAX_LENGTH = 500
 def _assignment_lock(*, provider_id: int, assignment_id: int) -> Assignment:
     if not 0 < assignment_id <= MAX_DB_ID:
         raise NotFound("No such lead in your inbox.")
-    assignment = (
-        Assignment.objects.select_for_update(of=("self",))
-        .filter(pk=assignment_id, provider_id=provider_id)
-        .first()
-    )
+    assignment = assignment_lock(assignment_id=assignment_id, provider_id=provider_id)
     if assignment is None:
         raise NotFound("No such lead in your inbox.")
     return assignment

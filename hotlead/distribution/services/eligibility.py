@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import psycopg
 from django.db import connection
 
+from hotlead.core.prepared import prepared_cursor
 from hotlead.distribution.enums import SkipReason
 from hotlead.distribution.services.eligibility_sql import _tables, subs_sql
 from hotlead.distribution.services.facts import POSTAL_CODE_MAX, Candidate, LeadFacts, LevelFacts
@@ -61,24 +61,9 @@ def _sqlite_clock(*, now: datetime, timezones: list[str]) -> str:
     return json.dumps(clock)
 
 
-class _PreparingCursor(psycopg.Cursor):
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
-
-
-def _prepared_cursor():
-    """On PostgreSQL, a cursor that binds server-side and prepares: the eligibility statement is large
-    (planning it costs about as much as running it), and its text is the same for every lead."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    raw = _PreparingCursor(connection.connection)
-    # Django's wrappers keep error translation and query logging (assertNumQueries, debug toolbar)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-
-
 def _fetch(sql: str, params: dict) -> list[tuple]:
-    with _prepared_cursor() as cursor:
+    # Planning the eligibility statement costs about as much as running it; its text is the same for every lead.
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 

@@ -41,6 +41,7 @@ from hotlead.distribution.services.level_sale import (
 )
 from hotlead.distribution.services.sale_sql import lead_sell
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
+from hotlead.leads.lock_objects import lead_locked
 from hotlead.leads.models import Category, Lead
 from hotlead.leads.services import lead_outcome_set
 from hotlead.levels.services.funds import funds_changed_emails, subscriptions_sync_funds
@@ -131,6 +132,7 @@ def _lead_lock(lead_id: int) -> Lead | None:
         row = cursor.fetchone()
     if row is None:
         return None
+    lead_locked(lead_id)
     lead = Lead.from_db(connection.alias, list(_LOCK_FIELDS), row[: len(_LOCK_FIELDS)])
     slug, name, market = row[len(_LOCK_FIELDS):]
     lead.category = Category(id=lead.category_id, slug=slug, name=name)

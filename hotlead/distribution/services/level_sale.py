@@ -10,8 +10,9 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from hotlead.billing.models import Account
+from hotlead.billing.lock_objects import accounts_balance_lock
 from hotlead.billing.services.ledger import charge_post
+from hotlead.core.locks import lock_taken
 from hotlead.distribution.enums import SkipReason
 from hotlead.distribution.models import Assignment, LevelCursor
 from hotlead.distribution.services.eligibility import level_eligibility, subscriptions_recheck
@@ -52,10 +53,7 @@ def _lock_and_recheck(*, facts: LeadFacts, level: LevelFacts, now: datetime,
     the account first, then that provider's subscriptions.
     """
     provider_ids = sorted(c.provider_id for c in batch)
-    balances = dict(
-        Account.objects.select_for_update().filter(provider_id__in=provider_ids).order_by("provider_id")
-        .values_list("provider_id", "balance_cents")
-    )
+    balances = accounts_balance_lock(provider_ids=provider_ids)
     capped = sorted(c.subscription_id for c in batch if c.capped)
     reasons = subscriptions_recheck(lead=facts, level=level, now=now, subscription_ids=capped) if capped else {}
     for c in batch:
@@ -179,6 +177,7 @@ def _record_sales(*, sales: list[Sale], now: datetime) -> None:
 
 def _cursor_move(*, level: LevelFacts, sales: list[Sale]) -> None:
     last = sales[-1].candidate.provider_id
+    lock_taken("level_cursor", level.id)  # the upsert locks the level's cursor row: the last lock of a sale
     LevelCursor.objects.bulk_create(
         [LevelCursor(level_id=level.id, last_provider_id=last)],
         update_conflicts=True, unique_fields=["level"], update_fields=["last_provider_id", "updated_at"],

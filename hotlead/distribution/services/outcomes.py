@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hotlead.billing.formatting import money_format
+from hotlead.core.money import money_format
 from hotlead.distribution.models import Assignment, DistributionRun
 from hotlead.distribution.selectors.buyer_view import assignment_buyer_view
 from hotlead.distribution.selectors.inbox import assignment_get_for_provider

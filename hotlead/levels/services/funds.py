@@ -12,9 +12,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from hotlead.billing.formatting import money_format
-from hotlead.billing.models import Account
+from hotlead.billing.lock_objects import account_balance_lock
+from hotlead.core.money import money_format
 from hotlead.levels.enums import SubscriptionStatus
+from hotlead.levels.lock_objects import subscriptions_to_match_lock
 from hotlead.levels.models import Subscription
 from hotlead.levels.services.subscriptions import _status_webhooks
 from hotlead.notifications.services import email_queue
@@ -35,20 +36,10 @@ def subscriptions_sync_funds(*, provider_id: int) -> FundsSync:
     Takes (or re-enters) the account row lock; call it in the transaction that moved the balance.
     """
     result = FundsSync()
-    balance = Account.objects.select_for_update().filter(provider_id=provider_id) \
-        .values_list("balance_cents", flat=True).first()
+    balance = account_balance_lock(provider_id=provider_id)
     if balance is None:
         return result
-    # SKIP LOCKED: a subscription another transaction holds (the engine checking its caps) is left for the next
-    # sync or the sweep, instead of waiting on it while we hold the account lock (a deadlock waiting to happen).
-    candidates = list(
-        Subscription.objects.select_for_update(of=("self",), skip_locked=True)
-        .filter(provider_id=provider_id)
-        .filter(Q(status=SubscriptionStatus.ACTIVE, level__price_cents__gt=balance)
-                | Q(status=SubscriptionStatus.INACTIVE_FUNDS, level__price_cents__lte=balance))
-        .values_list("pk", "status", "level__name", "level__price_cents")
-        .order_by("level__rank", "pk")
-    )
+    candidates = subscriptions_to_match_lock(provider_id=provider_id, balance_cents=balance)
     if not candidates:
         return result
     now = timezone.now()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.levels.enums import SubscriptionStatus
+from hotlead.levels.lock_objects import live_levels_lock
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.services.subscriptions import _status_webhooks
 from hotlead.ops.jobs import job_enqueue
@@ -36,7 +37,7 @@ def _live_levels_lock() -> list[CompetitionLevel]:
     are read again once the locks are held (every writer of ranks takes these locks first, so the new
     level cannot move meanwhile).
     """
-    list(CompetitionLevel.objects.select_for_update().filter(archived_at__isnull=True).order_by("id"))
+    live_levels_lock()
     return list(CompetitionLevel.objects.filter(archived_at__isnull=True).order_by("rank", "id"))
 
 

@@ -7,13 +7,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hotlead.billing.formatting import money_format
+from hotlead.billing.lock_objects import account_lock
 from hotlead.billing.models import Account
 from hotlead.billing.services.ledger import account_get_or_create
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
+from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.filters import filters_validate
+from hotlead.levels.lock_objects import subscription_lock
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.schedule import schedule_errors, schedule_validate
 from hotlead.webhooks.enums import EventType
@@ -59,7 +61,7 @@ def subscription_errors(*, level: CompetitionLevel, values: dict[str, Any]) -> t
 
 def _account_lock(provider_id: int) -> Account:
     account_get_or_create(provider_id=provider_id)
-    return Account.objects.select_for_update().get(provider_id=provider_id)
+    return account_lock(provider_id=provider_id)
 
 
 def _funded_status(*, balance_cents: int, price_cents: int) -> str:
@@ -111,8 +113,7 @@ def _subscription_locked(*, subscription_id: int, provider: Provider | None = No
     if provider_id is None:
         raise NotFound("No such subscription.")
     account = _account_lock(provider_id)
-    subscription = Subscription.objects.select_for_update(of=("self",)).select_related("level", "provider__user") \
-        .get(pk=subscription_id)
+    subscription = subscription_lock(subscription_id=subscription_id, provider_id=provider_id)
     return subscription, account
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import template
 from django.utils.formats import date_format
 
+from hotlead.core.money import money_format
 from hotlead.portal.forms_money import TIMELINE_LABELS
 from hotlead.portal.navigation import nav_items
 
@@ -18,12 +19,7 @@ def portal_nav(context) -> list[dict]:
 @register.filter
 def money(cents) -> str:
     """Integer cents as "$12.34" (one currency, SPEC §5)."""
-    if cents in (None, ""):
-        return ""
-    cents = int(cents)
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}${cents // 100:,}.{cents % 100:02d}"
+    return "" if cents in (None, "") else money_format(cents)
 
 
 # "Dec 3, 2026, 6:46 AM": ends in a letter, so a sentence may follow it with its own period (never "a.m..").

@@ -17,6 +17,7 @@ from django.utils import timezone
 from hotlead.accounts.models import Role, User
 from hotlead.billing.models import LedgerEntry
 from hotlead.billing.services.ledger import deposit_post
+from hotlead.core.money import money_format
 from hotlead.demo.market import demo_market_seed
 from hotlead.distribution.enums import RunTrigger
 from hotlead.distribution.services.engine import lead_distribute
@@ -183,7 +184,7 @@ class Command(BaseCommand):
         if not LedgerEntry.objects.filter(idempotency_key=entry_key).exists():
             deposit_post(provider_id=provider.pk, amount_cents=spec.deposit_cents, key=entry_key, actor=staff,
                          memo="Demo opening deposit", reference="demo")
-            created.append(f"deposit {spec.deposit_cents / 100:.2f} for {spec.company}")
+            created.append(f"deposit {money_format(spec.deposit_cents)} for {spec.company}")
         for level_slug in spec.levels:
             live = Subscription.objects.filter(provider=provider, level__slug=level_slug).exclude(
                 status=SubscriptionStatus.CANCELLED)
