@@ -18,6 +18,7 @@ class AdminExtConfig(AppConfig):
     verbose_name = "Console"
 
     def ready(self) -> None:
+        # in ready(): the audit receivers import models: not loadable before the apps are
         from admin_ext import audit
 
         audit.connect()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 
+from hotlead.accounts.services.login import login_failure_record, login_success_record
+
 CHANNEL = "console"
 
 
@@ -18,7 +20,6 @@ def _is_console_login(request) -> bool:
 def on_logged_in(sender, request, user, **kwargs) -> None:
     if not _is_console_login(request):
         return
-    from hotlead.accounts.services.login import login_success_record
 
     # django-otp puts the verified device on the user during the token step
     login_success_record(user=user, mfa=getattr(user, "otp_device", None) is not None, channel=CHANNEL)
@@ -27,7 +28,6 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     if request is None or not _is_console_login(request):
         return
-    from hotlead.accounts.services.login import login_failure_record
 
     login_failure_record(email=str(credentials.get("username") or credentials.get("email") or ""),
                          reason="invalid_credentials", channel=CHANNEL)

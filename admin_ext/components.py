@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from admin_ext.links import admin_url
 from hotlead.core.money import money_format
 from hotlead.leads.enums import LeadStatus
+from hotlead.ops.selectors import worker_heartbeat_max_age_seconds
 from reports.dashboard import Dashboard as TodayKpis
+from reports.frames import days_by_series
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,6 @@ class KpiCard:
 
 
 def worker_alive(kpis: TodayKpis) -> bool:
-    from hotlead.ops.selectors import worker_heartbeat_max_age_seconds
-
     seen = kpis.worker_seen_seconds
     return seen is not None and seen <= worker_heartbeat_max_age_seconds()
 
@@ -128,8 +128,6 @@ STACKED = json.dumps({"responsive": True, "maintainAspectRatio": False,
 
 def leads_by_status_chart(kpis: TodayKpis) -> str:
     """Chart.js data for unfold's bar chart: leads created per day by their status, zero-filled (pandas)."""
-    from reports.frames import days_by_series
-
     statuses = [value for value, _ in LeadStatus.choices]
     labels, series = days_by_series(rows=kpis.leads_by_day, days=kpis.chart_range.days, series_field="status",
                                     value_field="count", series=statuses)
@@ -143,8 +141,6 @@ def leads_by_status_chart(kpis: TodayKpis) -> str:
 
 def revenue_by_level_chart(kpis: TodayKpis) -> str:
     """Chart.js data: charges per day by level (dollars), zero-filled."""
-    from reports.frames import days_by_series
-
     labels, series = days_by_series(rows=kpis.revenue_by_day, days=kpis.chart_range.days, series_field="level",
                                     value_field="charges_cents")
     return json.dumps({

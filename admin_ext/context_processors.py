@@ -5,6 +5,8 @@ title, form classes). Only their URL namespace pays for it.
 """
 from __future__ import annotations
 
+from django.contrib import admin
+
 CONSOLE_CHROME_NAMESPACES = {"two_factor"}
 
 
@@ -12,6 +14,5 @@ def console_chrome(request) -> dict:
     match = getattr(request, "resolver_match", None)
     if match is None or match.namespace not in CONSOLE_CHROME_NAMESPACES:
         return {}
-    from django.contrib import admin
 
     return admin.site.each_context(request)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from admin_ext.components import STACKED, dashboard_cards, leads_by_status_chart, revenue_by_level_chart, status_rows
+from admin_ext.links import admin_url
 from reports.dashboard import (  # noqa: F401 - the sidebar's BADGES name these by dotted path
     Dashboard,
     bad_lead_reports_pending_count,
+    dashboard,
     day_start,
     dead_letters_open_count,
     leads_awaiting_review_count,
@@ -20,20 +23,10 @@ TodayKpis = Dashboard  # the name the cards were written against
 
 
 def kpis_today(*, now: datetime | None = None) -> Dashboard:
-    from reports.dashboard import dashboard
-
     return dashboard(now=now)
 
 
 def dashboard_callback(request, context):
-    from admin_ext.components import (
-        STACKED,
-        dashboard_cards,
-        leads_by_status_chart,
-        revenue_by_level_chart,
-        status_rows,
-    )
-
     kpis = kpis_today()
     context.update({
         "kpis": kpis,
@@ -48,6 +41,4 @@ def dashboard_callback(request, context):
 
 
 def report_links() -> dict[str, str | None]:
-    from admin_ext.links import admin_url
-
     return {key: admin_url(f"admin:reports_{key}") for key in ("kpis", "funnel", "revenue", "starvation", "flags")}

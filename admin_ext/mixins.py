@@ -1,6 +1,9 @@
 """Small behaviours shared by console admin classes."""
 from __future__ import annotations
 
+from django.contrib.admin import helpers
+from django.utils.http import url_has_allowed_host_and_scheme
+
 
 class ReadOnlyAdminMixin:
     """A console page that shows rows but never adds, edits or deletes them (changes go through services)."""
@@ -17,8 +20,6 @@ class ReadOnlyAdminMixin:
 
 def safe_back_url(request, default: str) -> str:
     """The `next` the page was opened with, if it stays on this site; otherwise `default`."""
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     back_url = request.POST.get("next") or request.GET.get("next") or ""
     if back_url and url_has_allowed_host_and_scheme(back_url, allowed_hosts={request.get_host()}):
         return back_url
@@ -29,8 +30,6 @@ def confirmation_context(admin, request, *, title: str, selected, back_url: str,
                          **extra) -> dict:
     """What every "Are you sure?" page of a row or bulk action needs (admin_ext/_confirm_selection.html
     writes the selection back into its form), plus the page's own `extra`."""
-    from django.contrib.admin import helpers
-
     return {
         **admin.admin_site.each_context(request),
         "opts": admin.model._meta,

@@ -1,6 +1,7 @@
 """The console sidebar, grouped by job to be done (Review, Marketplace, Money, Operations, Reports)."""
 from __future__ import annotations
 
+from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
@@ -77,8 +78,6 @@ def _badge(url_name: str) -> str | None:
 
 
 def _model_admins() -> dict[str, object]:
-    from django.contrib import admin
-
     return {
         f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist": model_admin
         for model, model_admin in admin.site._registry.items()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.apps import apps
 from django.utils import timezone
 
 
@@ -24,8 +25,6 @@ def action_plain(action: str) -> str:
 
 def model_name_plain(label: str) -> str:
     """"leads.lead" → "Lead" (the model's verbose name); an unknown label is shown as it is."""
-    from django.apps import apps
-
     try:
         model = apps.get_model(label)
     except (LookupError, ValueError):

@@ -9,16 +9,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from django import forms
 from django.contrib import admin
-from django.http import FileResponse, HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from hotlead.core.exceptions import ApplicationError, ValidationFailed
 from hotlead.core.money import money_format
+from reports import selectors
+from reports.cache import cached_report
+from reports.enums import ExportStatus
+from reports.exports import CONTENT_TYPES
+from reports.ranges import report_range
+from reports.selectors import export_file_path, export_get
+from reports.services import export_request
 
 PRIMARY = "var(--color-primary-600)"
 BAR_OPTIONS = json.dumps({"responsive": True, "maintainAspectRatio": False,
@@ -69,20 +77,14 @@ def _percent(ratio: float) -> str:
 
 
 def _range(data: dict):
-    from reports.ranges import report_range
-
     return report_range(date_from=data.get("date_from"), date_to=data.get("date_to"))
 
 
 def _cached(report: str, params: dict, compute):
-    from reports.cache import cached_report
-
     return cached_report(audience="admin", report=report, params=params, compute=compute)
 
 
 def _kpis(data: dict) -> dict:
-    from reports import selectors
-
     rng = _range(data)
     k = _cached("kpis", {"range": rng.key()}, lambda: selectors.kpis(rng=rng))
     steps = ["submitted", "verified", "approved", "rejected", "distributed", "unsold"]
@@ -103,8 +105,6 @@ def _kpis(data: dict) -> dict:
 
 
 def _funnel(data: dict) -> dict:
-    from reports import selectors
-
     rng = _range(data)
     steps = _cached("funnel", {"range": rng.key()}, lambda: selectors.funnel(rng=rng))["steps"]
     return {
@@ -117,8 +117,6 @@ def _funnel(data: dict) -> dict:
 
 
 def _revenue(data: dict) -> dict:
-    from reports import selectors
-
     rng = _range(data)
     group_by = data.get("group_by") or "day"
     report = _cached("revenue", {"range": rng.key(), "group_by": group_by},
@@ -140,8 +138,6 @@ def _revenue(data: dict) -> dict:
 
 
 def _starvation(data: dict) -> dict:
-    from reports import selectors
-
     days = data.get("days") or selectors.STARVATION_DEFAULT_DAYS
     items = _cached("starvation", {"days": days}, lambda: selectors.starvation(days=days))["items"]
     top = items[:20]
@@ -159,8 +155,6 @@ def _starvation(data: dict) -> dict:
 
 
 def _flags(data: dict) -> dict:
-    from reports import selectors
-
     report = _cached("flags", {}, lambda: selectors.provider_flags())
     items, policy = report["items"], report["policy"]
     top = items[:20]
@@ -232,8 +226,6 @@ def report_view(key: str):
 
 
 def _status_json(job) -> dict:
-    from reports.enums import ExportStatus
-
     ready = job.status == ExportStatus.DONE and not job.file_deleted_at
     return {"id": job.pk, "status": job.status, "progress": job.progress, "rows": job.rows,
             "size_bytes": job.size_bytes, "error": job.error or None,
@@ -243,23 +235,19 @@ def _status_json(job) -> dict:
 
 @require_POST
 def export_start(request: HttpRequest):
-    from reports.services import export_request
-
     try:
         params = json.loads(request.POST.get("params") or "{}")
         job = export_request(actor=request.user, report=request.POST.get("report", ""),
                              fmt=request.POST.get("format", ""), date_from=_date(request.POST.get("date_from")),
                              date_to=_date(request.POST.get("date_to")), params=params)
     except (ApplicationError, ValueError) as exc:
-        body = exc.as_body() if isinstance(exc, ApplicationError) else {"error": {"code": "validation_error",
+        body = exc.as_body() if isinstance(exc, ApplicationError) else {"error": {"code": ValidationFailed.code,
                                                                                    "message": str(exc)}}
         return JsonResponse(body, status=getattr(exc, "http_status", 422))
     return JsonResponse(_status_json(job), status=202)
 
 
 def _date(value: str | None):
-    from datetime import date
-
     if not value:
         return None
     try:
@@ -270,8 +258,6 @@ def _date(value: str | None):
 
 @require_GET
 def export_status(request: HttpRequest, export_id: int):
-    from reports.selectors import export_get
-
     try:
         job = export_get(job_id=export_id, user=request.user, as_admin=True)
     except ApplicationError as exc:
@@ -281,11 +267,6 @@ def export_status(request: HttpRequest, export_id: int):
 
 @require_GET
 def export_download(request: HttpRequest, export_id: int):
-    from django.http import Http404
-
-    from reports.exports import CONTENT_TYPES
-    from reports.selectors import export_file_path, export_get
-
     try:
         job = export_get(job_id=export_id, user=request.user, as_admin=True)
         path = export_file_path(job=job)

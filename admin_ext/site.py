@@ -25,6 +25,8 @@ from two_factor.admin import AdminSiteOTPRequiredMixin
 from two_factor.utils import default_device
 from unfold.sites import UnfoldAdminSite
 
+from admin_ext import views
+from admin_ext.reports_views import report_urls
 from hotlead.accounts.models import Role
 
 
@@ -77,9 +79,6 @@ class OTPAdminSite(AdminSiteOTPRequiredMixin, UnfoldAdminSite):
 
     def extra_urls(self) -> list:
         """Console pages that are not a model's (unfold puts these before the model URLs)."""
-        from admin_ext import views
-        from admin_ext.reports_views import report_urls
-
         return [
             path("reports/", self.admin_view(views.reports_index), name="reports_index"),
             *report_urls(self),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve, reverse
+from import_export.admin import ExportMixin
 
 from admin_ext.links import admin_url
 
@@ -64,8 +65,6 @@ def available_reports() -> list[dict]:
 
 def spreadsheet_exports(request) -> list[dict]:
     """Console lists with an export button (django-import-export), for the staff user's permissions."""
-    from import_export.admin import ExportMixin
-
     rows = []
     for model, model_admin in admin.site._registry.items():
         if not isinstance(model_admin, ExportMixin) or not model_admin.has_view_permission(request):

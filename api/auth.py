@@ -10,8 +10,10 @@ from django.contrib.auth import get_user_model
 from ninja.security import HttpBearer
 
 from hotlead.accounts.tokens import token_decode
-from hotlead.core.exceptions import Forbidden, NotAuthenticated
+from hotlead.core.exceptions import AccountSuspended, EmailNotVerified, Forbidden, MfaSetupRequired, NotAuthenticated
 from hotlead.core.request_context import user_id_var
+from hotlead.providers.enums import ProviderStatus
+from hotlead.providers.models import Provider
 
 
 def _user_from_token(token: str):
@@ -42,9 +44,6 @@ class ProviderAuth(HttpBearer):
         return super().__call__(request)
 
     def authenticate(self, request, token):
-        from hotlead.providers.enums import ProviderStatus
-        from hotlead.providers.models import Provider
-
         user, claims = _user_from_token(token)
         if user.role != "provider":
             raise Forbidden()
@@ -52,12 +51,12 @@ class ProviderAuth(HttpBearer):
         if provider is None:
             raise Forbidden()
         if provider.status == ProviderStatus.SUSPENDED:
-            raise NotAuthenticated("This account is suspended.", code="account_suspended")
+            raise AccountSuspended()
         if provider.status != ProviderStatus.ACTIVE:
-            raise Forbidden("Verify your e-mail address first.", code="email_not_verified")
+            raise EmailNotVerified()
         if settings.HOTLEAD_REQUIRE_PROVIDER_MFA and not claims.get("mfa") and not self.allow_mfa_setup:
-            raise Forbidden("Two-factor authentication is required: set it up with /provider/mfa/setup, then "
-                            "sign in with a code.", code="mfa_setup_required")
+            raise MfaSetupRequired("Two-factor authentication is required: set it up with /provider/mfa/setup, "
+                                   "then sign in with a code.")
         request.user = user
         user_id_var.set(user.pk)
         return provider

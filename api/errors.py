@@ -26,25 +26,65 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 
-from hotlead.core.exceptions import ApplicationError, NotAuthenticated, RateLimited
+from hotlead.core.exceptions import (
+    ApplicationError,
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from hotlead.core.request_context import current_request_id
+from hotlead.leads.validation import BUDGET_MESSAGE, postal_code_format_message
 
 logger = logging.getLogger("hotlead.api")
 
 API_PREFIX = "/api/v1/"
 
-_STATUS_CODES = {
-    400: ("bad_request", "The request could not be processed."),
-    401: ("not_authenticated", "Authentication is required."),
-    403: ("forbidden", "You do not have permission to do this."),
-    404: ("not_found", "Not found."),
-    405: ("method_not_allowed", "This method is not allowed on this path."),
-    409: ("conflict", "This action conflicts with the current state."),
-    413: ("payload_too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "The request body must be JSON (Content-Type: application/json)."),
-    422: ("validation_error", "The request has invalid fields."),
-    429: ("rate_limited", "Too many requests; try again later."),
-    500: ("internal_error", "Something went wrong on our side. The request id identifies it."),
+
+# The codes only the edge answers with (Django or ninja refused the request before any service ran)
+class MalformedJsonBody(ApplicationError):
+    code = "malformed_json"
+    default_message = "The request body is not valid JSON."
+
+
+class MethodNotAllowed(ApplicationError):
+    code = "method_not_allowed"
+    http_status = 405
+    default_message = "This method is not allowed on this path."
+
+
+class PayloadTooLarge(ApplicationError):
+    code = "payload_too_large"
+    http_status = 413
+    default_message = "The request body is too large."
+
+
+class UnsupportedMediaTypeError(ApplicationError):
+    code = "unsupported_media_type"
+    http_status = 415
+    default_message = "The request body must be JSON (Content-Type: application/json)."
+
+
+class InternalError(ApplicationError):
+    code = "internal_error"
+    http_status = 500
+    default_message = "Something went wrong on our side. The request id identifies it."
+
+
+class UnlistedStatusError(ApplicationError):
+    """A status below 500 that no code names (Django answered 410, say); 5xx ones are `internal_error`."""
+
+    code = "error"
+    default_message = "The request failed."
+
+
+# The code and message of an error answered by status alone (a 404 from Django, ninja's 401…)
+STATUS_ERRORS: dict[int, type[ApplicationError]] = {
+    cls.http_status: cls
+    for cls in (ApplicationError, NotAuthenticated, Forbidden, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge,
+                UnsupportedMediaTypeError, ValidationFailed, RateLimited, InternalError)
 }
 
 
@@ -52,13 +92,14 @@ def error_body(code: str, message: str, details=None) -> dict:
     return {"error": {"code": code, "message": message, "details": details if details is not None else {}}}
 
 
-def error_response(status: int, code: str | None = None, message: str | None = None, details=None,
-                   headers: dict | None = None) -> JsonResponse:
-    default_code, default_message = _STATUS_CODES.get(status, ("error" if status < 500 else "internal_error",
-                                                               "The request failed."))
+def error_response(status: int, message: str | None = None, details=None, headers: dict | None = None) -> JsonResponse:
+    """The SPEC §8 body for an error answered by its status: the code is that of the status's class."""
+    known = STATUS_ERRORS.get(status)
+    code = known.code if known else (UnlistedStatusError.code if status < 500 else InternalError.code)
+    default_message = known.default_message if known else UnlistedStatusError.default_message
     if status >= 500 and details is None:
         details = {"request_id": current_request_id() or ""}
-    response = JsonResponse(error_body(code or default_code, message or default_message, details), status=status)
+    response = JsonResponse(error_body(code, message or default_message, details), status=status)
     for key, value in (headers or {}).items():
         response[key] = value
     if status == 401 and "WWW-Authenticate" not in response:
@@ -178,14 +219,10 @@ def _field_name(loc) -> str:
 
 
 def _postal_code_message() -> str:
-    from hotlead.leads.validation import postal_code_format_message
-
     return postal_code_format_message()  # the service's own words: a US ZIP code, or any postal code
 
 
 def _budget_message() -> str:
-    from hotlead.leads.validation import BUDGET_MESSAGE
-
     return BUDGET_MESSAGE  # dollars, as the service says it, never the limit in cents
 
 
@@ -286,9 +323,9 @@ def install(api: NinjaAPI) -> None:
             return error_response(415, details={"content_type": cause.content_type[:100],
                                                 "expected": "application/json"})
         if isinstance(cause, MalformedJson):
-            return error_response(400, code="malformed_json", message=str(cause))
+            return application_error_response(MalformedJsonBody(str(cause)))
         if isinstance(cause, ValueError | RecursionError):
-            return error_response(400, code="malformed_json", message="The request body is not valid JSON.")
+            return application_error_response(MalformedJsonBody())
         status = exc.status_code
         if status >= 500:
             return _unexpected(request, exc)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 
 def child_exit(server, worker) -> None:
+    # lazy: the gunicorn master reads this file; it needs prometheus_client only when a worker exits
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

@@ -5,8 +5,8 @@ from django.urls import include, path, re_path
 from two_factor.urls import urlpatterns as two_factor_urls
 
 from admin_ext.login import ConsoleDisableView, ConsoleLoginView, ConsoleSetupView
-from api import api
 from api.errors import api_not_found
+from api.v1 import api
 from hotlead.ops import views as ops_views
 
 

@@ -7,6 +7,13 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
+from hotlead.leads.enums import LeadStatus
+from hotlead.leads.models import Lead
+from hotlead.ops.selectors import dead_letter_open_count, queue_depth, worker_last_seen_seconds
+from hotlead.providers.models import Provider
+from hotlead.refunds.enums import ReportStatus
+from hotlead.refunds.models import BadLeadReport
+from reports.cache import cached_report
 from reports.ranges import DateRange
 from reports.selectors import (
     STARVATION_DEFAULT_DAYS,
@@ -32,8 +39,6 @@ def day_start(*, now: datetime | None = None) -> datetime:
 
 
 def leads_by_status_since(*, since: datetime) -> dict[str, int]:
-    from hotlead.leads.enums import LeadStatus
-
     counts = {status.value: 0 for status in LeadStatus}
     sql = f"SELECT status, count(*) FROM {_table('leads.Lead')} WHERE created_at >= %(since)s GROUP BY status"
     for status, n in _rows(sql, {"since": since}):
@@ -42,41 +47,27 @@ def leads_by_status_since(*, since: datetime) -> dict[str, int]:
 
 
 def leads_approved_count(*, since: datetime) -> int:
-    from hotlead.leads.models import Lead
-
     return Lead.objects.filter(approved_at__gte=since).count()
 
 
 def leads_awaiting_review_count() -> int:
-    from hotlead.leads.enums import LeadStatus
-    from hotlead.leads.models import Lead
-
     return Lead.objects.filter(status=LeadStatus.PENDING_REVIEW).count()
 
 
 def bad_lead_reports_pending_count() -> int:
-    from hotlead.refunds.enums import ReportStatus
-    from hotlead.refunds.models import BadLeadReport
-
     return BadLeadReport.objects.filter(status=ReportStatus.PENDING).count()
 
 
 def providers_flagged_count() -> int:
-    from hotlead.providers.models import Provider
-
     return Provider.objects.filter(flagged=True).count()
 
 
 def dead_letters_open_count() -> int:
-    from hotlead.ops.selectors import dead_letter_open_count
-
     return dead_letter_open_count()
 
 
 def job_queue_depth() -> int | None:
     """Jobs waiting in the broker; None when the broker cannot be asked (the dashboard says so)."""
-    from hotlead.ops.selectors import queue_depth
-
     try:
         return queue_depth()
     except Exception:  # noqa: BLE001 - a broker outage must not take the dashboard down
@@ -85,8 +76,6 @@ def job_queue_depth() -> int | None:
 
 
 def job_worker_seen_seconds() -> float | None:
-    from hotlead.ops.selectors import worker_last_seen_seconds
-
     return worker_last_seen_seconds()
 
 
@@ -152,7 +141,6 @@ def _starving_count(*, now: datetime | None) -> int:
     """The dashboard's starving card reads the traces of a week: cached briefly like the report itself."""
     if now is not None:
         return len(starvation(now=now)["items"])
-    from reports.cache import cached_report
 
     report = cached_report(audience="admin", report="starvation", params={"days": STARVATION_DEFAULT_DAYS},
                            compute=lambda: starvation(days=STARVATION_DEFAULT_DAYS))

@@ -25,6 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from hotlead.core.money import CURRENCY_SYMBOLS
 
@@ -94,7 +95,6 @@ class Column:
         """A value of the SQLite demo's typed query as PostgreSQL's would be (local naive datetimes)."""
         if value is None or self.kind != "datetime" or isinstance(value, datetime):
             return _local_naive(value) if isinstance(value, datetime) else value
-        from django.utils.dateparse import parse_datetime
 
         parsed = parse_datetime(str(value))
         if parsed is not None and timezone.is_naive(parsed):
@@ -204,7 +204,7 @@ def write_csv(*, source: Source, path: Path, progress: Progress | None = None) -
 
 def write_xlsx(*, source: Source, path: Path, progress: Progress | None = None) -> int:
     """xlsxwriter in constant_memory mode: each row is flushed to disk as soon as the next one starts."""
-    import xlsxwriter
+    import xlsxwriter  # lazy: only the export job writes workbooks; web processes never load xlsxwriter
 
     workbook = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,

@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, Q
 
+from hotlead.billing.models import Account, LedgerEntry
+from hotlead.core.models import AuditLog
+from hotlead.distribution.enums import AssignmentStatus
+from hotlead.distribution.models import Assignment
+from hotlead.distribution.selectors.plain import MISSED_RUNS_SCANNED, provider_missed_for_funds
+from hotlead.levels.models import Subscription
+from hotlead.refunds.models import BadLeadReport
+
 SHOWN = 10
 RATE_WINDOW_DEFAULT = 50
 
@@ -48,14 +56,6 @@ class ProviderOverview:
 
 
 def provider_overview(*, provider_id: int, shown: int = SHOWN) -> ProviderOverview:
-    from hotlead.billing.models import Account, LedgerEntry
-    from hotlead.core.models import AuditLog
-    from hotlead.distribution.enums import AssignmentStatus
-    from hotlead.distribution.models import Assignment
-    from hotlead.distribution.selectors.plain import MISSED_RUNS_SCANNED, provider_missed_for_funds
-    from hotlead.levels.models import Subscription
-    from hotlead.refunds.models import BadLeadReport
-
     account = Account.objects.filter(provider_id=provider_id).values_list("balance_cents", "currency").first()
     balance, currency = account or (0, settings.HOTLEAD["CURRENCY"])
     overview = ProviderOverview(provider_id=provider_id, balance_cents=balance, currency=currency)

@@ -7,15 +7,26 @@ figure agrees with the ledger to the cent. Shaping (zero-filled days, totals) is
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
+from django.db.models import F, Max
 from django.utils import timezone
 
+from hotlead.core.exceptions import NotFound, ValidationFailed
+from hotlead.distribution.models import Assignment, DistributionRun
+from hotlead.levels.models import Subscription
+from hotlead.providers.models import Provider
+from reports.enums import ExportStatus
+from reports.frames import revenue_frame_shape
+from reports.models import ExportJob
 from reports.ranges import DateRange
 
 if TYPE_CHECKING:
@@ -25,8 +36,6 @@ logger = logging.getLogger(__name__)
 
 
 def _table(app_model: str) -> str:
-    from django.apps import apps
-
     return connection.ops.quote_name(apps.get_model(app_model)._meta.db_table)
 
 
@@ -175,8 +184,6 @@ def revenue_rows(*, rng: DateRange, group_by: str) -> list[dict]:
                  f"LEFT JOIN {_table('leads.Lead')} ld ON ld.id = a.lead_id "
                  f"LEFT JOIN {_table('sources.LeadSource')} s ON s.id = ld.lead_source_id")
     else:
-        from hotlead.core.exceptions import ValidationFailed
-
         raise ValidationFailed.for_field("group_by", f"Choose one of: {', '.join(GROUPS)}.")
     sql = f"""
 SELECT {key_sql} AS key,
@@ -194,8 +201,6 @@ GROUP BY 1 ORDER BY 1"""
 
 
 def revenue(*, rng: DateRange, group_by: str) -> dict:
-    from reports.frames import revenue_frame_shape
-
     rows, total = revenue_frame_shape(rows=revenue_rows(rng=rng, group_by=group_by), group_by=group_by, rng=rng)
     return {"date_from": rng.date_from, "date_to": rng.date_to, "group_by": group_by, "rows": rows, "total": total}
 
@@ -208,8 +213,6 @@ STARVATION_DEFAULT_DAYS = 7
 def starvation(*, days: int = STARVATION_DEFAULT_DAYS, now: datetime | None = None) -> dict:
     """Active, funded subscriptions with no lead for `days` days while leads they were eligible for (per the
     stored distribution traces) were sold to others or went unsold — most leads missed first."""
-    from hotlead.core.exceptions import ValidationFailed
-
     if days < 1 or days > 365:
         raise ValidationFailed.for_field("days", "Choose between 1 and 365 days.")
     now = now or timezone.now()
@@ -249,13 +252,6 @@ ORDER BY m.n DESC, 5 ASC NULLS FIRST, s.id"""
 
 def _starvation_python(*, since: datetime) -> list[dict]:
     """The same rule for the SQLite demo (no jsonb): the week's traces read in Python."""
-    from collections import Counter
-
-    from django.db.models import F, Max
-
-    from hotlead.distribution.models import Assignment, DistributionRun
-    from hotlead.levels.models import Subscription
-
     missed: Counter = Counter()
     for trace in DistributionRun.objects.filter(started_at__gte=since).values_list("trace", flat=True):
         for level in (trace or {}).get("levels", []):
@@ -351,9 +347,6 @@ def _flag_item(*, policy: FlagPolicy, pid: int, company: str, total: int, return
 
 def _flags_python(*, policy: FlagPolicy, only_flagged: bool) -> list[dict]:
     """The same figures for the SQLite demo (no LATERAL): one small read per provider."""
-    from hotlead.distribution.models import Assignment
-    from hotlead.providers.models import Provider
-
     items = []
     for provider in Provider.objects.filter(assignments__isnull=False).distinct().order_by("-flagged",
                                                                                              "company_name", "id"):
@@ -374,9 +367,6 @@ def _flags_python(*, policy: FlagPolicy, only_flagged: bool) -> list[dict]:
 
 def export_get(*, job_id: int, user: User, as_admin: bool):
     """The export job `user` may see: their own, or any when `as_admin` (staff). Anyone else: NotFound (404)."""
-    from hotlead.core.exceptions import NotFound
-    from reports.models import ExportJob
-
     qs = ExportJob.objects.all()
     if not as_admin:
         qs = qs.filter(requested_by_id=user.pk)
@@ -387,18 +377,11 @@ def export_get(*, job_id: int, user: User, as_admin: bool):
 
 
 def exports_for_user(*, user: User, limit: int = 50):
-    from reports.models import ExportJob
-
     return list(ExportJob.objects.filter(requested_by_id=user.pk).order_by("-created_at", "-id")[:limit])
 
 
 def export_file_path(*, job):
     """The finished file of a job, or NotFound when it is not ready, expired or deleted."""
-    from pathlib import Path
-
-    from hotlead.core.exceptions import NotFound
-    from reports.enums import ExportStatus
-
     if job.status != ExportStatus.DONE or not job.file_name or job.file_deleted_at or job.expires_at <= timezone.now():
         raise NotFound("This export has no file to download (not ready, or expired).")
     path = Path(settings.EXPORTS_ROOT) / job.file_name

@@ -17,11 +17,14 @@ from django.utils import timezone
 from hotlead.core.exceptions import ValidationFailed
 from hotlead.core.services import audit_record
 from hotlead.ops.jobs import job_enqueue
+from hotlead.providers.models import Provider
 from reports.enums import ADMIN_REPORTS, PROVIDER_REPORTS, ExportFormat, ExportStatus
+from reports.exports import write_export
 from reports.lock_objects import export_job_lock
 from reports.models import ExportJob
-from reports.ranges import report_range
+from reports.ranges import DateRange, report_range
 from reports.selectors import GROUPS, STARVATION_DEFAULT_DAYS
+from reports.sources import source_for
 
 if TYPE_CHECKING:
     from hotlead.accounts.models import User
@@ -106,11 +109,6 @@ def _claim(job_id: int) -> ExportJob | None:
 
 
 def _export_build(job: ExportJob) -> tuple[int, str, Path]:
-    from hotlead.providers.models import Provider
-    from reports.exports import write_export
-    from reports.ranges import DateRange
-    from reports.sources import source_for
-
     provider = Provider.objects.get(pk=job.provider_id) if job.provider_id else None
     source = source_for(report=job.report, rng=DateRange(job.date_from, job.date_to), params=job.params,
                         provider=provider)

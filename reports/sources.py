@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hotlead.distribution.selectors.kpis import provider_kpis
 from reports import selectors
 from reports.exports import Column, Source, money_header
 from reports.ranges import DateRange
@@ -122,8 +123,6 @@ def kpis_admin(rng: DateRange) -> Source:
 
 
 def kpis_provider(rng: DateRange, provider: Provider) -> Source:
-    from hotlead.distribution.selectors.kpis import provider_kpis
-
     report = provider_kpis(provider_id=provider.pk, tz_name=provider.timezone, period="day",
                            date_from=rng.date_from, date_to=rng.date_to)
     columns = [Column("Day", "date", width=12), Column("Received", "int"), Column("Accepted", "int"),

@@ -1,6 +1,7 @@
 """Core: the audit log (read-only) and users."""
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin
 from unfold.decorators import display
 
@@ -17,8 +18,6 @@ class AboutFilter(admin.SimpleListFilter):
     parameter_name = "object_type__exact"
 
     def lookups(self, request, model_admin):
-        from django.apps import apps
-
         models = [m for m in apps.get_models() if m._meta.app_label in {
             "leads", "providers", "levels", "distribution", "billing", "refunds", "notifications", "ops", "accounts",
             "core"} and not m._meta.proxy]

@@ -1,6 +1,8 @@
 """The lead in the console: its list columns and the read-only fields of its page's four tabs."""
 from __future__ import annotations
 
+from functools import wraps
+
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.decorators import display
@@ -10,8 +12,10 @@ from admin_ext.plain import when
 from admin_ext.review_queue import age_text
 from hotlead.core.money import money_format
 from hotlead.distribution.selectors import lead_detail
+from hotlead.distribution.selectors.plain import lead_runs_plain
 from hotlead.leads import selectors
 from hotlead.leads.enums import LeadStatus
+from hotlead.providers.models import Provider
 
 STATUS_COLOURS = {
     LeadStatus.PENDING_VERIFICATION: "info",
@@ -49,8 +53,6 @@ def _status_label(status: str | None) -> str:
 def _once(method):
     """Compute a read-only field once per lead per page: unfold renders a field's value more than once (tabs,
     error counts), and each of these reads the database."""
-    from functools import wraps
-
     @wraps(method)
     def wrapper(self, obj):
         cache = obj.__dict__.setdefault("_hl_display_cache", {})
@@ -152,8 +154,6 @@ class LeadFieldsMixin:
     @display(description="What happened")
     @_once
     def trace_plain(self, obj):
-        from hotlead.distribution.selectors.plain import lead_runs_plain
-
         stories = lead_runs_plain(lead_id=obj.pk)
         if not stories:
             return "No distribution run yet."
@@ -226,8 +226,6 @@ class LeadFieldsMixin:
     @display(description="Engine trace (details)")
     @_once
     def distribution_trace(self, obj):
-        from hotlead.providers.models import Provider
-
         runs = list(lead_detail.lead_distribution_runs(lead_id=obj.pk))
         if not runs:
             return "No distribution run yet."

@@ -20,11 +20,13 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action
 
 from admin_ext.admin.lead_fields import LeadFieldsMixin
+from admin_ext.admin.sources import lead_source_summary
 from admin_ext.base import ModelAdmin
 from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
 from admin_ext.review_queue import review_queue_view
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
+from hotlead.distribution.models import Assignment
 from hotlead.leads import selectors, services
 from hotlead.leads.enums import LeadStatus, RejectReason
 from hotlead.leads.models import Lead
@@ -112,8 +114,6 @@ class LeadAdmin(ReadOnlyAdminMixin, LeadFieldsMixin, ModelAdmin, ExportModelAdmi
 
     @admin.display(description="Lead source")
     def lead_source_display(self, obj):
-        from admin_ext.admin.sources import lead_source_summary
-
         return lead_source_summary(obj)
 
     # --- permissions: leads come from the public form and change only through the review actions ---
@@ -156,8 +156,6 @@ class LeadAdmin(ReadOnlyAdminMixin, LeadFieldsMixin, ModelAdmin, ExportModelAdmi
         return [*extra, *super().get_urls()]
 
     def get_queryset(self, request):
-        from hotlead.distribution.models import Assignment
-
         sales = Assignment.objects.filter(lead=OuterRef("pk")).order_by()
         return super().get_queryset(request).select_related("category", "duplicate_of", "reviewed_by",
                                                             "lead_source").annotate(

@@ -25,6 +25,7 @@ from hotlead.core.exceptions import ApplicationError
 from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.distribution.selectors.providers import provider_list_annotated
+from hotlead.leads.models import Category
 from hotlead.providers import services
 from hotlead.providers.enums import AreaKind, ProviderStatus
 from hotlead.providers.models import Provider, ServiceArea
@@ -62,8 +63,6 @@ class ProviderForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # the service accepts active categories only (a retired one the provider still has is dropped on save)
-        from hotlead.leads.models import Category
-
         self.fields["categories"].queryset = Category.objects.filter(active=True).order_by("name")
         if self.instance.pk is not None:
             cents = self.instance.low_balance_threshold_cents

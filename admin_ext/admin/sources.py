@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,6 +19,7 @@ from admin_ext.base import ModelAdmin
 from admin_ext.links import admin_url
 from hotlead.core.exceptions import ApplicationError, Conflict, ValidationFailed
 from hotlead.core.models import RateLimitOverride
+from hotlead.core.ratelimit import RULE_RE
 from hotlead.core.services import rate_limit_override_delete, rate_limit_override_set
 from hotlead.sources import services
 from hotlead.sources.models import LeadSource
@@ -75,8 +77,6 @@ class LeadSourceAdmin(ModelAdmin):
                 ("Key", {"fields": ("key_prefix", "key_rotated_at", "revoked_at", "created_at", "created_by")}))
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(leads_total=Count("leads"))
 
     def has_delete_permission(self, request, obj=None):
@@ -210,8 +210,6 @@ class RateLimitOverrideForm(forms.ModelForm):
         self.fields["scope"].choices = [(s, f"{s} (default {limits[s]})") for s in sorted(limits)]
 
     def clean_rule(self):
-        from hotlead.core.ratelimit import RULE_RE
-
         rule = (self.cleaned_data.get("rule") or "").strip()
         if not RULE_RE.match(rule):
             raise forms.ValidationError("Use count/seconds, e.g. 10/3600.")

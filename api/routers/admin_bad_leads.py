@@ -20,6 +20,9 @@ from api.schemas.refunds import (
     ReportListOut,
     ReportListQuery,
 )
+from hotlead.refunds.selectors import rate_as_dict, report_get, report_list, return_rate_for_provider
+from hotlead.refunds.services import lead_mark_fraud as mark_fraud
+from hotlead.refunds.services import report_approve, report_reject
 
 router = Router(auth=staff_auth)
 
@@ -47,8 +50,6 @@ def _item(report) -> dict:
 
 @router.get("/bad-leads", response=ReportListOut, summary="Bad-lead reports, newest first (keyset pagination)")
 def bad_lead_list(request: HttpRequest, filters: Query[ReportListQuery]):
-    from hotlead.refunds.selectors import report_list
-
     rows, next_cursor = report_list(
         status=filters.status, reason=filters.reason, provider_id=filters.provider_id,
         min_age_hours=filters.min_age_hours, max_age_hours=filters.max_age_hours, cursor=filters.cursor,
@@ -59,8 +60,6 @@ def bad_lead_list(request: HttpRequest, filters: Query[ReportListQuery]):
 
 @router.get("/bad-leads/{report_id}", response=ReportDetailOut, summary="One report with the lead's signals")
 def bad_lead_detail(request: HttpRequest, report_id: int):
-    from hotlead.refunds.selectors import rate_as_dict, report_get, return_rate_for_provider
-
     report = report_get(report_id=report_id)
     assignment, lead = report.assignment, report.assignment.lead
     return {
@@ -77,16 +76,12 @@ def bad_lead_detail(request: HttpRequest, report_id: int):
 
 @router.post("/bad-leads/{report_id}/approve", response=ApproveOut, summary="Approve: refund the charge once")
 def bad_lead_approve(request: HttpRequest, report_id: int, payload: Body[ApproveIn | None] = None):
-    from hotlead.refunds.services import report_approve
-
     report = report_approve(report_id=report_id, actor=request.auth, note=payload.note if payload else "")
     return {"id": report.pk, "status": report.status, "refund_cents": report.refund_entry.amount_cents}
 
 
 @router.post("/bad-leads/{report_id}/reject", response=RejectOut, summary="Reject with a note for the provider")
 def bad_lead_reject(request: HttpRequest, report_id: int, payload: RejectIn):
-    from hotlead.refunds.services import report_reject
-
     report = report_reject(report_id=report_id, actor=request.auth, note=payload.note)
     return {"id": report.pk, "status": report.status, "note": report.decision_note}
 
@@ -94,8 +89,6 @@ def bad_lead_reject(request: HttpRequest, report_id: int, payload: RejectIn):
 @router.post("/leads/{lead_id}/mark-fraud", response=MarkFraudOut,
              summary="Mark a lead fraudulent: refund every buyer once, close open reports (idempotent)")
 def lead_mark_fraud(request: HttpRequest, lead_id: uuid.UUID):
-    from hotlead.refunds.services import lead_mark_fraud as mark_fraud
-
     outcome = mark_fraud(lead_public_id=lead_id, actor=request.auth)
     return {
         "id": outcome.lead.public_id,

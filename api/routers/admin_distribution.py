@@ -12,6 +12,9 @@ from ninja import Router
 
 from api.auth import staff_auth
 from api.schemas.distribution import DistributeOut
+from hotlead.distribution.selectors.runs import distribution_run_summary
+from hotlead.distribution.services.engine import lead_distribute_manual
+from hotlead.leads.selectors import lead_by_public_id
 
 router = Router(auth=staff_auth)
 
@@ -21,10 +24,6 @@ router = Router(auth=staff_auth)
              description="Runs the engine synchronously and returns the lead's outcome and the run's trace. "
                          "Audit-logged.")
 def lead_distribute_now(request: HttpRequest, lead_id: uuid.UUID):
-    from hotlead.distribution.selectors.runs import distribution_run_summary
-    from hotlead.distribution.services.engine import lead_distribute_manual
-    from hotlead.leads.selectors import lead_by_public_id
-
     lead = lead_by_public_id(public_id=lead_id)
     run = lead_distribute_manual(lead=lead, actor=request.auth)
     lead.refresh_from_db(fields=["status", "buyers_count"])

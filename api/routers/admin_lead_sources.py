@@ -6,6 +6,10 @@ from ninja import Query, Router, Status
 
 from api.auth import staff_auth
 from api.schemas.sources import LeadSourceIn, LeadSourceKeyOut, LeadSourceOut, LeadSourcePageOut, LeadSourceQuery
+from hotlead.sources.selectors import lead_sources_page
+from hotlead.sources.services import lead_source_create as create
+from hotlead.sources.services import lead_source_revoke as revoke
+from hotlead.sources.services import lead_source_rotate_key as rotate
 
 router = Router(auth=staff_auth)
 
@@ -26,8 +30,6 @@ def _with_count(source) -> dict:
 
 @router.get("/lead-sources", response=LeadSourcePageOut, summary="Lead sources, by id (cursor pages)")
 def lead_source_list(request: HttpRequest, filters: Query[LeadSourceQuery]):
-    from hotlead.sources.selectors import lead_sources_page
-
     page, next_cursor = lead_sources_page(cursor=filters.cursor, limit=filters.limit)
     return {"items": [_out(s) for s in page], "next_cursor": next_cursor}
 
@@ -35,8 +37,6 @@ def lead_source_list(request: HttpRequest, filters: Query[LeadSourceQuery]):
 @router.post("/lead-sources", response={201: LeadSourceKeyOut},
              summary="Create a lead source; the answer carries its API key, shown once")
 def lead_source_create(request: HttpRequest, payload: LeadSourceIn):
-    from hotlead.sources.services import lead_source_create as create
-
     source, key = create(name=payload.name, contact=payload.contact, notes=payload.notes,
                          verified_upstream=payload.verified_upstream, rate_limit=payload.rate_limit,
                          actor=request.auth)
@@ -46,8 +46,6 @@ def lead_source_create(request: HttpRequest, payload: LeadSourceIn):
 @router.post("/lead-sources/{source_id}/rotate-key", response=LeadSourceKeyOut,
              summary="A new API key (shown once); the old one stops working at once")
 def lead_source_rotate_key(request: HttpRequest, source_id: int):
-    from hotlead.sources.services import lead_source_rotate_key as rotate
-
     source, key = rotate(source_id=source_id, actor=request.auth)
     return {**_with_count(source), "api_key": key}
 
@@ -55,6 +53,4 @@ def lead_source_rotate_key(request: HttpRequest, source_id: int):
 @router.post("/lead-sources/{source_id}/revoke", response=LeadSourceOut,
              summary="Revoke the source's key for good (idempotent); its leads keep their source")
 def lead_source_revoke(request: HttpRequest, source_id: int):
-    from hotlead.sources.services import lead_source_revoke as revoke
-
     return _with_count(revoke(source_id=source_id, actor=request.auth))

@@ -22,6 +22,12 @@ from api.schemas.leads import (
     AdminLeadQuery,
     AdminRejectIn,
 )
+from hotlead.distribution.selectors.lead_detail import lead_admin_detail
+from hotlead.leads.selectors import categories_all, lead_by_public_id, leads_for_review
+from hotlead.leads.services import category_create as create
+from hotlead.leads.services import category_update as update
+from hotlead.leads.services import lead_approve as approve
+from hotlead.leads.services import lead_reject as reject
 
 router = Router(auth=staff_auth)
 
@@ -37,8 +43,6 @@ def _row(lead) -> dict:
 
 @router.get("/leads", response=AdminLeadPageOut, summary="The review queue: filters, newest first, cursor pages")
 def leads_list(request: HttpRequest, filters: Query[AdminLeadQuery]):
-    from hotlead.leads.selectors import leads_for_review
-
     page = leads_for_review(
         status=filters.status, category=filters.category, possible_duplicate=filters.possible_duplicate,
         created_from=filters.created_from, created_to=filters.created_to, q=filters.q, cursor=filters.cursor,
@@ -50,16 +54,11 @@ def leads_list(request: HttpRequest, filters: Query[AdminLeadQuery]):
 @router.get("/leads/{lead_id}", response=AdminLeadDetailOut,
             summary="One lead with its history, assignments and distribution traces")
 def lead_detail(request: HttpRequest, lead_id: uuid.UUID):
-    from hotlead.distribution.selectors.lead_detail import lead_admin_detail
-
     return lead_admin_detail(public_id=lead_id)
 
 
 @router.post("/leads/{lead_id}/approve", response=AdminDecisionOut, summary="Approve a lead; distribution is queued")
 def lead_approve(request: HttpRequest, lead_id: uuid.UUID, payload: AdminApproveIn | None = None):
-    from hotlead.leads.selectors import lead_by_public_id
-    from hotlead.leads.services import lead_approve as approve
-
     lead = approve(lead_id=lead_by_public_id(public_id=lead_id).pk, actor=request.auth,
                    note=payload.note if payload else "")
     return {"id": lead.public_id, "status": lead.status}
@@ -67,9 +66,6 @@ def lead_approve(request: HttpRequest, lead_id: uuid.UUID, payload: AdminApprove
 
 @router.post("/leads/{lead_id}/reject", response=AdminDecisionOut, summary="Reject a lead with a reason")
 def lead_reject(request: HttpRequest, lead_id: uuid.UUID, payload: AdminRejectIn):
-    from hotlead.leads.selectors import lead_by_public_id
-    from hotlead.leads.services import lead_reject as reject
-
     lead = reject(lead_id=lead_by_public_id(public_id=lead_id).pk, actor=request.auth, reason=payload.reason,
                   note=payload.note or "")
     return {"id": lead.public_id, "status": lead.status}
@@ -77,21 +73,15 @@ def lead_reject(request: HttpRequest, lead_id: uuid.UUID, payload: AdminRejectIn
 
 @router.get("/categories", response=list[AdminCategoryOut], summary="Every category, active or not")
 def categories_list(request: HttpRequest):
-    from hotlead.leads.selectors import categories_all
-
     return list(categories_all())
 
 
 @router.post("/categories", response={201: AdminCategoryOut}, summary="Create a category")
 def category_create(request: HttpRequest, payload: AdminCategoryCreateIn):
-    from hotlead.leads.services import category_create as create
-
     category = create(slug=payload.slug, name=payload.name, active=payload.active, actor=request.auth)
     return Status(201, category)
 
 
 @router.put("/categories/{slug}", response=AdminCategoryOut, summary="Rename, activate or deactivate a category")
 def category_update(request: HttpRequest, slug: str, payload: AdminCategoryUpdateIn):
-    from hotlead.leads.services import category_update as update
-
     return update(slug=slug, name=payload.name, active=payload.active, actor=request.auth)

@@ -14,46 +14,42 @@ from api.schemas.money import (
     LevelOut,
     LevelReorderIn,
 )
+from hotlead.billing.services.payments import payment_record
+from hotlead.levels.selectors import levels_list
+from hotlead.levels.services.levels import level_archive
+from hotlead.levels.services.levels import level_create as create
+from hotlead.levels.services.levels import level_reorder as reorder
+from hotlead.levels.services.levels import level_update as update
 
 router = Router(auth=staff_auth)
 
 
 @router.get("/competition-levels", response=list[LevelOut], summary="Competition levels by rank")
 def levels(request: HttpRequest, query: Query[LevelListQuery]):
-    from hotlead.levels.selectors import levels_list
-
     return list(levels_list(include_archived=query.include_archived))
 
 
 @router.post("/competition-levels", response={201: LevelOut},
              summary="Create a level (a level already at its rank moves one down)")
 def level_create(request: HttpRequest, payload: LevelIn):
-    from hotlead.levels.services.levels import level_create as create
-
     return Status(201, create(actor=request.auth, **payload.model_dump()))
 
 
 @router.put("/competition-levels/{int:level_id}", response=LevelOut,
             summary="Replace a level's settings (a price change re-checks subscribers' funds)")
 def level_update(request: HttpRequest, level_id: int, payload: LevelIn):
-    from hotlead.levels.services.levels import level_update as update
-
     return update(level_id=level_id, actor=request.auth, **payload.model_dump())
 
 
 @router.delete("/competition-levels/{int:level_id}", response=LevelDeleteOut,
                summary="Delete a level never used, otherwise archive it")
 def level_delete(request: HttpRequest, level_id: int):
-    from hotlead.levels.services.levels import level_archive
-
     return {"id": level_id, "outcome": level_archive(level_id=level_id, actor=request.auth)}
 
 
 @router.post("/competition-levels/reorder", response=list[LevelOut],
              summary="Set the order of the live levels (atomic; ranks become 1…n)")
 def level_reorder(request: HttpRequest, payload: LevelReorderIn):
-    from hotlead.levels.services.levels import level_reorder as reorder
-
     return reorder(level_ids=payload.ids, actor=request.auth)
 
 
@@ -62,8 +58,6 @@ def level_reorder(request: HttpRequest, payload: LevelReorderIn):
              description="Send an `Idempotency-Key` header to make a retried request credit only once.")
 def deposit_record(request: HttpRequest, provider_id: int, payload: DepositIn,
                    idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100)):
-    from hotlead.billing.services.payments import payment_record
-
     payment = payment_record(provider_id=provider_id, amount_cents=payload.amount_cents, method=payload.method,
                              reference=payload.reference, actor=request.auth, idempotency_key=idempotency_key)
     return Status(201, {

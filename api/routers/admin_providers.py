@@ -5,6 +5,7 @@ Domain modules are imported inside the views: this module loads before the app r
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from ninja import Query, Router
 
 from api.auth import staff_auth
@@ -15,6 +16,12 @@ from api.schemas.providers import (
     AdminProviderUpdateIn,
     ReasonIn,
 )
+from hotlead.core.exceptions import NotFound
+from hotlead.distribution.selectors.providers import provider_detail_for_admin, provider_list_for_admin
+from hotlead.providers.selectors import provider_areas
+from hotlead.providers.services import provider_admin_update
+from hotlead.providers.services import provider_reinstate as reinstate
+from hotlead.providers.services import provider_suspend as suspend
 
 router = Router(auth=staff_auth)
 
@@ -30,12 +37,6 @@ def _row(provider) -> dict:
 
 
 def _detail(provider_id: int) -> dict:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from hotlead.core.exceptions import NotFound
-    from hotlead.distribution.selectors.providers import provider_detail_for_admin
-    from hotlead.providers.selectors import provider_areas
-
     provider = provider_detail_for_admin(provider_id=provider_id)
     if provider is None:
         raise NotFound()
@@ -55,8 +56,6 @@ def _detail(provider_id: int) -> dict:
 @router.get("/providers", response=AdminProviderListOut,
             summary="Providers, newest first, with balance, areas count and last lead (cursor pagination)")
 def provider_list(request: HttpRequest, filters: Query[AdminProviderListQuery]):
-    from hotlead.distribution.selectors.providers import provider_list_for_admin
-
     page, next_cursor = provider_list_for_admin(
         status=filters.status, category=filters.category, q=filters.q, flagged=filters.flagged,
         cursor=filters.cursor, limit=filters.limit,
@@ -72,8 +71,6 @@ def provider_detail(request: HttpRequest, provider_id: int):
 @router.put("/providers/{provider_id}", response=AdminProviderOut,
             summary="Replace the profile (and, when given, the areas and preferences); status has its own endpoints")
 def provider_update(request: HttpRequest, provider_id: int, payload: AdminProviderUpdateIn):
-    from hotlead.providers.services import provider_admin_update
-
     extra = {"webhook_url": payload.webhook_url} if "webhook_url" in payload.model_fields_set else {}
     areas = payload.service_areas
     prefs = payload.notification_preferences
@@ -91,15 +88,11 @@ def provider_update(request: HttpRequest, provider_id: int, payload: AdminProvid
 @router.post("/providers/{provider_id}/suspend", response=AdminProviderOut,
              summary="Suspend: no leads, no portal or API access; the provider's refresh tokens are revoked")
 def provider_suspend(request: HttpRequest, provider_id: int, payload: ReasonIn):
-    from hotlead.providers.services import provider_suspend as suspend
-
     suspend(provider_id=provider_id, reason=payload.reason, actor=request.auth)
     return _detail(provider_id)
 
 
 @router.post("/providers/{provider_id}/reinstate", response=AdminProviderOut, summary="Lift a suspension")
 def provider_reinstate(request: HttpRequest, provider_id: int, payload: ReasonIn):
-    from hotlead.providers.services import provider_reinstate as reinstate
-
     reinstate(provider_id=provider_id, reason=payload.reason, actor=request.auth)
     return _detail(provider_id)

@@ -20,6 +20,14 @@ from api.schemas.auth import (
     VerifyEmailIn,
     VerifyEmailOut,
 )
+from hotlead.accounts.services import (
+    auth_login,
+    auth_logout,
+    auth_refresh,
+    password_reset_complete,
+    password_reset_request,
+)
+from hotlead.providers.services import provider_email_verify, provider_register, provider_verification_resend
 
 router = Router()
 
@@ -29,8 +37,6 @@ RESEND_ANSWER = "If this e-mail address is waiting for verification, a new link 
 
 @router.post("/register", response={201: RegisterOut}, summary="Register a provider (pending e-mail verification)")
 def register(request: HttpRequest, payload: RegisterIn):
-    from hotlead.providers.services import provider_register
-
     provider = provider_register(
         email=payload.email, password=payload.password, company_name=payload.company_name,
         contact_name=payload.contact_name, phone=payload.phone, timezone_name=payload.timezone,
@@ -40,38 +46,28 @@ def register(request: HttpRequest, payload: RegisterIn):
 
 @router.post("/verify-email", response=VerifyEmailOut, summary="Spend the e-mailed verification token")
 def verify_email(request: HttpRequest, payload: VerifyEmailIn):
-    from hotlead.providers.services import provider_email_verify
-
     provider = provider_email_verify(token=payload.token)
     return {"id": provider.pk, "email": provider.user.email, "status": provider.status}
 
 
 @router.post("/resend-verification", response={202: AcceptedOut}, summary="Send a new verification link")
 def resend_verification(request: HttpRequest, payload: EmailIn):
-    from hotlead.providers.services import provider_verification_resend
-
     provider_verification_resend(email=payload.email)
     return Status(202, {"detail": RESEND_ANSWER})
 
 
 @router.post("/login", response=TokenOut, summary="Password (and TOTP code when enrolled) → token pair")
 def login(request: HttpRequest, payload: LoginIn):
-    from hotlead.accounts.services import auth_login
-
     return auth_login(email=payload.email, password=payload.password, otp=payload.otp)
 
 
 @router.post("/refresh", response=TokenOut, summary="Rotate a refresh token (reuse revokes the whole family)")
 def refresh(request: HttpRequest, payload: RefreshIn):
-    from hotlead.accounts.services import auth_refresh
-
     return auth_refresh(refresh_token=payload.refresh_token)
 
 
 @router.post("/logout", response={204: None}, summary="Revoke the refresh token's family")
 def logout(request: HttpRequest, payload: RefreshIn):
-    from hotlead.accounts.services import auth_logout
-
     auth_logout(refresh_token=payload.refresh_token)
     return Status(204, None)
 
@@ -79,15 +75,11 @@ def logout(request: HttpRequest, payload: RefreshIn):
 @router.post("/forgot-password", response={202: AcceptedOut},
              summary="E-mail a reset link; always the same answer (no account enumeration)")
 def forgot_password(request: HttpRequest, payload: ForgotPasswordIn):
-    from hotlead.accounts.services import password_reset_request
-
     password_reset_request(email=payload.email)
     return Status(202, {"detail": FORGOT_PASSWORD_ANSWER})
 
 
 @router.post("/reset-password", response={204: None}, summary="Set a new password with the e-mailed token")
 def reset_password(request: HttpRequest, payload: ResetPasswordIn):
-    from hotlead.accounts.services import password_reset_complete
-
     password_reset_complete(token=payload.token, password=payload.password)
     return Status(204, None)

@@ -23,6 +23,14 @@ from api.schemas.leads import (
     LeadVerifyIn,
     LeadVerifyOut,
 )
+from hotlead.core.middleware import client_ip
+from hotlead.leads.selectors import categories_active
+from hotlead.leads.services import lead_code_resend
+from hotlead.leads.services import lead_confirm as confirm
+from hotlead.leads.services import lead_submit as submit
+from hotlead.leads.services import lead_verify as verify
+from hotlead.leads.validation import LeadSubmission
+from hotlead.sources.services import lead_source_authenticate
 
 router = Router()
 
@@ -39,11 +47,6 @@ API_KEY_PARAMETER = {
 @router.post("/leads", response={202: LeadSubmitOut}, summary="Submit a service request; a code is e-mailed",
              openapi_extra={"parameters": [API_KEY_PARAMETER]})
 def lead_submit(request: HttpRequest, payload: LeadSubmitIn):
-    from hotlead.core.middleware import client_ip
-    from hotlead.leads.services import lead_submit as submit
-    from hotlead.leads.validation import LeadSubmission
-    from hotlead.sources.services import lead_source_authenticate
-
     api_key = request.headers.get("X-Api-Key")
     lead = submit(
         submission=LeadSubmission(**payload.dict()),
@@ -57,9 +60,6 @@ def lead_submit(request: HttpRequest, payload: LeadSubmitIn):
 
 @router.post("/leads/verify", response=LeadVerifyOut, summary="Check the e-mailed code (or link token)")
 def lead_verify(request: HttpRequest, payload: LeadVerifyIn):
-    from hotlead.core.middleware import client_ip
-    from hotlead.leads.services import lead_verify as verify
-
     lead, confirm_token = verify(public_id=payload.lead_id, code=payload.code, token=payload.token,
                                  ip=client_ip(request))
     return {
@@ -77,23 +77,16 @@ def lead_verify(request: HttpRequest, payload: LeadVerifyIn):
 
 @router.post("/leads/confirm", response=LeadConfirmOut, summary="Confirm a verified request; it goes to review")
 def lead_confirm(request: HttpRequest, payload: LeadConfirmIn):
-    from hotlead.leads.services import lead_confirm as confirm
-
     lead = confirm(public_id=payload.lead_id, confirm_token=payload.confirm_token)
     return {"id": lead.public_id, "reference": lead.reference, "status": lead.status}
 
 
 @router.post("/leads/resend-code", response={202: LeadResendOut}, summary="E-mail a new code (rate limited)")
 def lead_resend_code(request: HttpRequest, payload: LeadResendIn):
-    from hotlead.core.middleware import client_ip
-    from hotlead.leads.services import lead_code_resend
-
     lead = lead_code_resend(public_id=payload.lead_id, ip=client_ip(request))
     return Status(202, {"id": lead.public_id, "status": lead.status})
 
 
 @router.get("/categories", response=list[CategoryOut], summary="Active service categories")
 def categories(request: HttpRequest):
-    from hotlead.leads.selectors import categories_active
-
     return list(categories_active().values("slug", "name"))

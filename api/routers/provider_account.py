@@ -19,13 +19,25 @@ from api.schemas.providers import (
     ServiceAreasIn,
     ServiceAreasOut,
 )
+from hotlead.accounts.services import (
+    token_pair_issue,
+    totp_confirmed_device_exists,
+    totp_provisioning_uri,
+    totp_secret_base32,
+    totp_setup_confirm,
+    totp_setup_start,
+)
+from hotlead.providers.selectors import provider_areas
+from hotlead.providers.services import (
+    provider_notification_preferences_update,
+    provider_profile_update,
+    provider_service_areas_set,
+)
 
 router = Router(auth=provider_auth)
 
 
 def _profile(provider) -> dict:
-    from hotlead.accounts.services import totp_confirmed_device_exists
-
     return {
         "id": provider.pk, "email": provider.user.email, "status": provider.status,
         "company_name": provider.company_name, "contact_name": provider.contact_name, "phone": provider.phone,
@@ -42,8 +54,6 @@ def profile_get(request: HttpRequest):
 
 @router.put("/profile", response=ProfileOut, summary="Replace the profile (webhook_url: omit to keep it)")
 def profile_put(request: HttpRequest, payload: ProfileIn):
-    from hotlead.providers.services import provider_profile_update
-
     extra = {"webhook_url": payload.webhook_url} if "webhook_url" in payload.model_fields_set else {}
     provider = provider_profile_update(
         provider_id=request.auth.pk, company_name=payload.company_name, contact_name=payload.contact_name,
@@ -56,16 +66,12 @@ def profile_put(request: HttpRequest, payload: ProfileIn):
 
 @router.get("/service-areas", response=ServiceAreasOut)
 def service_areas_get(request: HttpRequest):
-    from hotlead.providers.selectors import provider_areas
-
     codes, prefixes = provider_areas(provider_id=request.auth.pk)
     return {"postal_codes": codes, "prefixes": prefixes}
 
 
 @router.put("/service-areas", response=ServiceAreasOut, summary="Replace the exact postal codes and prefixes")
 def service_areas_put(request: HttpRequest, payload: ServiceAreasIn):
-    from hotlead.providers.services import provider_service_areas_set
-
     codes, prefixes = provider_service_areas_set(
         provider_id=request.auth.pk, postal_codes=payload.postal_codes, prefixes=payload.prefixes,
         actor=request.user,
@@ -83,8 +89,6 @@ def preferences_get(request: HttpRequest):
 @router.put("/notification-preferences", response=NotificationPreferencesOut,
             summary="Assignment e-mails (instant, daily_digest, off) and the low-balance alert threshold")
 def preferences_put(request: HttpRequest, payload: NotificationPreferencesIn):
-    from hotlead.providers.services import provider_notification_preferences_update
-
     provider = provider_notification_preferences_update(
         provider_id=request.auth.pk, assignment_email=payload.assignment_email.value,
         low_balance_threshold_cents=payload.low_balance_threshold_cents, actor=request.user,
@@ -96,8 +100,6 @@ def preferences_put(request: HttpRequest, payload: NotificationPreferencesIn):
 @router.post("/mfa/setup", response=MfaSetupOut, auth=provider_auth_mfa_setup,
              summary="Start TOTP enrolment: a new unconfirmed device; show the URI as a QR code")
 def mfa_setup(request: HttpRequest):
-    from hotlead.accounts.services import totp_provisioning_uri, totp_secret_base32, totp_setup_start
-
     device = totp_setup_start(user=request.user)
     return {"secret": totp_secret_base32(device), "otpauth_uri": totp_provisioning_uri(device),
             "digits": device.digits, "period": device.step}
@@ -106,8 +108,6 @@ def mfa_setup(request: HttpRequest):
 @router.post("/mfa/confirm", response=MfaConfirmOut, auth=provider_auth_mfa_setup,
              summary="Confirm the device with its first code; earlier tokens are revoked, a new pair is returned")
 def mfa_confirm(request: HttpRequest, payload: MfaConfirmIn):
-    from hotlead.accounts.services import token_pair_issue, totp_setup_confirm
-
     totp_setup_confirm(user=request.user, token=payload.otp)
     pair = token_pair_issue(user=request.user, mfa=True)
     return {"mfa_enabled": True, "access_token": pair.access_token, "refresh_token": pair.refresh_token,

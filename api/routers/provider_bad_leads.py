@@ -9,6 +9,8 @@ from ninja import Router, Status
 
 from api.auth import provider_auth
 from api.schemas.refunds import BadLeadCreatedOut, BadLeadIn
+from hotlead.refunds.selectors import report_outcome
+from hotlead.refunds.services import report_create
 
 router = Router(auth=provider_auth)
 
@@ -19,9 +21,6 @@ router = Router(auth=provider_auth)
     summary="Report a bought lead as bad (within the window; one report per lead)",
 )
 def bad_lead_report(request: HttpRequest, assignment_id: int, payload: BadLeadIn):
-    from hotlead.refunds.selectors import report_outcome
-    from hotlead.refunds.services import report_create
-
     report = report_create(provider=request.auth, assignment_id=assignment_id, reason=payload.reason,
                            details=payload.details)
     return Status(201, report_outcome(report))

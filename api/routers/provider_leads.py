@@ -18,20 +18,24 @@ from api.schemas.provider_leads import (
     ProviderKpiQuery,
     ProviderLeadDetailOut,
 )
+from hotlead.distribution.selectors.buyer_view import assignment_buyer_view
+from hotlead.distribution.selectors.inbox import (
+    assignment_get_for_provider,
+    category_id_for_slug,
+    day_bounds,
+    inbox_cursor_decode,
+    inbox_for_provider,
+)
+from hotlead.distribution.selectors.kpis import provider_kpis
+from hotlead.distribution.services.assignments import assignment_accept, assignment_reject
+from hotlead.portal.metrics import INBOX_QUERY_DURATION
+from reports.cache import cached_report
 
 router = Router(auth=provider_auth)
 
 
 @router.get("/inbox", response=InboxOut, summary="The provider's assignments, newest first (keyset pagination)")
 def inbox(request: HttpRequest, filters: Query[InboxQuery]):
-    from hotlead.distribution.selectors.inbox import (
-        category_id_for_slug,
-        day_bounds,
-        inbox_cursor_decode,
-        inbox_for_provider,
-    )
-    from hotlead.portal.metrics import INBOX_QUERY_DURATION
-
     provider = request.auth
     assigned_from, assigned_before = day_bounds(
         tz_name=provider.timezone, date_from=filters.date_from, date_to=filters.date_to
@@ -47,17 +51,12 @@ def inbox(request: HttpRequest, filters: Query[InboxQuery]):
 
 @router.get("/leads/{assignment_id}", response=ProviderLeadDetailOut, summary="A bought lead with its contact data")
 def lead_detail(request: HttpRequest, assignment_id: int):
-    from hotlead.distribution.selectors.buyer_view import assignment_buyer_view
-    from hotlead.distribution.selectors.inbox import assignment_get_for_provider
-
     assignment = assignment_get_for_provider(provider_id=request.auth.pk, assignment_id=assignment_id)
     return assignment_buyer_view(assignment)
 
 
 @router.post("/leads/{assignment_id}/accept", response=AssignmentStatusOut, summary="Accept a new lead")
 def lead_accept(request: HttpRequest, assignment_id: int):
-    from hotlead.distribution.services.assignments import assignment_accept
-
     assignment = assignment_accept(provider=request.auth, assignment_id=assignment_id)
     return {"assignment_id": assignment.pk, "status": assignment.status}
 
@@ -65,8 +64,6 @@ def lead_accept(request: HttpRequest, assignment_id: int):
 @router.post("/leads/{assignment_id}/reject", response=AssignmentStatusOut,
              summary="Reject a new lead with a reason (no refund: report a bad lead for that)")
 def lead_reject(request: HttpRequest, assignment_id: int, payload: AssignmentRejectIn):
-    from hotlead.distribution.services.assignments import assignment_reject
-
     assignment = assignment_reject(
         provider=request.auth, assignment_id=assignment_id, reason=payload.reason
     )
@@ -75,9 +72,6 @@ def lead_reject(request: HttpRequest, assignment_id: int, payload: AssignmentRej
 
 @router.get("/reports/kpis", response=ProviderKpiOut, summary="The provider's own KPIs by day, week or month")
 def kpis(request: HttpRequest, filters: Query[ProviderKpiQuery]):
-    from hotlead.distribution.selectors.kpis import provider_kpis
-    from reports.cache import cached_report
-
     provider = request.auth
     params = {"period": filters.period, "from": filters.date_from, "to": filters.date_to, "tz": provider.timezone}
     report = cached_report(  # keyed by the provider: never another provider's figures

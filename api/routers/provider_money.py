@@ -19,13 +19,16 @@ from api.schemas.money import (
     SubscriptionQuery,
     SubscriptionUpdateIn,
 )
+from hotlead.billing.selectors import account_for_provider, ledger_history
+from hotlead.levels.selectors import subscription_status_reason, subscriptions_for_provider
+from hotlead.levels.services.subscriptions import subscription_cancel as cancel
+from hotlead.levels.services.subscriptions import subscription_create as create
+from hotlead.levels.services.subscriptions import subscription_update as update
 
 router = Router(auth=provider_auth)
 
 
 def _subscription_out(subscription) -> dict:
-    from hotlead.levels.selectors import subscription_status_reason
-
     return {
         "id": subscription.pk,
         "level": subscription.level.slug,
@@ -48,8 +51,6 @@ def _subscription_out(subscription) -> dict:
 
 @router.get("/balance", response=BalanceOut, summary="The provider's prepaid balance")
 def balance(request: HttpRequest):
-    from hotlead.billing.selectors import account_for_provider
-
     provider = request.auth
     account = account_for_provider(provider_id=provider.pk)
     return {
@@ -62,8 +63,6 @@ def balance(request: HttpRequest):
 @router.get("/billing/history", response=HistoryOut,
             summary="The provider's ledger, newest first (keyset pagination on created_at, id)")
 def billing_history(request: HttpRequest, query: Query[HistoryQuery]):
-    from hotlead.billing.selectors import ledger_history
-
     items, next_cursor = ledger_history(provider_id=request.auth.pk, cursor=query.cursor, limit=query.limit,
                                         kind=query.kind)
     return {"items": items, "next_cursor": next_cursor}
@@ -71,8 +70,6 @@ def billing_history(request: HttpRequest, query: Query[HistoryQuery]):
 
 @router.get("/subscriptions", response=SubscriptionPageOut, summary="The provider's subscriptions")
 def subscriptions(request: HttpRequest, query: Query[SubscriptionQuery]):
-    from hotlead.levels.selectors import subscriptions_for_provider
-
     rows, next_cursor = subscriptions_for_provider(provider_id=request.auth.pk, status=query.status,
                                                    cursor=query.cursor, limit=query.limit)
     return {"items": [_subscription_out(s) for s in rows], "next_cursor": next_cursor}
@@ -80,8 +77,6 @@ def subscriptions(request: HttpRequest, query: Query[SubscriptionQuery]):
 
 @router.post("/subscriptions", response={201: SubscriptionOut}, summary="Subscribe to a competition level")
 def subscription_create(request: HttpRequest, payload: SubscriptionCreateIn):
-    from hotlead.levels.services.subscriptions import subscription_create as create
-
     subscription = create(provider=request.auth, **payload.model_dump())
     return Status(201, _subscription_out(subscription))
 
@@ -89,8 +84,6 @@ def subscription_create(request: HttpRequest, payload: SubscriptionCreateIn):
 @router.patch("/subscriptions/{int:subscription_id}", response=SubscriptionOut,
               summary="Change filters, caps, budget or schedule; pause or resume")
 def subscription_update(request: HttpRequest, subscription_id: int, payload: SubscriptionUpdateIn):
-    from hotlead.levels.services.subscriptions import subscription_update as update
-
     subscription = update(subscription_id=subscription_id, provider=request.auth,
                           changes=payload.model_dump(exclude_unset=True))
     return _subscription_out(subscription)
@@ -98,7 +91,5 @@ def subscription_update(request: HttpRequest, subscription_id: int, payload: Sub
 
 @router.delete("/subscriptions/{int:subscription_id}", response={204: None}, summary="Cancel a subscription")
 def subscription_cancel(request: HttpRequest, subscription_id: int):
-    from hotlead.levels.services.subscriptions import subscription_cancel as cancel
-
     cancel(subscription_id=subscription_id, provider=request.auth)
     return Status(204, None)

@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Router, Status
 
 from api.auth import provider_auth
 from api.routers.admin_reports import export_file_response, export_out
 from api.schemas.reports import ExportOut, ExportQueuedOut, ProviderExportIn
+from reports.selectors import export_get
+from reports.services import export_request
 
 router = Router(auth=provider_auth)
 
@@ -17,8 +20,6 @@ router = Router(auth=provider_auth)
 @router.post("/reports/export", response={202: ExportQueuedOut},
              summary="Queue a spreadsheet of the provider's KPIs, leads (with contact data) or ledger")
 def provider_export(request: HttpRequest, payload: ProviderExportIn):
-    from reports.services import export_request
-
     job = export_request(actor=request.auth.user, provider=request.auth, report=payload.report, fmt=payload.format,
                          date_from=payload.date_from, date_to=payload.date_to)
     return Status(202, {"id": job.pk, "status": job.status})
@@ -27,10 +28,6 @@ def provider_export(request: HttpRequest, payload: ProviderExportIn):
 @router.get("/reports/exports/{export_id}", response={200: ExportOut},
             summary="One of the provider's exports: status, progress, download_url once done")
 def provider_export_status(request: HttpRequest, export_id: int):
-    from django.urls import reverse
-
-    from reports.selectors import export_get
-
     job = export_get(job_id=export_id, user=request.auth.user, as_admin=False)
     return export_out(job, download_url=reverse("api-v1:provider_report_export_file", args=[job.pk]))
 
@@ -38,6 +35,4 @@ def provider_export_status(request: HttpRequest, export_id: int):
 @router.get("/reports/exports/{export_id}/file", response={200: None},
             url_name="provider_report_export_file", summary="Download one of the provider's exports")
 def provider_export_file(request: HttpRequest, export_id: int):
-    from reports.selectors import export_get
-
     return export_file_response(export_get(job_id=export_id, user=request.auth.user, as_admin=False))

@@ -6,6 +6,13 @@ from ninja import Query, Router, Status
 
 from api.auth import provider_auth
 from api.schemas.webhooks import DeliveriesOut, DeliveriesQuery, DeliveryOut, WebhookIn, WebhookOut
+from hotlead.webhooks.selectors import deliveries_for_provider, endpoint_for_provider
+from hotlead.webhooks.services import (
+    webhook_delivery_replay,
+    webhook_endpoint_configure,
+    webhook_secret_rotate,
+    webhook_test_send,
+)
 
 router = Router(auth=provider_auth)
 
@@ -33,16 +40,12 @@ def delivery_out(delivery) -> dict:
 
 @router.get("/webhook", response=WebhookOut, summary="Your webhook endpoint (the secret is never shown here)")
 def webhook_get(request: HttpRequest):
-    from hotlead.webhooks.selectors import endpoint_for_provider
-
     return endpoint_out(endpoint_for_provider(provider_id=request.auth.pk))
 
 
 @router.put("/webhook", response=WebhookOut,
             summary="Set your webhook URL, events, enabled; the first URL's answer carries the secret, once")
 def webhook_put(request: HttpRequest, payload: WebhookIn):
-    from hotlead.webhooks.services import webhook_endpoint_configure
-
     endpoint, secret = webhook_endpoint_configure(provider=request.auth, url=payload.url, enabled=payload.enabled,
                                                   events=payload.events, actor=request.auth.user)
     return endpoint_out(endpoint, secret)
@@ -51,24 +54,18 @@ def webhook_put(request: HttpRequest, payload: WebhookIn):
 @router.post("/webhook/rotate-secret", response=WebhookOut,
              summary="A new signing secret, shown once; the old one also signs for 24 hours")
 def webhook_rotate(request: HttpRequest):
-    from hotlead.webhooks.services import webhook_secret_rotate
-
     endpoint, secret = webhook_secret_rotate(provider_id=request.auth.pk, actor=request.auth.user)
     return endpoint_out(endpoint, secret)
 
 
 @router.post("/webhook/test", response={202: DeliveryOut}, summary="Send a webhook.test event now")
 def webhook_test(request: HttpRequest):
-    from hotlead.webhooks.services import webhook_test_send
-
     delivery = webhook_test_send(provider_id=request.auth.pk, actor=request.auth.user)
     return Status(202, delivery_out(delivery))
 
 
 @router.get("/webhook/deliveries", response=DeliveriesOut, summary="The delivery log, newest first")
 def webhook_deliveries(request: HttpRequest, filters: Query[DeliveriesQuery]):
-    from hotlead.webhooks.selectors import deliveries_for_provider
-
     rows = deliveries_for_provider(provider_id=request.auth.pk, status=filters.status,
                                    event_type=filters.event_type, before_id=filters.before, limit=filters.limit + 1)
     more = len(rows) > filters.limit
@@ -79,8 +76,6 @@ def webhook_deliveries(request: HttpRequest, filters: Query[DeliveriesQuery]):
 @router.post("/webhook/deliveries/{delivery_id}/replay", response={202: DeliveryOut},
              summary="Deliver the same event again (same webhook-id, so your endpoint can deduplicate)")
 def webhook_replay(request: HttpRequest, delivery_id: int):
-    from hotlead.webhooks.services import webhook_delivery_replay
-
     delivery = webhook_delivery_replay(delivery_id=delivery_id, provider_id=request.auth.pk,
                                        actor=request.auth.user)
     return Status(202, delivery_out(delivery))

@@ -5,8 +5,21 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
 from ninja.errors import HttpError
+from pydantic import ValidationError
 
+from api.errors import (
+    NUL_MESSAGE,
+    MalformedJsonBody,
+    UnsupportedMediaType,
+    _is_json,
+    _nul_locations,
+    json_parse,
+    validation_details,
+)
 from api.schemas.money import PaymentEventIn, PaymentWebhookOut
+from hotlead.billing.services.payments import PaymentEvent, payment_webhook_apply
+from hotlead.billing.signatures import SIGNATURE_HEADER, signature_verify
+from hotlead.core.exceptions import ValidationFailed
 
 router = Router()
 
@@ -64,13 +77,6 @@ _BODY_SCHEMA = {
     },
 )
 def payments(request: HttpRequest):
-    from pydantic import ValidationError
-
-    from api.errors import NUL_MESSAGE, UnsupportedMediaType, _is_json, _nul_locations, json_parse, validation_details
-    from hotlead.billing.services.payments import PaymentEvent, payment_webhook_apply
-    from hotlead.billing.signatures import SIGNATURE_HEADER, signature_verify
-    from hotlead.core.exceptions import ApplicationError, ValidationFailed
-
     if not _is_json(request.content_type):
         raise HttpError(415, "") from UnsupportedMediaType(request.content_type or "")  # as every other body
     raw_body = request.body
@@ -79,7 +85,7 @@ def payments(request: HttpRequest):
     try:
         data = json_parse(raw_body)  # deep nesting too: a 400 malformed_json, never a RecursionError
     except ValueError as exc:
-        raise ApplicationError(str(exc), code="malformed_json")
+        raise MalformedJsonBody(str(exc))
     if not isinstance(data, dict):
         raise ValidationFailed.for_field("body", "The body must be a JSON object.")
     if nul := list(_nul_locations(data)):  # PostgreSQL stores no NUL in text or jsonb: a 422, not a 500

@@ -10,7 +10,13 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
 
+from api.errors import MalformedJsonBody
 from api.schemas.webhooks import EmailEventOut
+from hotlead.billing.signatures import InvalidSignature
+from hotlead.core.exceptions import ValidationFailed
+from hotlead.leads.bounces import email_bounce_record
+from hotlead.notifications.bounces import EmailEventsNotConfigured
+from hotlead.webhooks.signing import WebhookVerificationError, signature_verify
 
 router = Router()
 
@@ -82,12 +88,6 @@ _HEADER_ALIASES = {"svix-id": "webhook-id", "svix-timestamp": "webhook-timestamp
     },
 )
 def email_events(request: HttpRequest):
-    from hotlead.billing.signatures import InvalidSignature
-    from hotlead.core.exceptions import ApplicationError, ValidationFailed
-    from hotlead.leads.bounces import email_bounce_record
-    from hotlead.notifications.bounces import EmailEventsNotConfigured
-    from hotlead.webhooks.signing import WebhookVerificationError, signature_verify
-
     secret = settings.HOTLEAD_EMAIL_EVENTS_SECRET
     if not secret:
         raise EmailEventsNotConfigured()
@@ -103,7 +103,7 @@ def email_events(request: HttpRequest):
     try:
         data = json.loads(raw_body)
     except (ValueError, UnicodeDecodeError):
-        raise ApplicationError("The request body is not valid JSON.", code="malformed_json")
+        raise MalformedJsonBody()
     if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not isinstance(data.get("data"), dict):
         raise ValidationFailed.for_field("body", "Expected {\"type\": str, \"data\": {...}}.")
     event_type, payload = data["type"], data["data"]

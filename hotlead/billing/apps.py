@@ -7,6 +7,7 @@ class BillingConfig(AppConfig):
     verbose_name = "Money"
 
     def ready(self) -> None:
+        # in ready(): the receivers import models: not loadable before the apps are
         from hotlead.billing.receivers import provider_registered_account_open
         from hotlead.providers.signals import provider_registered
 

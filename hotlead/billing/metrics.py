@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from django.db import transaction
 from prometheus_client import Counter, Histogram
 
+from hotlead.core.exceptions import ApplicationError
+
 BILLING_OPERATION_DURATION = Histogram(
     "hotlead_billing_operation_duration_seconds",
     "Duration of a billing operation (deposit, charge, refund, adjustment, payment_webhook, reconcile…)",
@@ -40,8 +42,6 @@ RECONCILIATION_CORRECTIONS = Counter(
 @contextmanager
 def operation_timed(operation: str) -> Iterator[None]:
     """Observe how long a billing operation took (also when it fails), and count it by outcome."""
-    from hotlead.core.exceptions import ApplicationError
-
     started = time.perf_counter()
     outcome = "error"
     try:

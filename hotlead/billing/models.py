@@ -107,8 +107,6 @@ class Payment(models.Model):
 
 class DepositManager(models.Manager):
     def get_queryset(self):
-        from hotlead.billing.enums import EntryKind
-
         return super().get_queryset().filter(kind=EntryKind.DEPOSIT)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import Sum
 
 from hotlead.billing.models import Account, LedgerEntry
@@ -95,8 +96,6 @@ _LEDGER_CHECKS: dict[str, str] = {
 
 def ledger_verify(*, using: str = "default", limit: int = 100) -> LedgerReport:
     """Check every rule of the books on one database (read-only); the first `limit` problems of each rule."""
-    from django.db import connections
-
     problems: list[LedgerProblem] = []
     with connections[using].cursor() as cursor:
         for check, sql in _LEDGER_CHECKS.items():

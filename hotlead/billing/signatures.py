@@ -12,7 +12,7 @@ import hmac
 import re
 import time
 
-from hotlead.core.exceptions import ApplicationError
+from hotlead.core.exceptions import ApplicationError, WebhookNotConfigured
 
 SIGNATURE_HEADER = "X-Hotlead-Signature"
 TOLERANCE_SECONDS = 300
@@ -32,9 +32,7 @@ class StaleSignature(InvalidSignature):
     default_message = "The webhook timestamp is more than 5 minutes away from our clock."
 
 
-class WebhookNotConfigured(ApplicationError):
-    code = "webhook_not_configured"
-    http_status = 503
+class PaymentsWebhookNotConfigured(WebhookNotConfigured):
     default_message = "Payment webhooks are not configured on this server."
 
 
@@ -45,7 +43,7 @@ def signature_compute(*, secret: str, timestamp: int, raw_body: bytes) -> str:
 def signature_verify(*, header: str | None, raw_body: bytes, secret: str, now: float | None = None) -> int:
     """Raise InvalidSignature / StaleSignature unless the header signs this body; return its timestamp."""
     if not secret:
-        raise WebhookNotConfigured()
+        raise PaymentsWebhookNotConfigured()
     timestamps, signatures = [], []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")

@@ -1,6 +1,8 @@
 """Domain errors, raised once in services and mapped once at the edge (SPEC §8).
 
-Each carries a snake_case `code`, an HTTP status, a human message and optional details.
+Each carries a snake_case `code`, an HTTP status, a human message and optional details. A code is declared
+once, as a class attribute of its own exception class (here, or in the owning app's `exceptions.py`), and
+raised by class name; tests/api/test_error_codes.py holds every code the API answers with to that.
 """
 from __future__ import annotations
 
@@ -12,11 +14,10 @@ class ApplicationError(Exception):
     http_status = 400
     default_message = "The request could not be processed."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, details: Any = None,
-                 **extra: Any) -> None:
+    def __init__(self, message: str | None = None, *, details: Any = None, **extra: Any) -> None:
+        if "code" in extra:
+            raise TypeError(f"{type(self).__name__}: a code is declared once, as a class (hotlead/core/exceptions.py)")
         self.message = message or self.default_message
-        if code:
-            self.code = code
         self.details = details if details is not None else (extra or {})
         super().__init__(self.message)
 
@@ -37,15 +38,21 @@ class ValidationFailed(ApplicationError):
 
 
 class DomainRuleViolation(ApplicationError):
-    """400: well-formed input that a business rule refuses."""
+    """400: well-formed input that a business rule refuses (code `bad_request`, or the rule's own)."""
 
-    code = "bad_request"
     http_status = 400
 
 
 class InsufficientBalance(DomainRuleViolation):
     code = "insufficient_balance"
     default_message = "The balance does not cover this amount."
+
+
+class InvalidToken(DomainRuleViolation):
+    """A token from an e-mailed link (or the lead confirmation token) is unknown, spent or expired."""
+
+    code = "invalid_token"
+    default_message = "This link is invalid or has expired. Please request a new one."
 
 
 class NotAuthenticated(ApplicationError):
@@ -74,10 +81,30 @@ class TokenExpired(NotAuthenticated):
     default_message = "The token has expired."
 
 
+class TokenRevoked(NotAuthenticated):
+    code = "token_revoked"
+    default_message = "The refresh token is no longer valid."
+
+
+class AccountSuspended(NotAuthenticated):
+    code = "account_suspended"
+    default_message = "This account is suspended."
+
+
 class Forbidden(ApplicationError):
     code = "forbidden"
     http_status = 403
     default_message = "You do not have permission to do this."
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+    default_message = "Verify your e-mail address first."
+
+
+class MfaSetupRequired(Forbidden):
+    code = "mfa_setup_required"
+    default_message = "Two-factor authentication is required: set it up first."
 
 
 class NotFound(ApplicationError):
@@ -92,6 +119,24 @@ class Conflict(ApplicationError):
     code = "conflict"
     http_status = 409
     default_message = "This action conflicts with the current state."
+
+
+class MfaAlreadyEnabled(Conflict):
+    code = "mfa_already_enabled"
+    default_message = "Two-factor authentication is already enabled."
+
+
+class MfaSetupNotStarted(Conflict):
+    code = "mfa_setup_not_started"
+    default_message = "Start the set-up first."
+
+
+class WebhookNotConfigured(ApplicationError):
+    """503: an incoming webhook this server has no secret for (payments, e-mail events)."""
+
+    code = "webhook_not_configured"
+    http_status = 503
+    default_message = "This webhook is not configured on this server."
 
 
 class RateLimited(ApplicationError):

@@ -9,6 +9,7 @@ Each check answers {"ok": bool, ...}; a failure names the error's type, never it
 """
 from __future__ import annotations
 
+import time
 import uuid
 
 from django.core.cache import cache
@@ -32,8 +33,6 @@ _migrations_ok_at: list[float] = []
 
 
 def _check_migrations() -> dict:
-    import time
-
     if _migrations_ok_at and time.monotonic() - _migrations_ok_at[0] < MIGRATIONS_OK_CACHE_SECONDS:
         return {"ok": True, "pending": 0}
     try:

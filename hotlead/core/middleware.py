@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBadRequest
 
+from hotlead.core.metrics import HTTP_REQUEST_DURATION
 from hotlead.core.origin import Origin, origin_bound
 from hotlead.core.request_context import request_id_var, user_id_var
 
@@ -88,8 +89,6 @@ class MetricsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from hotlead.core.metrics import HTTP_REQUEST_DURATION
-
         started = time.perf_counter()
         response = self.get_response(request)
         elapsed = time.perf_counter() - started

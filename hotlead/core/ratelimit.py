@@ -18,8 +18,10 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection, transaction
+from django.utils import timezone
 
 from hotlead.core.exceptions import RateLimited
+from hotlead.core.models import RateLimitCounter, RateLimitOverride
 from hotlead.core.origin import current_origin
 
 _UPSERT = (
@@ -46,8 +48,6 @@ def _console_overrides() -> dict[str, str]:
     now = time.monotonic()
     # Read at most every 10 s per process (tests: every time, so no override outlives its test).
     if now - _overrides["at"] >= getattr(settings, "HOTLEAD_RATE_LIMIT_OVERRIDES_TTL", 10):
-        from hotlead.core.models import RateLimitOverride
-
         _overrides["rules"] = dict(RateLimitOverride.objects.values_list("scope", "rule"))
         _overrides["at"] = now
     return _overrides["rules"]
@@ -89,10 +89,6 @@ def _count_in_table(counter_key: str, expires_at: datetime) -> int:
 
 def rate_limit_counters_prune() -> int:
     """Delete the counters of windows that have ended (an hourly job, see hotlead/ops/schedules.py)."""
-    from django.utils import timezone
-
-    from hotlead.core.models import RateLimitCounter
-
     deleted, _ = RateLimitCounter.objects.filter(expires_at__lt=timezone.now()).delete()
     return deleted
 
@@ -112,8 +108,6 @@ def rate_limit_hit(*, scope: str, key: str, rule: str | None = None) -> None:
 
 
 def rate_limit_reset(*, scope: str, key: str, rule: str | None = None) -> None:
-    from hotlead.core.models import RateLimitCounter
-
     _limit, window = _parse(rule or rate_limit_rule(scope))
     now = int(time.time())
     counter_key = _counter_key(scope, key, now - now % window)

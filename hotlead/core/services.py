@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
 
+from hotlead.core.exceptions import ValidationFailed
+from hotlead.core.lock_objects import rate_limit_override_lock, rate_limit_override_lock_or_create
 from hotlead.core.models import AuditLog
 from hotlead.core.origin import Origin, current_origin
+from hotlead.core.ratelimit import RULE_RE, rate_limit_overrides_clear
 from hotlead.core.request_context import current_request_id
 
 if TYPE_CHECKING:
@@ -51,13 +55,6 @@ def audit_record(
 
 def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor: AbstractBaseUser | None = None):
     """Set (or replace) the console override of one rate limit; audited."""
-    from django.conf import settings
-    from django.db import transaction
-
-    from hotlead.core.exceptions import ValidationFailed
-    from hotlead.core.lock_objects import rate_limit_override_lock_or_create
-    from hotlead.core.ratelimit import RULE_RE, rate_limit_overrides_clear
-
     scope, rule = scope.strip(), rule.strip()
     if scope not in settings.HOTLEAD["RATE_LIMITS"]:
         known = ", ".join(sorted(settings.HOTLEAD["RATE_LIMITS"]))
@@ -78,11 +75,6 @@ def rate_limit_override_set(*, scope: str, rule: str, note: str = "", actor: Abs
 
 def rate_limit_override_delete(*, override_id: int, actor: AbstractBaseUser | None = None) -> None:
     """Remove a console override (the settings' rule applies again); audited."""
-    from django.db import transaction
-
-    from hotlead.core.lock_objects import rate_limit_override_lock
-    from hotlead.core.ratelimit import rate_limit_overrides_clear
-
     with transaction.atomic():
         override = rate_limit_override_lock(override_id=override_id)
         if override is None:

@@ -10,6 +10,7 @@ class DistributionConfig(AppConfig):
     verbose_name = "Distribution"
 
     def ready(self) -> None:
+        # in ready(): the receivers import models: not loadable before the apps are
         from hotlead.distribution.receivers import lead_approved_distribute
 
         # the sale's PL/pgSQL function follows the code: (re)installed after every migrate (and flush)
@@ -18,6 +19,7 @@ class DistributionConfig(AppConfig):
 
 
 def _install(sender, using="default", **kwargs) -> None:
+    # lazy: apps.py loads before the models; the services (which import them) only when migrate has run
     from hotlead.distribution.services.sale_sql import functions_install
 
     functions_install(using=using)

@@ -7,6 +7,7 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
+        # in ready(): the models and selectors are not loadable before the apps are
         from django.db.models.signals import post_delete, post_save
 
         # Create the funnel's series at start-up, so every process exports them (at 0) from the first scrape.

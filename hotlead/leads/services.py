@@ -14,11 +14,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hotlead.core.exceptions import Conflict, DomainRuleViolation, NotFound, ValidationFailed
+from hotlead.core.exceptions import Conflict, InvalidToken, NotFound, ValidationFailed
 from hotlead.core.ratelimit import rate_limit_hit
 from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus, RejectReason
+from hotlead.leads.exceptions import CodeExpired, InvalidCode, VerificationLocked
 from hotlead.leads.lock_objects import category_lock, lead_lock, leads_unverified_lock, verification_current_lock
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
 from hotlead.leads.references import reference_generate
@@ -301,18 +302,12 @@ def lead_verify(*, public_id: uuid.UUID, ip: str, code: str | None = None, token
             failure = "wrong"
             attempts_left = max(0, max_attempts - verification.attempts - 1)
     if failure == "locked":
-        raise DomainRuleViolation(
-            "Too many wrong codes. Ask for a new code.", code="verification_locked",
-            details={"fields": [{"field": "code", "message": "Too many wrong codes. Ask for a new code."}]},
-        )
+        raise VerificationLocked(details={"fields": [{"field": "code", "message": VerificationLocked.default_message}]})
     if failure == "expired":
-        raise DomainRuleViolation(
-            "This code has expired. Ask for a new code.", code="code_expired",
-            details={"fields": [{"field": "code", "message": "This code has expired. Ask for a new code."}]},
-        )
+        raise CodeExpired(details={"fields": [{"field": "code", "message": CodeExpired.default_message}]})
     message = "The code is not correct." + (" Ask for a new code." if attempts_left == 0 else "")
-    raise DomainRuleViolation(
-        message, code="invalid_code",
+    raise InvalidCode(
+        message,
         details={"fields": [{"field": "code", "message": message}], "attempts_left": attempts_left},
     )
 
@@ -344,8 +339,8 @@ def lead_confirm(*, public_id: uuid.UUID, confirm_token: str) -> Lead:
         digest=verification.confirm_token_hash, purpose="confirm", lead_key=str(lead.public_id),
         value=(confirm_token or "").strip(),
     ):
-        raise DomainRuleViolation(
-            "The confirmation token is not valid.", code="invalid_token",
+        raise InvalidToken(
+            "The confirmation token is not valid.",
             details={"fields": [{"field": "confirm_token", "message": "The confirmation token is not valid."}]},
         )
     _transition(lead, to_status=LeadStatus.PENDING_REVIEW, action="confirmed",

@@ -7,6 +7,7 @@ class LevelsConfig(AppConfig):
     verbose_name = "Marketplace"
 
     def ready(self) -> None:
+        # in ready(): the receivers import models: not loadable before the apps are
         from hotlead.billing.signals import funds_changed
         from hotlead.levels.receivers import funds_changed_sync
 

@@ -50,6 +50,7 @@ from typing import Any
 
 from hotlead.core.exceptions import ValidationFailed
 from hotlead.leads.enums import Timeline
+from hotlead.leads.models import Category
 from hotlead.levels.enums import FilterField, FilterOp
 
 MAX_FILTERS = 20
@@ -218,8 +219,6 @@ def filters_validate(filters: Any, *, category_slugs: Iterable[str] | None = Non
 
 
 def _known_categories(slugs: set[str]) -> set[str]:
-    from hotlead.leads.models import Category
-
     return set(Category.objects.filter(slug__in=slugs).values_list("slug", flat=True))
 
 

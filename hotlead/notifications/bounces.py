@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from hotlead.core.exceptions import ApplicationError
+from hotlead.core.exceptions import WebhookNotConfigured
 from hotlead.core.services import audit_record
 from hotlead.notifications.lock_objects import email_events_to_address_for_update
 from hotlead.notifications.models import EmailStatus
 
 
-class EmailEventsNotConfigured(ApplicationError):
-    code = "webhook_not_configured"
-    http_status = 503
+class EmailEventsNotConfigured(WebhookNotConfigured):
     default_message = "E-mail events are not configured on this server (HOTLEAD_EMAIL_EVENTS_SECRET)."
 
 

@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import get_template
 from django.utils import timezone
@@ -107,8 +108,6 @@ def emails_recover(*, now=None) -> tuple[int, int]:
     resendable by staff, never sent again automatically, since the worker may have died after the SMTP
     server accepted the message. A queued e-mail that was never tried LOST_JOB_MINUTES after it was last
     queued gets a new delivery job (its own may have been lost with the worker)."""
-    from django.conf import settings
-
     now = now or timezone.now()
     stale = settings.HOTLEAD.get("EMAIL_SENDING_STALE_SECONDS", STALE_SENDING_MINUTES * 60)
     lost_after = settings.HOTLEAD.get("EMAIL_LOST_JOB_SECONDS", LOST_JOB_MINUTES * 60)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from hotlead.notifications.mailer import mail_connection, mail_connection_discard
 from hotlead.notifications.models import EmailEvent, EmailStatus
+from hotlead.notifications.services import emails_recover
 from hotlead.ops.jobs import job_current
 
 ERROR_MAX_CHARS = 2000
@@ -75,6 +76,4 @@ def email_deliver_many(event_ids: list[int]) -> None:
 
 def emails_recover_job() -> list[int]:
     """Every 5 minutes: fail interrupted sends, queue again deliveries whose job was lost (see email_deliver)."""
-    from hotlead.notifications.services import emails_recover
-
     return list(emails_recover())

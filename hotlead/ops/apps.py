@@ -7,6 +7,7 @@ logger = logging.getLogger("hotlead.jobs")
 
 def _worker_spawned(sender, proc_name=None, **kwargs) -> None:
     """A job worker process started: record a heartbeat at once (the schedule keeps it fresh)."""
+    # lazy: apps.py loads before the models, which ops.services imports
     from hotlead.ops.services import worker_heartbeat_beat
 
     try:
@@ -21,6 +22,7 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
+        # in ready(): django_q's signals and the collectors import models: not loadable before the apps are
         from django_q.signals import post_spawn
 
         from hotlead.core.metrics import scrape_collector_add

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import time
 import traceback
 import uuid
@@ -25,13 +26,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_q.brokers import get_broker
+from django_q.brokers.orm import ORM
+from django_q.conf import Conf
 from django_q.exceptions import TimeoutException
+from django_q.models import Schedule
 
 from hotlead.core.request_context import current_request_id, request_id_var
 from hotlead.ops.dead_letters import dead_letter_record, dead_letter_succeeded
+from hotlead.ops.metrics import JOB_DURATION, JOBS
 
 logger = logging.getLogger("hotlead.jobs")
 
@@ -99,9 +106,6 @@ def job_submit(func_path: str, args: list, kwargs: dict, *, task_name: str | Non
 
 def _queue_is_this_transaction() -> bool:
     """True inside a transaction on the database that the ORM broker queues jobs in (not inline "sync" jobs)."""
-    from django_q.brokers.orm import ORM
-    from django_q.conf import Conf
-
     return (not Conf.SYNC and bool(Conf.ORM) and transaction.get_connection(Conf.ORM).in_atomic_block
             and isinstance(_broker(), ORM))
 
@@ -112,10 +116,6 @@ _brokers: dict[int, Any] = {}
 def _broker():
     """This process's django-q2 broker, made once: `async_task` would build one per call — for Redis a new
     connection (and a package-metadata lookup) per queued job. Keyed by pid: a forked worker makes its own."""
-    import os
-
-    from django_q.brokers import get_broker
-
     pid = os.getpid()
     if pid not in _brokers:
         _brokers.clear()
@@ -125,8 +125,7 @@ def _broker():
 
 def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: str | None = None,
           counted_on_commit: bool = False) -> None:
-    from django.conf import settings
-    from django_q.tasks import async_task
+    from django_q.tasks import async_task  # looked up per call: tests replace django_q.tasks.async_task
 
     # A job may run longer than Q_CLUSTER["timeout"] when settings name it (the report exports, issue 12).
     options = {}
@@ -152,8 +151,6 @@ def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: st
 
 
 def _count(event: str, func_path: str) -> None:
-    from hotlead.ops.metrics import JOBS
-
     JOBS.labels(event=event, task=task_label(func_path)).inc()
 
 
@@ -162,8 +159,6 @@ def job_run(func_path: str, args: list, kwargs: dict, meta: dict | None = None) 
 
     Never raises: django-q2 sees every attempt as done, and our retries and DLQ take over.
     """
-    from hotlead.ops.metrics import JOB_DURATION
-
     meta = {"job_id": uuid.uuid4().hex, "attempt": 1, "first_failed_at": None, "dead_letter_id": None,
             "request_id": None, **(meta or {})}
     attempt = int(meta["attempt"])
@@ -218,8 +213,6 @@ def _failed(func_path: str, args: list, kwargs: dict, meta: dict, exc: BaseExcep
 
 def _retry_later(func_path: str, args: list, kwargs: dict, meta: dict, *, delay: int) -> None:
     """django-q2 has no delayed task: a one-off Schedule (deleted once it fires) is the delay."""
-    from django_q.models import Schedule
-
     Schedule.objects.create(
         func=RUNNER,
         args=repr((func_path, args, kwargs, meta)),

@@ -28,6 +28,7 @@ class QueueCollector(Collector):
     """Queue depth, open dead letters and the worker heartbeat's age, read when scraped."""
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
+        # lazy: metrics modules load without Django set up (the gunicorn master, the metrics test)
         from hotlead.ops.selectors import dead_letter_open_count, queue_depth, worker_last_seen_seconds
 
         depth = GaugeMetricFamily("hotlead_job_queue_depth", "Jobs waiting in the broker's queue")

@@ -29,6 +29,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.utils.module_loading import import_string
+from django_q.models import Schedule
 
 STORED_PREFIX = "hotlead."
 
@@ -71,8 +72,6 @@ _KNOWN_KEYS = {"name", "func", "kwargs", "minutes", "offset_seconds", "every", "
 
 def schedule_fields(entry: dict, *, now: datetime) -> dict:
     """The django-q2 Schedule fields for one entry; ValueError names the entry when it is wrong."""
-    from django_q.models import Schedule
-
     name = entry.get("name")
     problem = _problem(entry)
     if problem:

@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.models import Schedule
 
 from hotlead.core.exceptions import NotFound
 from hotlead.core.pagination import keyset_page
@@ -42,8 +44,6 @@ def worker_check() -> dict:
 
 def queue_depth() -> int:
     """Jobs waiting in the broker (ORM table or Redis list), not counting those being worked on."""
-    from django_q.brokers import get_broker
-
     return int(get_broker().queue_size() or 0)
 
 
@@ -89,8 +89,6 @@ class QueueOverview:
 
 
 def queue_overview(*, recent: int = 10) -> QueueOverview:
-    from django_q.models import Schedule
-
     counts = {row["status"]: row["n"] for row in _status_counts()}
     return QueueOverview(
         queue_depth=queue_depth(),
@@ -105,6 +103,4 @@ def queue_overview(*, recent: int = 10) -> QueueOverview:
 
 
 def _status_counts():
-    from django.db.models import Count
-
     return DeadLetter.objects.values("status").annotate(n=Count("id")).order_by()

@@ -11,12 +11,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_q.models import Schedule
 
-from hotlead.core.exceptions import Conflict, DomainRuleViolation, NotFound
+from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
+from hotlead.ops.exceptions import TaskUnknown
 from hotlead.ops.jobs import job_submit
 from hotlead.ops.lock_objects import dead_letter_lock, schedules_lock
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
+from hotlead.ops.schedules import SCHEDULES, STORED_PREFIX, schedule_fields
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -40,10 +43,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor: AbstractBaseUser | None) ->
     try:
         import_string(dead_letter.func)
     except ImportError:
-        raise DomainRuleViolation(
-            "This job's function no longer exists in this version; resolve it instead.", code="task_unknown",
-            details={"func": dead_letter.func},
-        )
+        raise TaskUnknown(details={"func": dead_letter.func})
     previous = dead_letter.status
     dead_letter.status = DeadLetterStatus.RETRIED
     dead_letter.retry_count += 1
@@ -106,10 +106,6 @@ class ScheduleSyncResult:
 @transaction.atomic
 def schedules_sync(*, entries: list[dict] | None = None, now: datetime | None = None) -> ScheduleSyncResult:
     """Make django-q2's recurring schedules named `hotlead.*` exactly the entries (idempotent)."""
-    from django_q.models import Schedule
-
-    from hotlead.ops.schedules import SCHEDULES, STORED_PREFIX, schedule_fields
-
     entries = SCHEDULES if entries is None else entries
     now = now or timezone.now()
     wanted = {}
@@ -146,8 +142,6 @@ def schedules_sync(*, entries: list[dict] | None = None, now: datetime | None = 
 
 def _same_slot(current: datetime, proposed: datetime, fields: dict) -> bool:
     """Whether the stored next run is at the time of day (and weekday) the entry asks for."""
-    from django_q.models import Schedule
-
     kind = fields["schedule_type"]
     if kind == Schedule.MINUTES:
         return True

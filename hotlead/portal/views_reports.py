@@ -13,7 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hotlead.core.exceptions import ApplicationError, ValidationFailed
+from hotlead.distribution.selectors.kpis import provider_kpis
 from hotlead.portal.decorators import portal_login_required
+from reports.exports import CONTENT_TYPES
+from reports.selectors import export_file_path, export_get, exports_for_user
+from reports.services import export_request
 
 PERIODS = [("day", "Day"), ("week", "Week"), ("month", "Month")]
 EXPORTS = [("kpis", "KPIs by day"), ("leads", "My leads (with contact data)"), ("ledger", "My account history")]
@@ -40,10 +44,6 @@ def _apply_errors(form: forms.Form, exc: ValidationFailed) -> None:
 @portal_login_required
 @require_http_methods(["GET", "POST"])
 def reports_page(request):
-    from hotlead.distribution.selectors.kpis import provider_kpis
-    from reports.selectors import exports_for_user
-    from reports.services import export_request
-
     provider = request.provider
     export_form = ExportForm(request.POST or None, prefix="export")
     if request.method == "POST" and export_form.is_valid():
@@ -79,9 +79,6 @@ def reports_page(request):
 @portal_login_required
 @require_GET
 def export_download(request, export_id: int):
-    from reports.exports import CONTENT_TYPES
-    from reports.selectors import export_file_path, export_get
-
     try:
         job = export_get(job_id=export_id, user=request.user, as_admin=False)
         path = export_file_path(job=job)

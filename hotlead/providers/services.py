@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -17,7 +19,14 @@ from hotlead.accounts.services import (
     password_validate,
     refresh_tokens_revoke_all,
 )
-from hotlead.core.exceptions import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from hotlead.core.exceptions import (
+    AccountSuspended,
+    Conflict,
+    EmailNotVerified,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from hotlead.core.ratelimit import client_ip_key, rate_limit_hit
 from hotlead.core.services import audit_record
 from hotlead.leads.models import Category
@@ -25,6 +34,7 @@ from hotlead.notifications.services import email_queue
 from hotlead.providers.enums import AreaKind, AssignmentNotify, ProviderStatus
 from hotlead.providers.lock_objects import provider_lock
 from hotlead.providers.models import Provider, ServiceArea
+from hotlead.providers.selectors import provider_areas
 from hotlead.providers.signals import provider_registered, provider_webhook_url_changed
 from hotlead.providers.validators import (
     FieldErrors,
@@ -47,9 +57,6 @@ def email_verify_ttl() -> timedelta:
 
 
 def _email_field_check(email: str, errors: FieldErrors) -> str:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     email = email_normalize(email)
     try:
         validate_email(email)
@@ -249,8 +256,6 @@ def provider_service_areas_set(*, provider_id: int, postal_codes: list[str], pre
 
 
 def service_areas_of(*, provider_id: int) -> tuple[list[str], list[str]]:
-    from hotlead.providers.selectors import provider_areas
-
     return provider_areas(provider_id=provider_id)
 
 
@@ -346,9 +351,9 @@ def provider_login_check(user: User) -> None:
     if provider is None:
         raise Forbidden("This account has no provider profile.")
     if provider.status == ProviderStatus.SUSPENDED:
-        raise NotAuthenticated("This account is suspended.", code="account_suspended")
+        raise AccountSuspended()
     if provider.status == ProviderStatus.PENDING_VERIFICATION:
-        raise Forbidden("Verify your e-mail address first: follow the link we sent you.", code="email_not_verified")
+        raise EmailNotVerified("Verify your e-mail address first: follow the link we sent you.")
 
 
 def provider_webhook_url_mirror(*, provider_id: int, url: str) -> None:

@@ -12,6 +12,7 @@ import phonenumbers
 from django.conf import settings
 
 from hotlead.core.exceptions import ValidationFailed
+from hotlead.core.text import name_clean
 
 MAX_AREAS = 2000
 # The webhook URL column (Provider.webhook_url, WebhookEndpoint.url) holds 200 characters; the API documents it.
@@ -134,8 +135,6 @@ def _is_internal_address(host: str) -> bool:
 
 
 def text_clean(value: str, *, label: str, max_length: int) -> str:
-    from hotlead.core.text import name_clean
-
     value = name_clean(value)  # no bidi controls or zero-width characters (one name disguised as another)
     if not value:
         raise ValueError(f"{label} is required.")

@@ -16,13 +16,13 @@ from django.utils import timezone
 
 from hotlead.billing.models import LedgerEntry
 from hotlead.billing.services.ledger import refund_post
-from hotlead.core.exceptions import ApplicationError, Conflict, DomainRuleViolation, NotFound, ValidationFailed
+from hotlead.core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from hotlead.core.money import money_format
 from hotlead.core.services import audit_record
 from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.lock_objects import assignment_lock, lead_assignments_lock
 from hotlead.distribution.models import Assignment
-from hotlead.distribution.services.assignments import assignment_refunded_set
+from hotlead.distribution.services.assignments import assignment_refunded_set, assignment_reject
 from hotlead.leads.models import Lead
 from hotlead.leads.services import lead_fraud_set
 from hotlead.notifications.services import email_queue
@@ -31,8 +31,12 @@ from hotlead.providers.models import Provider
 from hotlead.providers.services import provider_flag
 from hotlead.refunds import selectors
 from hotlead.refunds.enums import AutoRule, BadLeadReason, ReportStatus
+from hotlead.refunds.exceptions import ReportWindowClosed
 from hotlead.refunds.lock_objects import auto_rule_lock_or_create, report_lock, reports_pending_lock
+from hotlead.refunds.metrics import BAD_LEADS_REPORTED, REFUNDED_CENTS, REFUNDS_APPROVED
 from hotlead.refunds.models import AutoApprovalRule, BadLeadReport
+from hotlead.webhooks.enums import EventType
+from hotlead.webhooks.services import webhook_event_emit
 
 if TYPE_CHECKING:
     from hotlead.accounts.models import User
@@ -49,8 +53,6 @@ DECIDED_BY_FRAUD = "fraud"
 def _count_after_commit(*, reported_reason: str | None = None, refund_cents: int | None = None,
                         decided_by: str = "") -> None:
     def _inc() -> None:
-        from hotlead.refunds.metrics import BAD_LEADS_REPORTED, REFUNDED_CENTS, REFUNDS_APPROVED
-
         if reported_reason:
             BAD_LEADS_REPORTED.labels(reason=reported_reason).inc()
         if refund_cents is not None:
@@ -121,9 +123,6 @@ def _assignment_refund(*, assignment: Assignment, actor: User | None, decided_by
 
 
 def _refunded_webhook(*, assignment: Assignment, entry: LedgerEntry, reason: str) -> None:
-    from hotlead.webhooks.enums import EventType
-    from hotlead.webhooks.services import webhook_event_emit
-
     webhook_event_emit(
         provider_id=assignment.provider_id, type=EventType.LEAD_REFUNDED, dedupe_key=f"lead.refunded:{entry.pk}",
         data={"assignment_id": assignment.pk, "lead_id": str(assignment.lead.public_id),
@@ -217,9 +216,8 @@ def report_create(*, provider: Provider, assignment_id: int, reason: str, detail
     now = timezone.now()
     closes_at = selectors.report_window_closes_at(assigned_at=assignment.assigned_at)
     if not selectors.report_window_open(assigned_at=assignment.assigned_at, now=now):
-        raise DomainRuleViolation(
+        raise ReportWindowClosed(
             f"Bad leads can be reported within {selectors.report_window_days()} days of delivery.",
-            code="report_window_closed",
             details={"window_closed_at": closes_at.isoformat()},
         )
     try:
@@ -261,8 +259,6 @@ def assignment_reject_and_report(*, provider: Provider, assignment_id: int, reje
     The report is filed first (a rejected lead can no longer be reported); when an objective rule refunds it at
     once, the assignment is already settled as refunded and is not rejected on top. Either both happen or neither.
     """
-    from hotlead.distribution.services.assignments import assignment_reject
-
     reject_reason = (reject_reason or "").strip()
     if not reject_reason:
         raise ValidationFailed.for_field("reason", "Say why you reject this lead.")

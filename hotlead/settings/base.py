@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -41,9 +44,6 @@ HOTLEAD_TEST_SETTINGS = False  # hotlead.settings.test sets it
 
 def _local_secret(path: Path) -> str:
     """The demo's key: random, written once to var/ (never a key anyone else knows), shared by its processes."""
-    import secrets
-    import tempfile
-
     if not path.exists():
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
             handle.write(secrets.token_urlsafe(48))
@@ -384,8 +384,6 @@ HOTLEAD = {
 
 def _rate_limits_from_env(value: str) -> dict[str, str]:
     """HOTLEAD_RATE_LIMITS="lead_submit_ip=10/3600,login_account=10/900": limits changed without code."""
-    import re
-
     limits = {}
     for item in (part.strip() for part in value.split(",")):
         if not item:

@@ -145,7 +145,7 @@ def scenario_load(path: str | Path) -> Any:
         raise ScenarioInvalid("scenario", f"cannot read {path}: {exc.strerror}.") from exc
     if path.suffix.lower() in {".yaml", ".yml"}:
         try:
-            import yaml
+            import yaml  # optional: PyYAML is not a dependency of the project
         except ImportError as exc:  # not a dependency of the project: JSON always works
             raise ScenarioInvalid("scenario", "YAML needs PyYAML installed; use a .json file.") from exc
         try:

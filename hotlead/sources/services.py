@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hotlead.core.exceptions import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.ratelimit import RULE_RE
 from hotlead.core.services import audit_record
 from hotlead.core.text import name_clean
+from hotlead.sources.exceptions import ApiKeyRevoked, InvalidApiKey
 from hotlead.sources.lock_objects import lead_source_lock
 from hotlead.sources.models import LeadSource
 
@@ -108,9 +109,9 @@ def lead_source_authenticate(*, key: str) -> LeadSource:
     if key.startswith(KEY_PREFIX) and len(key) <= 100:
         source = LeadSource.objects.filter(key_hash=key_digest(key)).first()
     if source is None:
-        raise NotAuthenticated("The API key is not valid.", code="invalid_api_key")
+        raise InvalidApiKey()
     if source.revoked_at is not None:
-        raise NotAuthenticated("This API key was revoked.", code="api_key_revoked")
+        raise ApiKeyRevoked()
     return source
 
 

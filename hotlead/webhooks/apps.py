@@ -7,6 +7,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
+        # in ready(): the collectors and receivers import models: not loadable before the apps are
         from hotlead.core.metrics import scrape_collector_add
         from hotlead.providers.signals import provider_webhook_url_changed
         from hotlead.webhooks.metrics import WebhookStateCollector

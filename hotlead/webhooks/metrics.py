@@ -37,6 +37,7 @@ class WebhookStateCollector(Collector):
     """What waits now (read from the database at scrape time): deliveries being retried, disabled endpoints."""
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
+        # lazy: metrics modules load without Django set up (the gunicorn master, the metrics test)
         from hotlead.webhooks.selectors import webhook_state_counts
 
         counts = webhook_state_counts()

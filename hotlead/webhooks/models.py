@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from django.db import models
 
-from hotlead.webhooks.enums import AttemptOutcome, DeliveryStatus, EventType
+from hotlead.webhooks.enums import SUBSCRIBABLE, AttemptOutcome, DeliveryStatus, EventType
 
 
 def _all_events() -> list[str]:
-    from hotlead.webhooks.enums import SUBSCRIBABLE
-
     return list(SUBSCRIBABLE)
 
 

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 
 from hotlead.core.exceptions import NotFound
 from hotlead.core.pagination import keyset_after
+from hotlead.webhooks.enums import DeliveryStatus
 from hotlead.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 MAX_DB_ID = 2**63 - 1
@@ -41,8 +42,6 @@ def delivery_get_for_provider(*, provider_id: int, delivery_id: int) -> WebhookD
 
 def webhook_state_counts() -> dict[str, int]:
     """For the scrape-time gauges: deliveries waiting for a retry, endpoints disabled."""
-    from hotlead.webhooks.enums import DeliveryStatus
-
     return {
         "retrying": WebhookDelivery.objects.filter(status=DeliveryStatus.RETRYING).count(),
         "disabled": WebhookEndpoint.objects.filter(enabled=False).exclude(url="").count(),

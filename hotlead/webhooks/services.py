@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -26,8 +27,12 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, NotFound, ValidationFailed
 from hotlead.core.services import audit_record
+from hotlead.notifications.services import email_queue
+from hotlead.ops.dead_letters import dead_letter_record
 from hotlead.ops.jobs import job_enqueue
+from hotlead.providers.models import Provider
 from hotlead.providers.services import provider_webhook_url_mirror
+from hotlead.providers.validators import webhook_url_validate
 from hotlead.webhooks import metrics, transport
 from hotlead.webhooks.enums import SUBSCRIBABLE, AttemptOutcome, DeliveryStatus, EventType
 from hotlead.webhooks.lock_objects import delivery_claim_lock, delivery_lock, endpoint_lock
@@ -66,10 +71,6 @@ def _json(value) -> str:
 def endpoint_url_clean(url: str | None) -> str:
     """"" (none) or an https URL of a public host; a host in HOTLEAD_WEBHOOK_ALLOWED_HOSTS may be http or
     internal (on-premise CRMs). Names are resolved again at every delivery."""
-    from urllib.parse import urlsplit
-
-    from hotlead.providers.validators import webhook_url_validate
-
     url = (url or "").strip()
     if not url:
         return ""
@@ -347,8 +348,6 @@ def _attempt_record(*, delivery_id: int, url: str, started_at: datetime, result:
         _failure_count(provider_id=delivery.provider_id, now=started_at)
     delivery.save()
     if dead:
-        from hotlead.ops.dead_letters import dead_letter_record
-
         dead_letter_record(func=REDELIVER_JOB, args=[delivery.pk], kwargs={},
                            error=f"Webhook {delivery.event.type} {delivery.event.msg_id} to {url}: "
                                  f"{MAX_ATTEMPTS} attempts failed; last: {result.error}",
@@ -384,9 +383,6 @@ def _failure_count(*, provider_id: int, now: datetime) -> None:
 
 
 def _disabled_email(*, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
-    from hotlead.notifications.services import email_queue
-    from hotlead.providers.models import Provider
-
     provider = Provider.objects.select_related("user").get(pk=endpoint.provider_id)
     email_queue(template="webhook_disabled", to=provider.user.email, related=endpoint,
                 dedupe_key=f"webhook_disabled:{endpoint.pk}:{int(now.timestamp())}",

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from api import api
+from api.v1 import api
 from hotlead.accounts.tokens import access_token_encode
 from hotlead.providers.enums import ProviderStatus
 from tests.factories.accounts import StaffFactory, totp_device_for

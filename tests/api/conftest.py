@@ -1,5 +1,5 @@
 """Mount the test-only probe operations (tests/api/probe.py) on the real API before any URL is built."""
-from api import api
+from api.v1 import api
 from tests.api import probe
 
 if not any(router is probe.router for _prefix, router in api._routers):

@@ -13,7 +13,7 @@ import pytest
 from django.db import models
 from django.forms.models import model_to_dict
 
-from api import api
+from api.v1 import api
 from tests.factories.distribution import make_assignment
 
 PREFIX = "/api/v1"

@@ -21,9 +21,11 @@ from hotlead.core.exceptions import (
     InvalidCredentials,
     InvalidOtp,
     MfaRequired,
+    MfaSetupRequired,
     NotAuthenticated,
     RateLimited,
     TokenExpired,
+    TokenRevoked,
 )
 from hotlead.core.logging import mask_email
 from hotlead.core.ratelimit import client_ip_key, rate_limit_hit
@@ -124,10 +126,9 @@ def login_second_factor_check(*, user: User, otp: str | None) -> bool:
             raise InvalidOtp()
         return True
     if user.role == Role.STAFF:
-        raise Forbidden(
+        raise MfaSetupRequired(
             "Staff accounts must sign in with two-factor authentication: enrol an authenticator app in the "
-            "console first.",
-            code="mfa_setup_required",
+            "console first."
         )
     return False
 
@@ -157,10 +158,9 @@ def auth_refresh(*, refresh_token: str) -> TokenPair:
             action="auth.refresh_reuse_detected", actor=result, obj=result,
             changes={"family": claims.get("fam", "")},
         )
-        raise NotAuthenticated("This refresh token was already used; the session has been revoked.",
-                               code="token_revoked")
+        raise TokenRevoked("This refresh token was already used; the session has been revoked.")
     if outcome != "ok":
-        raise NotAuthenticated("The refresh token is no longer valid.", code="token_revoked")
+        raise TokenRevoked()
     return result
 
 

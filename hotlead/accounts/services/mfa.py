@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from base64 import b32encode
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -10,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hotlead.accounts.lock_objects import totp_device_pending_lock, totp_devices_confirmed_lock
 from hotlead.accounts.services.revocation import user_token_version_bump
-from hotlead.core.exceptions import Conflict, InvalidOtp
+from hotlead.core.exceptions import InvalidOtp, MfaAlreadyEnabled, MfaSetupNotStarted
 from hotlead.core.logging import mask_email
 from hotlead.core.services import audit_record
 
@@ -43,7 +44,7 @@ def totp_verify(*, user: User, token: str | None) -> TOTPDevice | None:
 def totp_setup_start(*, user: User) -> TOTPDevice:
     """A fresh unconfirmed device (the secret is shown once for enrolment); earlier unconfirmed ones are dropped."""
     if totp_confirmed_device_exists(user=user):
-        raise Conflict("Two-factor authentication is already enabled on this account.", code="mfa_already_enabled")
+        raise MfaAlreadyEnabled("Two-factor authentication is already enabled on this account.")
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     # two-factor finds the login device by this name
     device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
@@ -57,8 +58,8 @@ def totp_setup_confirm(*, user: User, token: str | None) -> TOTPDevice:
     device = totp_device_pending_lock(user=user)
     if device is None:
         if totp_confirmed_device_exists(user=user):
-            raise Conflict("Two-factor authentication is already enabled.", code="mfa_already_enabled")
-        raise Conflict("Start the set-up first.", code="mfa_setup_not_started")
+            raise MfaAlreadyEnabled()
+        raise MfaSetupNotStarted()
     if not token or not _CODE.match(str(token)) or not device.verify_token(token):
         raise InvalidOtp()
     device.confirmed = True
@@ -87,6 +88,4 @@ def totp_provisioning_uri(device: TOTPDevice) -> str:
 
 
 def totp_secret_base32(device: TOTPDevice) -> str:
-    from base64 import b32encode
-
     return b32encode(device.bin_key).decode().rstrip("=")

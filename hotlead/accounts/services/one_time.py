@@ -10,15 +10,10 @@ from django.utils import timezone
 from hotlead.accounts.lock_objects import one_time_token_lock
 from hotlead.accounts.models import OneTimeToken
 from hotlead.accounts.tokens import opaque_token_new, token_digest
-from hotlead.core.exceptions import DomainRuleViolation
+from hotlead.core.exceptions import InvalidToken
 
 if TYPE_CHECKING:
     from hotlead.accounts.models import User
-
-
-class InvalidToken(DomainRuleViolation):
-    code = "invalid_token"
-    default_message = "This link is invalid or has expired. Please request a new one."
 
 
 def one_time_token_create(*, user: User, purpose: str, ttl: timedelta) -> str:

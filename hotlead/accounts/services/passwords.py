@@ -17,6 +17,8 @@ from hotlead.accounts.services.revocation import user_token_version_bump
 from hotlead.core.exceptions import InvalidCredentials, ValidationFailed
 from hotlead.core.ratelimit import client_ip_key, rate_limit_hit
 from hotlead.core.services import audit_record
+from hotlead.notifications.models import EmailEvent
+from hotlead.notifications.services import email_queue
 from hotlead.ops.jobs import job_enqueue
 
 
@@ -72,9 +74,6 @@ def password_reset_request(*, email: str) -> None:
 @transaction.atomic
 def password_reset_send(*, user_id: int | None, nonce: str) -> None:
     """Create the reset token and queue the e-mail (idempotent per request nonce)."""
-    from hotlead.notifications.models import EmailEvent
-    from hotlead.notifications.services import email_queue
-
     if user_id is None:
         return
     user = User.objects.filter(pk=user_id, is_active=True).first()

@@ -18,6 +18,7 @@ from hotlead.core.exceptions import NotFound, ValidationFailed
 from hotlead.core.pagination import MAX_DB_ID, cursor_decode, cursor_encode, keyset_after
 from hotlead.distribution.models import Assignment
 from hotlead.leads.models import Category
+from hotlead.leads.selectors import postal_code_place
 
 INBOX_DEFAULT_LIMIT = 50
 INBOX_MAX_LIMIT = 200
@@ -187,8 +188,6 @@ def inbox_lead_details(*, provider_id: int, assignment_ids: list[int]) -> dict[i
 
     Only the provider's own assignments are read (the buyer may see the contact data of a lead they bought).
     """
-    from hotlead.leads.selectors import postal_code_place
-
     rows = Assignment.objects.filter(provider_id=provider_id, pk__in=assignment_ids).values_list(
         "id", "lead__name", "lead__description", "lead__budget_cents", "lead__timeline", "lead__email",
         "lead__phone", "lead__postal_code")

@@ -16,6 +16,11 @@ from django.utils import timezone
 from hotlead.core.money import money_format
 from hotlead.distribution.enums import RunTrigger, SkipReason
 from hotlead.distribution.models import DistributionRun
+from hotlead.distribution.services import eligibility, eligibility_sql
+from hotlead.distribution.services.facts import lead_facts_of, market_read
+from hotlead.leads.models import Lead
+from hotlead.levels.models import CompetitionLevel
+from hotlead.providers.models import Provider
 
 # How a skip reason reads in a sentence ("3 outside their service areas").
 SKIP_PLAIN = {
@@ -79,8 +84,6 @@ def _level_read(*, facts, level, now: datetime) -> tuple[int, int, dict[str, int
     On PostgreSQL the index-driven read the sale function runs (`level_read_fast_sql`: only the live
     subscriptions in the lead's category and area are evaluated in full); elsewhere `level_eligibility`.
     Same rows either way (tests/distribution/test_sale_sql.py)."""
-    from hotlead.distribution.services import eligibility, eligibility_sql
-
     if connection.vendor != "postgresql":
         found = eligibility.level_eligibility(lead=facts, level=level, now=now, limit=level.max_recipients)
         return len(found.candidates), found.eligible, dict(found.skipped)
@@ -101,8 +104,6 @@ def _level_read(*, facts, level, now: datetime) -> tuple[int, int, dict[str, int
 def leads_predicted_outcomes(*, leads: Iterable, now: datetime | None = None) -> dict[int, Prediction]:
     """{lead id: Prediction} — the engine's eligibility read per level (one query each), walked by rank until
     a level has a buyer. `leads` need their category loaded (select_related)."""
-    from hotlead.distribution.services.facts import lead_facts_of, market_read
-
     now = now or timezone.now()
     levels = market_read().levels
     predictions = {}
@@ -165,9 +166,6 @@ def _level_line(level: dict, *, level_names: dict[str, str], provider_names: dic
 
 def lead_runs_plain(*, lead_id: int, limit: int = 20) -> list[RunStory]:
     """The lead's runs, newest first, each told in sentences (names, level names, prices, reasons)."""
-    from hotlead.levels.models import CompetitionLevel
-    from hotlead.providers.models import Provider
-
     runs = list(DistributionRun.objects.filter(lead_id=lead_id).order_by("-started_at", "-id")[:limit])
     if not runs:
         return []
@@ -211,8 +209,6 @@ class MissedLead:
 def provider_missed_for_funds(*, provider_id: int, limit: int = 10,
                               scanned: int = MISSED_RUNS_SCANNED) -> tuple[int, list[MissedLead]]:
     """(how many of the newest `scanned` runs skipped this provider for its balance, the newest `limit`)."""
-    from hotlead.leads.models import Lead
-
     run_table, lead_table = DistributionRun._meta.db_table, Lead._meta.db_table
     if connection.vendor == "postgresql":
         sql = f"""

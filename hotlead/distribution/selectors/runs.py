@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from hotlead.distribution.enums import SkipReason
 from hotlead.distribution.models import Assignment, DistributionRun
+from hotlead.distribution.services.eligibility import level_eligibility
+from hotlead.distribution.services.facts import lead_facts_of, levels_to_walk
 from hotlead.leads.models import Lead
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import Subscription
@@ -76,9 +78,6 @@ def lead_distribution_preview(*, lead, now: datetime | None = None) -> list[dict
 
     Shown on the console's "Distribute now" confirmation page; the real run re-decides under locks.
     """
-    from hotlead.distribution.services.eligibility import level_eligibility
-    from hotlead.distribution.services.facts import lead_facts_of, levels_to_walk
-
     now = now or timezone.now()
     facts = lead_facts_of(lead)
     walked = []

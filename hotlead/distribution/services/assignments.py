@@ -16,6 +16,7 @@ from hotlead.distribution.enums import AssignmentStatus
 from hotlead.distribution.lock_objects import assignment_lock
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.selectors.inbox import MAX_DB_ID
+from hotlead.distribution.selectors.reject_rate import reject_rate_for_provider
 from hotlead.providers.services import provider_flag
 
 if TYPE_CHECKING:
@@ -93,8 +94,6 @@ def _provider_flag_on_reject_rate(*, provider: Provider, assignment: Assignment)
 
     A provider already flagged keeps its flag and reason (the flags report shows both rates); clearing a flag
     is a staff action."""
-    from hotlead.distribution.selectors.reject_rate import reject_rate_for_provider
-
     rate = reject_rate_for_provider(provider_id=provider.pk)
     if not rate.over_cap:
         return

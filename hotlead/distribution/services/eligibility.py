@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import connection
@@ -42,8 +42,6 @@ class LevelEligibility:
 
 def _sqlite_clock(*, now: datetime, timezones: list[str]) -> str:
     """The local clock of each time zone, for SQLite: {tz: {hm, dow, day_start, week_start, month_start}}."""
-    from datetime import timedelta
-
     clock = {}
     for name in timezones:
         try:

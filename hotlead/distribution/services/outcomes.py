@@ -14,9 +14,13 @@ from django.utils import timezone
 
 from hotlead.core.money import money_format
 from hotlead.distribution.models import Assignment, DistributionRun
+from hotlead.distribution.selectors.buyer_view import assignment_buyer_view
+from hotlead.distribution.selectors.inbox import assignment_get_for_provider
 from hotlead.leads.enums import LeadStatus
 from hotlead.notifications.services import email_queue, emails_deliver
 from hotlead.providers.enums import AssignmentNotify
+from hotlead.webhooks.enums import EventType
+from hotlead.webhooks.services import webhook_event_emit
 
 
 def _currency() -> str:
@@ -37,11 +41,6 @@ def _assignment_item(assignment: Assignment) -> dict:
 
 def _assigned_webhook(assignment: Assignment) -> None:
     """`lead.assigned` to the buyer's endpoint: the lead as GET /provider/leads/{id} shows it (once per sale)."""
-    from hotlead.distribution.selectors.buyer_view import assignment_buyer_view
-    from hotlead.distribution.selectors.inbox import assignment_get_for_provider
-    from hotlead.webhooks.enums import EventType
-    from hotlead.webhooks.services import webhook_event_emit
-
     webhook_event_emit(
         provider_id=assignment.provider_id, type=EventType.LEAD_ASSIGNED,
         data=lambda: assignment_buyer_view(assignment_get_for_provider(provider_id=assignment.provider_id,

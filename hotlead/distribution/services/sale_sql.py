@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 
-from django.db import connection
+from django.db import connection, connections
+from django.utils.dateparse import parse_datetime
 
 from hotlead.billing.models import Account, LedgerEntry
 from hotlead.distribution.enums import AssignmentStatus, SkipReason
@@ -149,8 +150,6 @@ def function_names() -> dict[str, str]:
 def functions_install(using: str = "default", **_kwargs) -> bool:
     """Install this code's version of the sale function (post_migrate), dropping every other `hl_sale_*`
     function; nothing to do when it is installed already. True if it was created."""
-    from django.db import connections
-
     conn = connections[using]
     if conn.vendor != "postgresql":
         return False
@@ -204,8 +203,6 @@ def lead_sell(*, lead_id: int, now: datetime, trigger: str, actor_id: int | None
 
     Returns its `SaleResult`; `refused` is set (and nothing was written) when the lead is missing, fraudulent,
     in another status or stale."""
-    from django.utils.dateparse import parse_datetime
-
     sql = f"SELECT {function_names()['sell']}(%s, %s, %s, %s, %s, %s::text[], %s, %s, %s)"
     with connection.cursor() as cursor:
         cursor.execute(sql, [lead_id, now, now.isoformat(), trigger, actor_id, list(statuses), fresh_since, slack,

@@ -19,6 +19,7 @@ from hotlead.levels.lock_objects import subscriptions_to_match_lock
 from hotlead.levels.models import Subscription
 from hotlead.levels.services.subscriptions import _status_webhooks
 from hotlead.notifications.services import email_queue
+from hotlead.providers.models import Provider
 
 
 @dataclass
@@ -69,8 +70,6 @@ def funds_changed_emails(*, provider_id: int, balance_cents: int, deactivated: l
 
 
 def _funds_emails(*, provider_id: int, balance_cents: int, candidates: list[tuple], now) -> None:
-    from hotlead.providers.models import Provider
-
     provider = Provider.objects.select_related("user").get(pk=provider_id)
     currency = settings.HOTLEAD["CURRENCY"]
     _status_webhooks(provider_id=provider_id, changes=[

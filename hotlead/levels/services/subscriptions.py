@@ -18,6 +18,8 @@ from hotlead.levels.filters import filters_validate
 from hotlead.levels.lock_objects import subscription_lock
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.schedule import schedule_errors, schedule_validate
+from hotlead.webhooks.enums import EventType
+from hotlead.webhooks.services import webhook_event_emit
 
 if TYPE_CHECKING:
     from hotlead.accounts.models import User
@@ -169,9 +171,6 @@ def _status_set(subscription: Subscription, status: str, *, actor: User | None, 
 
 def _status_webhooks(*, provider_id: int, changes: list[tuple[int, str, str]]) -> None:
     """`subscription.status_changed` to the provider's endpoint, one event per subscription moved."""
-    from hotlead.webhooks.enums import EventType
-    from hotlead.webhooks.services import webhook_event_emit
-
     now = timezone.now()
     for subscription_id, before, after in changes:
         webhook_event_emit(

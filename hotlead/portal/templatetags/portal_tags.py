@@ -5,6 +5,7 @@ from django import template
 from django.utils.formats import date_format
 
 from hotlead.core.money import money_format
+from hotlead.portal.forms_money import TIMELINE_LABELS
 from hotlead.portal.navigation import nav_items
 
 register = template.Library()
@@ -36,6 +37,4 @@ def when(value) -> str:
 @register.filter
 def timeline_label(value) -> str:
     """The homeowner's timeline in the buyer's words."""
-    from hotlead.portal.forms_money import TIMELINE_LABELS
-
     return TIMELINE_LABELS.get(value, "Not given") if value else "Not given"

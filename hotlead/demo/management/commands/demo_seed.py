@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from hotlead.accounts.models import Role, User
+from hotlead.billing.models import LedgerEntry
 from hotlead.billing.services.ledger import deposit_post
 from hotlead.core.money import money_format
+from hotlead.demo.market import demo_market_seed
 from hotlead.distribution.enums import RunTrigger
 from hotlead.distribution.services.engine import lead_distribute
 from hotlead.leads.enums import LeadStatus, Timeline
@@ -121,12 +123,10 @@ class Command(BaseCommand):
         staff = self._staff(created)
         categories = self._categories(created)
         self._levels(staff, created)
-        if (options.get("market") or os.environ.get("HOTLEAD_DEMO_MARKET", "")) == "synthetic":
-            # first: its weeks of history happened before today's demo providers and leads
-            from hotlead.demo.market import demo_market_seed
-
-            if sold := demo_market_seed():
-                created.append(f"synthetic market: {sold} leads over the last weeks")
+        synthetic = (options.get("market") or os.environ.get("HOTLEAD_DEMO_MARKET", "")) == "synthetic"
+        # first: its weeks of history happened before today's demo providers and leads
+        if synthetic and (sold := demo_market_seed()):
+            created.append(f"synthetic market: {sold} leads over the last weeks")
         for spec in PROVIDERS:
             self._provider(spec, categories, staff, created)
         for spec in LEADS:
@@ -180,7 +180,6 @@ class Command(BaseCommand):
                                        prefixes=spec.prefixes, actor=staff)
             created.append(f"provider {spec.company}")
         entry_key = f"demo-seed:deposit:{spec.email}"
-        from hotlead.billing.models import LedgerEntry
 
         if not LedgerEntry.objects.filter(idempotency_key=entry_key).exists():
             deposit_post(provider_id=provider.pk, amount_cents=spec.deposit_cents, key=entry_key, actor=staff,
