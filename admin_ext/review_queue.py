@@ -18,9 +18,10 @@ from django.utils import timezone
 from hotlead.core.exceptions import ApplicationError, ValidationFailed
 from hotlead.core.money import money_format
 from hotlead.distribution.selectors.plain import leads_predicted_outcomes
-from hotlead.leads import selectors, services
+from hotlead.leads import selectors
 from hotlead.leads.enums import RejectReason
 from hotlead.leads.models import Lead
+from hotlead.leads.services import lifecycle
 
 QUEUE_PAGE = 20
 TEMPLATE = "admin_ext/review_queue.html"
@@ -52,7 +53,7 @@ class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     ids = _LeadIdsField()
     reason = forms.ChoiceField(choices=[("", "—"), *RejectReason.choices], required=False)
-    note = forms.CharField(required=False, max_length=services.REVIEW_NOTE_MAX)
+    note = forms.CharField(required=False, max_length=lifecycle.REVIEW_NOTE_MAX)
 
     def clean(self):
         data = super().clean()
@@ -91,9 +92,9 @@ def _decide(request: HttpRequest, form: DecisionForm) -> None:
         short = str(lead.public_id)[:8]
         try:
             if approve:
-                services.lead_approve(lead_id=lead.pk, actor=request.user)
+                lifecycle.lead_approve(lead_id=lead.pk, actor=request.user)
             else:
-                services.lead_reject(lead_id=lead.pk, actor=request.user, reason=data["reason"],
+                lifecycle.lead_reject(lead_id=lead.pk, actor=request.user, reason=data["reason"],
                                      note=data.get("note") or "")
         except ApplicationError as exc:
             refused.append(f"{short}: {exc.message}")

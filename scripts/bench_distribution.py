@@ -250,7 +250,7 @@ def approval_latency(args, env: dict[str, str]) -> dict:
     from hotlead.distribution.models import Assignment
     from hotlead.leads.enums import LeadStatus
     from hotlead.leads.models import Category, Lead
-    from hotlead.leads.services import lead_approve
+    from hotlead.leads.services.lifecycle import lead_approve
 
     # the throughput phase queued its follow-up e-mail jobs: they are not part of this measurement
     OrmQ.objects.all().delete()

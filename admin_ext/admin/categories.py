@@ -12,8 +12,8 @@ from unfold.decorators import display
 
 from admin_ext.base import ModelAdmin
 from hotlead.core.services import audit_record
-from hotlead.leads import services
 from hotlead.leads.models import Category
+from hotlead.leads.services.categories import category_create, category_update
 from hotlead.leads.validation import SLUG_RE
 
 
@@ -74,7 +74,7 @@ class CategoryAdmin(ModelAdmin, ImportExportModelAdmin):
     def save_model(self, request, obj, form, change):
         """Through the services, so the rules and the audit log are the API's."""
         if change:
-            saved = services.category_update(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user)
+            saved = category_update(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user)
         else:
-            saved = services.category_create(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user)
+            saved = category_create(slug=obj.slug, name=obj.name, active=obj.active, actor=request.user)
         obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at

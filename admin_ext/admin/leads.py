@@ -27,9 +27,10 @@ from admin_ext.review_queue import review_queue_view
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.services import audit_record
 from hotlead.distribution.models import Assignment
-from hotlead.leads import selectors, services
+from hotlead.leads import selectors
 from hotlead.leads.enums import LeadStatus, RejectReason
 from hotlead.leads.models import Lead
+from hotlead.leads.services import lifecycle
 from reports.resources import LeadHumanResource
 
 REVIEW_TEMPLATE = "admin/leads/lead/review.html"
@@ -37,7 +38,7 @@ REVIEW_TEMPLATE = "admin/leads/lead/review.html"
 
 class RejectForm(forms.Form):
     reason = forms.ChoiceField(choices=RejectReason.choices)
-    note = forms.CharField(required=False, max_length=services.REVIEW_NOTE_MAX, widget=forms.Textarea)
+    note = forms.CharField(required=False, max_length=lifecycle.REVIEW_NOTE_MAX, widget=forms.Textarea)
 
 
 class CreatedDateFilter(RangeDateFilter):
@@ -204,9 +205,9 @@ class LeadAdmin(ReadOnlyAdminMixin, LeadFieldsMixin, ModelAdmin, ExportModelAdmi
             for lead in leads:
                 try:
                     if approve:
-                        services.lead_approve(lead_id=lead.pk, actor=request.user)
+                        lifecycle.lead_approve(lead_id=lead.pk, actor=request.user)
                     else:
-                        services.lead_reject(lead_id=lead.pk, actor=request.user,
+                        lifecycle.lead_reject(lead_id=lead.pk, actor=request.user,
                                              reason=form.cleaned_data["reason"], note=form.cleaned_data["note"])
                 except ApplicationError as exc:
                     refused.append(f"{str(lead.public_id)[:8]}: {exc.message}")

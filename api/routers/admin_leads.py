@@ -24,10 +24,10 @@ from api.schemas.leads import (
 )
 from hotlead.distribution.selectors.lead_detail import lead_admin_detail
 from hotlead.leads.selectors import categories_all, lead_by_public_id, leads_for_review
-from hotlead.leads.services import category_create as create
-from hotlead.leads.services import category_update as update
-from hotlead.leads.services import lead_approve as approve
-from hotlead.leads.services import lead_reject as reject
+from hotlead.leads.services.categories import category_create as create
+from hotlead.leads.services.categories import category_update as update
+from hotlead.leads.services.lifecycle import lead_approve as approve
+from hotlead.leads.services.lifecycle import lead_reject as reject
 
 router = Router(auth=staff_auth)
 

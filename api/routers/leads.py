@@ -25,10 +25,10 @@ from api.schemas.leads import (
 )
 from hotlead.core.middleware import client_ip
 from hotlead.leads.selectors import categories_active
-from hotlead.leads.services import lead_code_resend
-from hotlead.leads.services import lead_confirm as confirm
-from hotlead.leads.services import lead_submit as submit
-from hotlead.leads.services import lead_verify as verify
+from hotlead.leads.services.intake import lead_code_resend
+from hotlead.leads.services.intake import lead_confirm as confirm
+from hotlead.leads.services.intake import lead_submit as submit
+from hotlead.leads.services.intake import lead_verify as verify
 from hotlead.leads.validation import LeadSubmission
 from hotlead.sources.services import lead_source_authenticate
 

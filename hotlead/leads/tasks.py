@@ -1,7 +1,7 @@
 """Jobs of the leads app (run by django-q2 through hotlead.ops.jobs; each is idempotent)."""
 from __future__ import annotations
 
-from hotlead.leads.services import lead_expire_unverified
+from hotlead.leads.services.intake import lead_expire_unverified
 
 
 def leads_expire_unverified_job() -> int:

@@ -24,7 +24,7 @@ from hotlead.distribution.lock_objects import assignment_lock, lead_assignments_
 from hotlead.distribution.models import Assignment
 from hotlead.distribution.services.assignments import assignment_refunded_set, assignment_reject
 from hotlead.leads.models import Lead
-from hotlead.leads.services import lead_fraud_set
+from hotlead.leads.services.lifecycle import lead_fraud_set
 from hotlead.notifications.services import email_queue
 from hotlead.providers.lock_objects import provider_reports_lock
 from hotlead.providers.models import Provider

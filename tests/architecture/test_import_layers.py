@@ -219,7 +219,7 @@ def upward_imports(
 def test_the_reader_sees_the_whole_project():
     graph = import_graph()
     assert len(graph) > 250  # every package is read, not only one
-    assert "hotlead.leads.services" in graph["hotlead.distribution.services.engine"]
+    assert "hotlead.leads.services.lifecycle" in graph["hotlead.distribution.services.engine"]
     assert "hotlead.core.exceptions" in graph["api.errors"]
 
 

@@ -19,7 +19,7 @@ from hotlead.distribution.services.engine import lead_distribute, lead_distribut
 from hotlead.distribution.tasks import assignment_digest_job, lead_distribute_job, unsold_redistribute_job
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead, LeadEvent
-from hotlead.leads.services import lead_approve
+from hotlead.leads.services.lifecycle import lead_approve
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import Subscription
 from hotlead.notifications.models import EmailEvent

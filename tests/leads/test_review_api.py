@@ -18,7 +18,7 @@ from hotlead.core.models import AuditLog
 from hotlead.distribution.job_paths import LEAD_DISTRIBUTE
 from hotlead.distribution.models import DistributionRun
 from hotlead.leads.models import Lead, LeadEvent
-from hotlead.leads.services import lead_approve
+from hotlead.leads.services.lifecycle import lead_approve
 from hotlead.notifications.models import EmailEvent
 from tests.conftest import bearer
 from tests.factories.accounts import StaffFactory

@@ -210,7 +210,7 @@ def test_stored_leads_count_against_the_limit_too(roofing, api_post):
 def test_a_reference_drawn_twice_is_drawn_again_and_the_lead_stored_once(roofing, api_post, monkeypatch):
     # given: the first reference drawn is already taken
     taken = LeadFactory(category=roofing, reference="HL-22222")
-    monkeypatch.setattr("hotlead.leads.services.reference_generate", lambda: taken.reference)
+    monkeypatch.setattr("hotlead.leads.services.intake.reference_generate", lambda: taken.reference)
     # when
     response = api_post("/leads", valid_payload(), REMOTE_ADDR="198.51.100.10")
     # then: stored once, under another reference, with one e-mail

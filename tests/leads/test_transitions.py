@@ -6,7 +6,7 @@ import pytest
 from hotlead.core.exceptions import Conflict
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead, LeadEvent
-from hotlead.leads.services import lead_transition
+from hotlead.leads.services.lifecycle import lead_transition
 from tests.factories.leads import LeadFactory
 
 pytestmark = pytest.mark.django_db

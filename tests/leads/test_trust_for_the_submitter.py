@@ -12,7 +12,7 @@ from hotlead.distribution.services.outcomes import lead_outcome_notify
 from hotlead.leads.models import Lead
 from hotlead.leads.references import REFERENCE_ALPHABET
 from hotlead.leads.selectors import reference_unused
-from hotlead.leads.services import lead_reject
+from hotlead.leads.services.lifecycle import lead_reject
 from hotlead.notifications.models import EmailEvent
 from tests.distribution.conftest import approved_lead, make_level, seller
 from tests.factories.accounts import StaffFactory

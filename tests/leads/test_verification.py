@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import ApplicationError
 from hotlead.leads.models import Lead, LeadEvent, LeadVerification
-from hotlead.leads.services import lead_submit, lead_verify
+from hotlead.leads.services.intake import lead_submit, lead_verify
 from hotlead.leads.validation import LeadSubmission
 from tests.factories.leads import CategoryFactory
 from tests.leads.conftest import last_code, last_link_token, valid_payload, verification_emails, wrong_code

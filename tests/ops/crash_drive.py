@@ -10,7 +10,7 @@ def main(argv: list[str]) -> None:
 
     django.setup()
     from hotlead.accounts.models import User
-    from hotlead.leads.services import lead_approve
+    from hotlead.leads.services.lifecycle import lead_approve
 
     staff = User.objects.get(pk=int(argv[0]))
     for lead_id in argv[1:]:

@@ -43,7 +43,7 @@ from hotlead.distribution.services.sale_sql import lead_sell
 from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus
 from hotlead.leads.lock_objects import lead_locked
 from hotlead.leads.models import Category, Lead
-from hotlead.leads.services import lead_outcome_set
+from hotlead.leads.services.lifecycle import lead_outcome_set
 from hotlead.levels.services.funds import funds_changed_emails, subscriptions_sync_funds
 from hotlead.ops.jobs import job_enqueue
 

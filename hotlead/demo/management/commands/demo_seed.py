@@ -23,7 +23,7 @@ from hotlead.distribution.enums import RunTrigger
 from hotlead.distribution.services.engine import lead_distribute
 from hotlead.leads.enums import LeadStatus, Timeline
 from hotlead.leads.models import Category, Lead
-from hotlead.leads.services import lead_approve, lead_reject
+from hotlead.leads.services.lifecycle import lead_approve, lead_reject
 from hotlead.levels.enums import SubscriptionStatus
 from hotlead.levels.models import CompetitionLevel, Subscription
 from hotlead.levels.services.levels import level_create

@@ -1,12 +1,9 @@
-"""Lead intake and review (SPEC §3). Every change of a lead's status goes through this module.
-
-Locking order, everywhere: the lead row first, then its verification row.
-"""
+"""Intake (SPEC §3): submission, e-mail verification, confirmation, expiry of unverified leads."""
 from __future__ import annotations
 
 import ipaddress
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -14,130 +11,30 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hotlead.core.exceptions import Conflict, InvalidToken, NotFound, ValidationFailed
+from hotlead.core.exceptions import Conflict, InvalidToken, ValidationFailed
 from hotlead.core.ratelimit import rate_limit_hit
 from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
-from hotlead.leads.enums import ALLOWED_TRANSITIONS, LeadStatus, RejectReason
+from hotlead.leads.enums import LeadStatus
 from hotlead.leads.exceptions import CodeExpired, InvalidCode, VerificationLocked
-from hotlead.leads.lock_objects import category_lock, lead_lock, leads_unverified_lock, verification_current_lock
+from hotlead.leads.lock_objects import leads_unverified_lock, verification_current_lock
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
 from hotlead.leads.references import reference_generate
 from hotlead.leads.selectors import category_active_by_slug, duplicate_find, reference_unused
-from hotlead.leads.signals import lead_approved
-from hotlead.leads.validation import SLUG_RE, LeadSubmission, submission_clean
+from hotlead.leads.validation import LeadSubmission, submission_clean
 from hotlead.notifications.services import email_queue
 
 if TYPE_CHECKING:
-    from hotlead.accounts.models import User
+    pass
 
-REVIEW_NOTE_MAX = 2000
-# What the submitter reads when a request is rejected: the reason in plain words (the staff note stays internal).
-REJECT_REASON_TEXT = {
-    RejectReason.SPAM: "it looked like an automated or advertising message rather than a request for work.",
-    RejectReason.DUPLICATE: "we already have the same request from you, and we pass each job on only once.",
-    RejectReason.INCOMPLETE: "it did not say enough about the job for a provider to contact you about it.",
-    RejectReason.OUT_OF_AREA: "we have no providers for this service where the job is.",
-    RejectReason.TEST: "it was marked as a test request.",
-    RejectReason.OTHER: "it does not meet our rules for requests we can pass on.",
-}
+from hotlead.leads.services.lifecycle import after_commit, lead_locked, transition_locked
+
 _REFERENCE_TRIES = 3  # a clash is about 1 in 24 at a million leads (references.py); three in a row, next to never
 
 
 def _policy(name: str):
     return settings.HOTLEAD[name]
 
-
-def _lead_locked(**lookup) -> Lead:
-    lead = lead_lock(**lookup)
-    if lead is None:
-        raise NotFound("No such lead.")
-    return lead
-
-
-def _after_commit(func, *args) -> None:
-    transaction.on_commit(lambda: func(*args))
-
-
-# --- the lifecycle -------------------------------------------------------------------------------
-
-def _transition_check(from_status: str, to_status: str, *, allowed: set[str] | None = None) -> None:
-    """Conflict unless the lifecycle (narrowed to `allowed`, when given) lets `from_status` become `to_status`."""
-    permitted = ALLOWED_TRANSITIONS.get(from_status, set())
-    if to_status not in (permitted if allowed is None else permitted & allowed):
-        raise Conflict(
-            f"A lead that is {LeadStatus(from_status).label.lower()} cannot become "
-            f"{LeadStatus(to_status).label.lower()}.",
-            details={"status": from_status, "requested": to_status},
-        )
-
-
-def _transition(lead: Lead, *, to_status: str, action: str, actor: User | None = None, note: str = "",
-                data: dict | None = None, changes: dict | None = None) -> LeadEvent:
-    """Move a lead (whose row the caller has locked) and write its history; Conflict if not allowed."""
-    from_status = lead.status
-    _transition_check(from_status, to_status)
-    now = timezone.now()
-    lead.status = to_status
-    lead.status_changed_at = now
-    for field, value in (changes or {}).items():
-        setattr(lead, field, value)
-    lead.save(update_fields=["status", "status_changed_at", "updated_at", *(changes or {})])
-    return LeadEvent.objects.create(
-        lead=lead, from_status=from_status, to_status=to_status, action=action,
-        actor=actor if getattr(actor, "pk", None) else None, note=note, data=data or {},
-    )
-
-
-@transaction.atomic
-def lead_transition(*, lead_id: int, to_status: str, action: str, actor: User | None = None, note: str = "",
-                    data: dict | None = None, changes: dict | None = None) -> Lead:
-    """Lock the lead, move it to `to_status` (Conflict if the lifecycle forbids it), record the event.
-
-    For other apps (distribution: approved → distributed | unsold); `changes` sets further lead fields.
-    """
-    lead = _lead_locked(pk=lead_id)
-    _transition(lead, to_status=to_status, action=action, actor=actor, note=note, data=data, changes=changes)
-    return lead
-
-
-def lead_outcome_set(*, lead: Lead, to_status: str, buyers: int, now: datetime, actor: User | None = None,
-                     data: dict | None = None) -> Lead:
-    """Record a distribution run's outcome: approved|unsold → distributed|unsold (SPEC §3).
-
-    For the engine, inside its transaction, with the lead's row lock already held. An unsold lead that
-    stays unsold writes no new history row.
-    """
-    from_status = lead.status
-    _transition_check(from_status, to_status, allowed={LeadStatus.DISTRIBUTED, LeadStatus.UNSOLD})
-    changes: dict = {"status": to_status, "buyers_count": buyers, "updated_at": now}
-    if to_status != from_status:
-        changes["status_changed_at"] = now
-    if to_status == LeadStatus.DISTRIBUTED:
-        changes["distributed_at"] = now
-    Lead.objects.filter(pk=lead.pk).update(**changes)
-    for name, value in changes.items():
-        setattr(lead, name, value)
-    if to_status != from_status:
-        LeadEvent.objects.create(
-            lead=lead, from_status=from_status, to_status=to_status,
-            action="distributed" if to_status == LeadStatus.DISTRIBUTED else "unsold",
-            actor=actor if getattr(actor, "pk", None) else None, data={**(data or {}), "buyers": buyers},
-        )
-    return lead
-
-
-def lead_fraud_set(*, lead_public_id) -> tuple[Lead, bool]:
-    """Lock the lead and mark it fraudulent, once; True when this call marked it. For refunds' lead_mark_fraud."""
-    lead = lead_lock(of_self=True, public_id=lead_public_id)
-    if lead is None:
-        raise NotFound("No such lead.")
-    if lead.is_fraud:
-        return lead, False
-    lead.is_fraud = True
-    lead.fraud_marked_at = timezone.now()
-    lead.save(update_fields=["is_fraud", "fraud_marked_at"])
-    return lead, True
 
 
 # --- intake ----------------------------------------------------------------------------------------
@@ -239,7 +136,7 @@ def _lead_store(fields: dict, *, category: Category, ip: str, user_agent: str, a
         _lead_source_intake(lead, lead_source)
     else:
         _verification_issue(lead)
-    _after_commit(metrics.LEADS_SUBMITTED.labels(source=metrics.source_label(lead.source)).inc)
+    after_commit(metrics.LEADS_SUBMITTED.labels(source=metrics.source_label(lead.source)).inc)
     return lead
 
 
@@ -252,9 +149,9 @@ def _lead_source_intake(lead: Lead, lead_source) -> None:
         return
     now = timezone.now()
     note = f"E-mail verified upstream by the lead source {lead_source.name}."
-    _transition(lead, to_status=LeadStatus.VERIFIED, action="verified_upstream", note=note,
+    transition_locked(lead, to_status=LeadStatus.VERIFIED, action="verified_upstream", note=note,
                 data={"lead_source": lead_source.pk}, changes={"verified_at": now})
-    _transition(lead, to_status=LeadStatus.PENDING_REVIEW, action="confirmed_upstream", note=note,
+    transition_locked(lead, to_status=LeadStatus.PENDING_REVIEW, action="confirmed_upstream", note=note,
                 data={"lead_source": lead_source.pk}, changes={"confirmed_at": now})
 
 
@@ -272,7 +169,7 @@ def lead_verify(*, public_id: uuid.UUID, ip: str, code: str | None = None, token
     max_attempts = _policy("VERIFICATION_MAX_ATTEMPTS")
     # The wrong-try counter must survive the error, so the atomic block ends before anything is raised.
     with transaction.atomic():
-        lead = _lead_locked(public_id=public_id)
+        lead = lead_locked(public_id=public_id)
         if lead.status != LeadStatus.PENDING_VERIFICATION:
             raise Conflict("This request is not waiting for verification.", details={"status": lead.status})
         verification = verification_current_lock(lead=lead)
@@ -294,9 +191,9 @@ def lead_verify(*, public_id: uuid.UUID, ip: str, code: str | None = None, token
                     confirm_token_hash=codes.secret_digest(
                         purpose="confirm", lead_key=str(lead.public_id), value=confirm_token),
                 )
-                _transition(lead, to_status=LeadStatus.VERIFIED, action="verified", data={"method": purpose},
+                transition_locked(lead, to_status=LeadStatus.VERIFIED, action="verified", data={"method": purpose},
                             changes={"verified_at": timezone.now()})
-                _after_commit(metrics.LEADS_VERIFIED.inc)
+                after_commit(metrics.LEADS_VERIFIED.inc)
                 return lead, confirm_token
             LeadVerification.objects.filter(pk=verification.pk).update(attempts=F("attempts") + 1)
             failure = "wrong"
@@ -317,7 +214,7 @@ def lead_code_resend(*, public_id: uuid.UUID, ip: str) -> Lead:
     rate_limit_hit(scope="lead_resend_ip", key=ip)
     rate_limit_hit(scope="lead_resend_lead", key=str(public_id))
     with transaction.atomic():
-        lead = _lead_locked(public_id=public_id)
+        lead = lead_locked(public_id=public_id)
         if lead.status != LeadStatus.PENDING_VERIFICATION:
             raise Conflict("This request is not waiting for verification.", details={"status": lead.status})
         LeadVerification.objects.filter(lead=lead, superseded_at__isnull=True, used_at__isnull=True).update(
@@ -331,7 +228,7 @@ def lead_code_resend(*, public_id: uuid.UUID, ip: str) -> Lead:
 @transaction.atomic
 def lead_confirm(*, public_id: uuid.UUID, confirm_token: str) -> Lead:
     """The submitter confirms a verified lead (with the token from verify); it goes to review."""
-    lead = _lead_locked(public_id=public_id)
+    lead = lead_locked(public_id=public_id)
     if lead.status != LeadStatus.VERIFIED:
         raise Conflict("This request cannot be confirmed now.", details={"status": lead.status})
     verification = lead.verifications.filter(used_at__isnull=False).order_by("-used_at", "-id").first()
@@ -343,7 +240,7 @@ def lead_confirm(*, public_id: uuid.UUID, confirm_token: str) -> Lead:
             "The confirmation token is not valid.",
             details={"fields": [{"field": "confirm_token", "message": "The confirmation token is not valid."}]},
         )
-    _transition(lead, to_status=LeadStatus.PENDING_REVIEW, action="confirmed",
+    transition_locked(lead, to_status=LeadStatus.PENDING_REVIEW, action="confirmed",
                 changes={"confirmed_at": timezone.now()})
     email_queue(
         template="lead_received", to=lead.email,
@@ -351,7 +248,7 @@ def lead_confirm(*, public_id: uuid.UUID, confirm_token: str) -> Lead:
                  "reference": lead.reference},
         related=lead, dedupe_key=f"lead_received:{lead.pk}",
     )
-    _after_commit(metrics.LEADS_CONFIRMED.inc)
+    after_commit(metrics.LEADS_CONFIRMED.inc)
     return lead
 
 
@@ -361,109 +258,10 @@ def lead_expire_unverified(*, batch_size: int = 500) -> int:
     cutoff = timezone.now() - timedelta(hours=_policy("UNVERIFIED_LEAD_TTL_HOURS"))
     leads = leads_unverified_lock(created_before=cutoff, limit=batch_size)
     for lead in leads:
-        _transition(lead, to_status=LeadStatus.EXPIRED, action="expired",
+        transition_locked(lead, to_status=LeadStatus.EXPIRED, action="expired",
                     data={"ttl_hours": _policy("UNVERIFIED_LEAD_TTL_HOURS")})
     if leads:
-        _after_commit(metrics.LEADS_EXPIRED.inc, len(leads))
+        after_commit(metrics.LEADS_EXPIRED.inc, len(leads))
     return len(leads)
 
 
-# --- review ----------------------------------------------------------------------------------------
-
-@transaction.atomic
-def lead_approve(*, lead_id: int, actor: User | None, note: str = "") -> Lead:
-    """Approve a lead in review: audit, tell the submitter, queue distribution after commit."""
-    note = (note or "").strip()
-    if len(note) > REVIEW_NOTE_MAX:
-        raise ValidationFailed.for_field("note", f"Use at most {REVIEW_NOTE_MAX} characters.")
-    lead = _lead_locked(pk=lead_id)
-    from_status = lead.status
-    now = timezone.now()
-    _transition(lead, to_status=LeadStatus.APPROVED, action="approved", actor=actor, note=note,
-                changes={"reviewed_by": actor, "reviewed_at": now, "approved_at": now, "review_note": note})
-    audit_record(action="lead.approve", actor=actor, obj=lead,
-                 changes={"status": [from_status, LeadStatus.APPROVED], "note": note,
-                          "public_id": str(lead.public_id)})
-    email_queue(
-        template="lead_approved", to=lead.email,
-        context={"name": lead.name, "category": lead.category.name, "lead_id": str(lead.public_id),
-                 "reference": lead.reference},
-        related=lead, dedupe_key=f"lead_approved:{lead.pk}",
-    )
-    lead_approved.send(sender=Lead, lead=lead)  # distribution queues the sale (after commit)
-    _after_commit(metrics.LEADS_APPROVED.inc)
-    return lead
-
-
-@transaction.atomic
-def lead_reject(*, lead_id: int, actor: User | None, reason: str, note: str = "") -> Lead:
-    """Reject a lead in review with a reason code (SPEC §3) and an optional note; audit-logged."""
-    note = (note or "").strip()
-    errors = []
-    if reason not in RejectReason.values:
-        errors.append({"field": "reason", "message": f"Choose one of: {', '.join(RejectReason.values)}."})
-    if len(note) > REVIEW_NOTE_MAX:
-        errors.append({"field": "note", "message": f"Use at most {REVIEW_NOTE_MAX} characters."})
-    if errors:
-        raise ValidationFailed(details={"fields": errors})
-    lead = _lead_locked(pk=lead_id)
-    from_status = lead.status
-    _transition(lead, to_status=LeadStatus.REJECTED, action="rejected", actor=actor, note=note,
-                data={"reason": reason},
-                changes={"reviewed_by": actor, "reviewed_at": timezone.now(), "reject_reason": reason,
-                         "review_note": note})
-    audit_record(action="lead.reject", actor=actor, obj=lead,
-                 changes={"status": [from_status, LeadStatus.REJECTED], "reason": reason, "note": note,
-                          "public_id": str(lead.public_id)})
-    email_queue(
-        template="lead_rejected", to=lead.email, related=lead, dedupe_key=f"lead_rejected:{lead.pk}",
-        context={"name": lead.name, "category": lead.category.name, "lead_id": str(lead.public_id),
-                 "reference": lead.reference, "reason": reason, "reason_text": REJECT_REASON_TEXT[reason]},
-    )
-    _after_commit(metrics.LEADS_REJECTED.labels(reason=reason).inc)
-    return lead
-
-
-# --- categories -------------------------------------------------------------------------------------
-
-def _category_errors(*, slug: str | None, name: str | None) -> list[dict]:
-    errors = []
-    if slug is not None and not (len(slug) <= 64 and SLUG_RE.match(slug)):
-        errors.append({"field": "slug", "message": "Use 1 to 64 lower-case letters, digits and single dashes."})
-    if name is not None and not 1 <= len(name) <= 120:
-        errors.append({"field": "name", "message": "Enter a name of at most 120 characters."})
-    return errors
-
-
-@transaction.atomic
-def category_create(*, slug: str, name: str, active: bool = True, actor: User | None = None) -> Category:
-    slug, name = slug.strip().lower(), " ".join(name.split())
-    if errors := _category_errors(slug=slug, name=name):
-        raise ValidationFailed(details={"fields": errors})
-    category, created = Category.objects.get_or_create(slug=slug, defaults={"name": name, "active": active})
-    if not created:
-        raise Conflict("A category with this slug exists.", details={"slug": slug})
-    audit_record(action="category.create", actor=actor, obj=category,
-                 changes={"slug": slug, "name": name, "active": active})
-    return category
-
-
-@transaction.atomic
-def category_update(*, slug: str, name: str | None = None, active: bool | None = None,
-                    actor: User | None = None) -> Category:
-    if name is not None:
-        name = " ".join(name.split())
-    if errors := _category_errors(slug=None, name=name):
-        raise ValidationFailed(details={"fields": errors})
-    category = category_lock(slug=slug)
-    if category is None:
-        raise NotFound("No such category.")
-    changes = {}
-    for field, value in (("name", name), ("active", active)):
-        if value is not None and getattr(category, field) != value:
-            changes[field] = [getattr(category, field), value]
-            setattr(category, field, value)
-    if changes:
-        category.save(update_fields=[*changes, "updated_at"])
-        audit_record(action="category.update", actor=actor, obj=category, changes=changes)
-    return category
