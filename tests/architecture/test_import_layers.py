@@ -273,3 +273,13 @@ def test_the_reader_follows_relative_and_in_function_imports(tmp_path):
     found = imported_modules("hotlead.leads.services", package / "services.py", known)
     # then
     assert found == {"hotlead.leads.models", "hotlead.leads.selectors", "hotlead.leads"}
+
+
+def test_only_the_url_conf_builds_the_api():
+    """Importing a router, a schema or a service never builds the NinjaAPI (and so never needs the
+    in-function imports that dodged it): the one module that imports api.v1 is hotlead/urls.py."""
+    graph = import_graph()
+    importers = sorted(module for module, imported in graph.items() if "api.v1" in imported)
+    assert importers == ["hotlead.urls"]
+    package = ast.parse((ROOT / "api" / "__init__.py").read_text())
+    assert [type(node) for node in package.body] == [ast.Expr]  # a docstring, nothing that loads the routers
