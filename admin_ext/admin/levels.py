@@ -16,6 +16,7 @@ from unfold.widgets import UnfoldBooleanWidget
 from admin_ext.admin.billing import AuditedExportMixin
 from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.links import admin_link
+from admin_ext.mixins import object_pk
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.money import money_format
 from hotlead.levels.enums import SubscriptionStatus
@@ -32,13 +33,6 @@ from hotlead.levels.services.subscriptions import (
 from reports.resources import LevelHumanResource as CompetitionLevelResource
 
 CONFIRM_TEMPLATE = "admin/levels/confirm.html"
-
-
-def _object_pk(object_id) -> int:
-    try:
-        return int(object_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
 
 
 def _confirm(model_admin, request, *, title: str, lines: list[str], back_url: str, label: str, do,
@@ -183,7 +177,7 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
     # --- ordering ---
 
     def _move(self, request, object_id, steps: int):
-        level = CompetitionLevel.objects.filter(pk=_object_pk(object_id), archived_at__isnull=True).first()
+        level = CompetitionLevel.objects.filter(pk=object_pk(object_id), archived_at__isnull=True).first()
         if level is None:
             raise Http404("No such competition level.")
         direction = "up" if steps < 0 else "down"
@@ -208,7 +202,7 @@ class CompetitionLevelAdmin(AuditedExportMixin, ModelAdmin):
     # --- archive (or delete when unused), with confirmation ---
 
     def _archive(self, request, object_id, *, back_url: str):
-        level = CompetitionLevel.objects.filter(pk=_object_pk(object_id), archived_at__isnull=True).first()
+        level = CompetitionLevel.objects.filter(pk=object_pk(object_id), archived_at__isnull=True).first()
         if level is None:
             raise Http404("No such competition level.")
         live = level.subscriptions.exclude(status=SubscriptionStatus.CANCELLED).count()
@@ -334,7 +328,7 @@ class SubscriptionAdmin(ModelAdmin):
     # --- status actions ---
 
     def _subscription(self, object_id) -> Subscription:
-        subscription = Subscription.objects.select_related("provider", "level").filter(pk=_object_pk(object_id)) \
+        subscription = Subscription.objects.select_related("provider", "level").filter(pk=object_pk(object_id)) \
             .first()
         if subscription is None:
             raise Http404("No such subscription.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -11,13 +11,11 @@ from django.utils.html import format_html
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin, choice_badge
-from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
-from hotlead.core.exceptions import ApplicationError
+from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, object_pk, run_each
 from hotlead.notifications import services
 from hotlead.notifications.models import EmailEvent, EmailStatus
 
 RESEND_TEMPLATE = "admin/notifications/emailevent/resend.html"
-MAX_DB_ID = 2**63 - 1
 
 
 def _context_for_display(context: dict) -> dict:
@@ -61,18 +59,8 @@ class EmailEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
         if not events:
             raise Http404("No such e-mail.")
         if request.method == "POST" and request.POST.get("confirm") == "yes":
-            done, refused = [], []
-            for event in events:
-                try:
-                    services.email_resend(event_id=event.pk, actor=request.user)
-                except ApplicationError as exc:
-                    refused.append(f"#{event.pk}: {exc.message}")
-                else:
-                    done.append(f"#{event.pk}")
-            if done:
-                self.message_user(request, f"Queued again: {', '.join(done)}.", messages.SUCCESS)
-            for line in refused:
-                self.message_user(request, f"Not sent again — {line}", messages.ERROR)
+            run_each(self, request, events, lambda event: services.email_resend(event_id=event.pk, actor=request.user),
+                     done_verb="Queued again", refused_prefix="Not sent again")
             return HttpResponseRedirect(back_url)
         context = confirmation_context(
             self, request, selected=events, back_url=back_url, bulk_action=bulk_action,
@@ -86,13 +74,7 @@ class EmailEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @staticmethod
     def _pk(object_id) -> int:
-        try:
-            pk = int(object_id)
-        except (TypeError, ValueError):
-            raise Http404("No such e-mail.") from None
-        if not 0 < pk <= MAX_DB_ID:
-            raise Http404("No such e-mail.")
-        return pk
+        return object_pk(object_id, not_found="No such e-mail.")
 
     @action(description="Send again", permissions=["resend"], icon="forward_to_inbox", url_path="resend-row")
     def resend_row(self, request, object_id):

@@ -5,7 +5,7 @@ Every decision goes through `hotlead.ops.services`; this module asks for confirm
 from __future__ import annotations
 
 import django_q.admin as q2_admin  # registers django-q2's admins first, so they can be replaced below
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,13 +15,11 @@ from django_q.models import Failure, OrmQ, Schedule, Success
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin, choice_badge
-from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
-from hotlead.core.exceptions import ApplicationError
+from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, object_pk, run_each
 from hotlead.ops import services
 from hotlead.ops.models import DeadLetter, DeadLetterStatus, WorkerHeartbeat
 
 CONFIRM_TEMPLATE = "admin/ops/deadletter/confirm.html"
-MAX_DB_ID = 2**63 - 1
 
 
 @admin.register(DeadLetter)
@@ -66,22 +64,13 @@ class DeadLetterAdmin(ReadOnlyAdminMixin, ModelAdmin):
             raise Http404("No such failed job.")
         note = (request.POST.get("note") or "").strip()[:2000]
         if request.method == "POST" and request.POST.get("confirm") == "yes":
-            done, refused = [], []
-            for row in rows:
-                try:
-                    if retry:
-                        services.dead_letter_retry(dead_letter_id=row.pk, actor=request.user)
-                    else:
-                        services.dead_letter_resolve(dead_letter_id=row.pk, actor=request.user, note=note)
-                except ApplicationError as exc:
-                    refused.append(f"#{row.pk}: {exc.message}")
-                else:
-                    done.append(f"#{row.pk}")
-            if done:
-                verb = "Queued again" if retry else "Resolved"
-                self.message_user(request, f"{verb}: {', '.join(done)}.", messages.SUCCESS)
-            for line in refused:
-                self.message_user(request, f"Not changed — {line}", messages.ERROR)
+            if retry:
+                run_each(self, request, rows, lambda row: services.dead_letter_retry(
+                    dead_letter_id=row.pk, actor=request.user), done_verb="Queued again", refused_prefix="Not changed")
+            else:
+                run_each(self, request, rows, lambda row: services.dead_letter_resolve(
+                    dead_letter_id=row.pk, actor=request.user, note=note), done_verb="Resolved",
+                    refused_prefix="Not changed")
             return HttpResponseRedirect(back_url)
         actionable = [r for r in rows if r.status != DeadLetterStatus.RESOLVED]
         context = confirmation_context(
@@ -93,13 +82,7 @@ class DeadLetterAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @staticmethod
     def _pk(object_id) -> int:
-        try:
-            pk = int(object_id)
-        except (TypeError, ValueError):
-            raise Http404("No such failed job.") from None
-        if not 0 < pk <= MAX_DB_ID:
-            raise Http404("No such failed job.")
-        return pk
+        return object_pk(object_id, not_found="No such failed job.")
 
     def _changelist_url(self) -> str:
         return reverse("admin:ops_deadletter_changelist")

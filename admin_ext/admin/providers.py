@@ -20,6 +20,7 @@ from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin
 from admin_ext.links import admin_link, admin_url
+from admin_ext.mixins import object_pk
 from admin_ext.plain import when
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.money import money_format
@@ -346,10 +347,7 @@ class ProviderAdmin(ModelAdmin):
 
     @staticmethod
     def _pk(object_id) -> int:
-        try:
-            return int(object_id)
-        except (TypeError, ValueError):
-            raise Http404("No such provider.") from None
+        return object_pk(object_id, not_found="No such provider.")
 
     def _detail_url(self, object_id) -> str:
         return reverse("admin:providers_provider_change", args=[self._pk(object_id)])

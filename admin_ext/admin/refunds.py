@@ -17,7 +17,7 @@ from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin, choice_badge
 from admin_ext.links import admin_link, admin_url
-from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, safe_back_url
+from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, object_pk, safe_back_url
 from hotlead.core.exceptions import ApplicationError
 from hotlead.core.money import money_format
 from hotlead.distribution.models import Assignment
@@ -242,13 +242,7 @@ class BadLeadReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     @staticmethod
     def _object_id(object_id) -> int:
-        try:
-            pk = int(object_id)
-        except (TypeError, ValueError):
-            raise Http404("No such bad-lead report.") from None
-        if not 0 < pk <= selectors.MAX_DB_ID:
-            raise Http404("No such bad-lead report.")
-        return pk
+        return object_pk(object_id, not_found="No such bad-lead report.")
 
     @action(description="Approve and refund", permissions=["decide"], icon="check_circle", url_path="approve-row")
     def approve_row(self, request, object_id):

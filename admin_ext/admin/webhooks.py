@@ -2,7 +2,7 @@
 (filters, attempts, Replay). Secrets are never shown. Every change goes through `hotlead.webhooks.services`."""
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -10,24 +10,12 @@ from django.utils.html import format_html, format_html_join
 from unfold.decorators import action, display
 
 from admin_ext.base import ModelAdmin, choice_badge
-from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context
-from hotlead.core.exceptions import ApplicationError
+from admin_ext.mixins import ReadOnlyAdminMixin, confirmation_context, object_pk, run_each
 from hotlead.webhooks import services
 from hotlead.webhooks.enums import DeliveryStatus
 from hotlead.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 CONFIRM_TEMPLATE = "admin/webhooks/confirm.html"
-MAX_DB_ID = 2**63 - 1
-
-
-def _pk(object_id) -> int:
-    try:
-        pk = int(object_id)
-    except (TypeError, ValueError):
-        raise Http404("Not found.") from None
-    if not 0 < pk <= MAX_DB_ID:
-        raise Http404("Not found.")
-    return pk
 
 
 class _Confirmed:
@@ -39,18 +27,7 @@ class _Confirmed:
         if not rows:
             raise Http404("Not found.")
         if request.method == "POST" and request.POST.get("confirm") == "yes":
-            done, refused = [], []
-            for row in rows:
-                try:
-                    run(row)
-                except ApplicationError as exc:
-                    refused.append(f"#{row.pk}: {exc.message}")
-                else:
-                    done.append(f"#{row.pk}")
-            if done:
-                self.message_user(request, f"{done_verb}: {', '.join(done)}.", messages.SUCCESS)
-            for line in refused:
-                self.message_user(request, f"Not done — {line}", messages.ERROR)
+            run_each(self, request, rows, run, done_verb=done_verb, refused_prefix="Not done")
             return HttpResponseRedirect(back_url)
         context = confirmation_context(self, request, selected=rows, back_url=back_url, bulk_action=bulk_action,
                                        title=title, rows=rows, explain=explain, confirm_label=confirm_label)
@@ -101,20 +78,20 @@ class WebhookEndpointAdmin(_Confirmed, ReadOnlyAdminMixin, ModelAdmin):
 
     @action(description="Enable again", permissions=["manage"], icon="power", url_path="enable-row")
     def enable_row(self, request, object_id):
-        return self._enable(request, [_pk(object_id)], self._list())
+        return self._enable(request, [object_pk(object_id)], self._list())
 
     @action(description="Enable again", permissions=["manage"], icon="power", url_path="enable")
     def enable_detail(self, request, object_id):
-        return self._enable(request, [_pk(object_id)],
+        return self._enable(request, [object_pk(object_id)],
                             reverse("admin:webhooks_webhookendpoint_change", args=[object_id]))
 
     @action(description="Send test event", permissions=["manage"], icon="send", url_path="test-row")
     def test_row(self, request, object_id):
-        return self._test(request, [_pk(object_id)], self._list())
+        return self._test(request, [object_pk(object_id)], self._list())
 
     @action(description="Send test event", permissions=["manage"], icon="send", url_path="test")
     def test_detail(self, request, object_id):
-        return self._test(request, [_pk(object_id)], reverse("admin:webhooks_webhookendpoint_change",
+        return self._test(request, [object_pk(object_id)], reverse("admin:webhooks_webhookendpoint_change",
                                                              args=[object_id]))
 
     @action(description="Enable the selected endpoints again", permissions=["manage"])
@@ -188,11 +165,11 @@ class WebhookDeliveryAdmin(_Confirmed, ReadOnlyAdminMixin, ModelAdmin):
 
     @action(description="Replay", permissions=["manage"], icon="replay", url_path="replay-row")
     def replay_row(self, request, object_id):
-        return self._replay(request, [_pk(object_id)], self._list())
+        return self._replay(request, [object_pk(object_id)], self._list())
 
     @action(description="Replay", permissions=["manage"], icon="replay", url_path="replay")
     def replay_detail(self, request, object_id):
-        return self._replay(request, [_pk(object_id)], reverse("admin:webhooks_webhookdelivery_change",
+        return self._replay(request, [object_pk(object_id)], reverse("admin:webhooks_webhookdelivery_change",
                                                                args=[object_id]))
 
     @action(description="Replay the selected deliveries", permissions=["manage"])

@@ -12,13 +12,11 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import NotFound
 from hotlead.core.money import money_format
-from hotlead.core.pagination import keyset_page
+from hotlead.core.pagination import MAX_DB_ID, keyset_page
 from hotlead.core.rates import window_over_cap, window_percent
 from hotlead.distribution.models import Assignment
 from hotlead.refunds.enums import AutoRule, ReportStatus
 from hotlead.refunds.models import AutoApprovalRule, BadLeadReport
-
-MAX_DB_ID = 2**63 - 1
 
 # --- the reporting window ------------------------------------------------------------
 

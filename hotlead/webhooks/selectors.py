@@ -4,11 +4,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from hotlead.core.exceptions import NotFound
-from hotlead.core.pagination import keyset_after
+from hotlead.core.pagination import MAX_DB_ID, keyset_after
 from hotlead.webhooks.enums import DeliveryStatus
 from hotlead.webhooks.models import WebhookDelivery, WebhookEndpoint
-
-MAX_DB_ID = 2**63 - 1
 
 
 def endpoint_for_provider(*, provider_id: int) -> WebhookEndpoint | None:
