@@ -151,6 +151,7 @@ def test_a_worker_killed_mid_distribution_loses_and_doubles_nothing(broker, tmp_
 
         _wait(drained, deadline=deadline, what="every lead and e-mail to be handled", poll=0.25)
         recovered_in = time.monotonic() - killed_at
+        drained_at = timezone.now()  # the cluster keeps running its schedules until it is stopped below
     finally:
         cluster.kill()
         if approver and approver.poll() is None:
@@ -181,8 +182,11 @@ def test_a_worker_killed_mid_distribution_loses_and_doubles_nothing(broker, tmp_
     # e-mail: no message twice; every event sent, except a send the kill interrupted (left "sending", never resent)
     sent = _mail_sent(tmp_path / "mail")
     assert sent and max(sent.values()) == 1, [k for k, n in sent.items() if n > 1]
-    statuses = Counter(EmailEvent.objects.values_list("status", flat=True))
-    assert set(statuses) <= {EmailStatus.SENT, EmailStatus.SENDING}, statuses
+    # (an e-mail a schedule queued after the drain, e.g. a funds or balance notice, may still be in flight when
+    # the cluster is stopped: only what existed when the recovery was declared complete is judged)
+    statuses = Counter(EmailEvent.objects.filter(created_at__lte=drained_at).values_list("status", flat=True))
+    late = list(EmailEvent.objects.filter(created_at__gt=drained_at).values_list("template", "status"))
+    assert set(statuses) <= {EmailStatus.SENT, EmailStatus.SENDING}, (statuses, late)
     assert statuses[EmailStatus.SENDING] <= 2  # at most one per worker process killed mid-send
     # a send the kill interrupted may or may not have gone out before the status was written: each "sending"
     # event is at most one message, and every "sent" event is exactly one
