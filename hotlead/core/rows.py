@@ -15,6 +15,7 @@ inside `transaction.atomic()` — and `rows_insert` saves the rows one by one wi
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
@@ -26,11 +27,32 @@ from hotlead.core.prepared import prepared_cursor
 _STATEMENTS: dict[tuple, str] = {}
 
 
-def ids_draw(*model_classes: type[models.Model]) -> list[int | None]:
+def rows_scope():
+    """What `ids_draw` and `rows_insert` need around them. PostgreSQL: nothing (the insert is one statement, atomic by
+    itself; the ids come from sequences), or a savepoint inside a caller's transaction, so that a failed insert (a
+    unique clash the caller retries) rolls back only itself. Elsewhere a transaction (the next ids are read)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return nullcontext()
+    return transaction.atomic()
+
+
+def ids_draw(*model_classes: type[models.Model]) -> list[int]:
     """One new id per model given (a model twice: two ids), from its table's sequence (PostgreSQL)."""
+    return ids_draw_and_read(*model_classes)[0]
+
+
+def ids_draw_and_read(*model_classes: type[models.Model], read: tuple[str, dict] | None = None
+                      ) -> tuple[list[int], tuple | None]:
+    """`ids_draw`, and a query reading at most one row (text with %(name)s parameters, the parameters) sent in the
+    same round trip on PostgreSQL: (the ids, the row or None)."""
     if connection.vendor != "postgresql":
-        return _ids_draw_serialised(model_classes)
-    key = ("ids", *(m._meta.label_lower for m in model_classes))
+        ids = _ids_draw_serialised(model_classes)
+        if read is None:
+            return ids, None
+        with connection.cursor() as cursor:
+            cursor.execute(*read)
+            return ids, cursor.fetchone()
+    key = ("ids", *(m._meta.label_lower for m in model_classes), read[0] if read else None)
     sql = _STATEMENTS.get(key)
     if sql is None:
         with connection.cursor() as cursor:
@@ -40,11 +62,15 @@ def ids_draw(*model_classes: type[models.Model]) -> list[int | None]:
                                [_qn(model._meta.db_table), model._meta.pk.column])
                 sequences.append(cursor.fetchone()[0])
         # the sequences' names in the text: resolved once, when the statement is prepared
-        sql = _STATEMENTS[key] = "SELECT " + ", ".join(
-            f"nextval('{_sequence_name(name)}'::regclass)" for name in sequences)
+        draws = ", ".join(f"nextval('{_sequence_name(name)}'::regclass)" for name in sequences)
+        joined = f", found.* FROM (SELECT 1) AS one LEFT JOIN ({read[0]}) AS found ON true" if read else ""  # noqa: S608
+        sql = _STATEMENTS[key] = f"SELECT {draws}{joined}"
     with prepared_cursor() as cursor:
-        cursor.execute(sql)
-        return list(cursor.fetchone())
+        cursor.execute(sql, read[1] if read else None)
+        row = cursor.fetchone()
+    count = len(model_classes)
+    found = row[count:] if read else ()
+    return list(row[:count]), (found if any(value is not None for value in found) else None)
 
 
 def _ids_draw_serialised(model_classes) -> list[int]:
@@ -98,21 +124,17 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
     shapes, params = [], []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="rows_insert")  # FK ids of the related objects
-        columns, values = [], []
+        fields, defaults = [], []
         for field in obj._meta.local_concrete_fields:
             if field.generated or (field.primary_key and obj.pk is None and isinstance(field, AutoFieldMixin)):
                 continue  # computed by the database; an id nothing refers to need not be drawn
-            if hasattr(field, "get_placeholder"):
-                raise ValueError(f"{obj._meta.label}.{field.name}: a field with its own placeholder is not supported")
             value = field.pre_save(obj, add=True)
-            columns.append(field.column)
+            fields.append(field)
             if isinstance(value, DatabaseDefault):
-                values.append("DEFAULT")
+                defaults.append(field)
                 continue
-            # typed: a parameter in a SELECT list is otherwise text, which some columns (inet, …) do not take
-            values.append(f"%s::{field.cast_db_type(connection)}")
             params.append(field.get_db_prep_save(value, connection))
-        shapes.append((obj._meta.db_table, tuple(columns), tuple(values)))
+        shapes.append((obj._meta.db_table, tuple(fields), tuple(defaults)))
     key = ("insert", *shapes, gate.sql if gate else None)
     sql = _STATEMENTS.get(key)
     if sql is None:
@@ -128,13 +150,20 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
 
 
 def _insert_statement(shapes: list[tuple[str, tuple, tuple]], gate: Gate | None) -> str:
-    # Names come from the models; every value is a parameter.
-    if any("DEFAULT" in values for _, _, values in shapes) and gate is not None:
-        raise ValueError("a gated insert cannot use database defaults (INSERT … SELECT has no DEFAULT)")
-    source = " FROM passed" if gate else ""
-    inserts = [f"INSERT INTO {_qn(table)} ({', '.join(map(_qn, columns))}) "  # noqa: S608
-               + (f"SELECT {', '.join(values)}{source}" if gate else f"VALUES ({', '.join(values)})")
-               for table, columns, values in shapes]
+    # Names come from the models; every value is a parameter, typed: in a SELECT list (the gated form) an untyped
+    # parameter is text, which some columns (inet, …) do not take.
+    inserts = []
+    for table, fields, defaults in shapes:
+        if gate is not None and defaults:
+            raise ValueError("a gated insert cannot use database defaults (INSERT … SELECT has no DEFAULT)")
+        for field in fields:
+            if hasattr(field, "get_placeholder"):
+                raise ValueError(f"{field.model._meta.label}.{field.name}: its own placeholder is not supported")
+        values = ", ".join("DEFAULT" if field in defaults else f"%s::{field.cast_db_type(connection)}"
+                           for field in fields)
+        columns = ", ".join(_qn(field.column) for field in fields)
+        rows = f"SELECT {values} FROM passed" if gate else f"VALUES ({values})"  # noqa: S608 - see above
+        inserts.append(f"INSERT INTO {_qn(table)} ({columns}) {rows}")
     ctes = ([f"counted (number) AS ({gate.sql})", "passed AS (SELECT 1 FROM counted WHERE number <= %s::integer)"]
             if gate else [])
     ctes += [f"row_{n} AS ({insert})" for n, insert in enumerate(inserts if gate else inserts[:-1])]

@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from contextlib import nullcontext
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, InvalidToken, ValidationFailed
 from hotlead.core.ratelimit import rate_limit_count, rate_limit_hit
-from hotlead.core.rows import ids_draw, rows_insert
+from hotlead.core.rows import ids_draw, ids_draw_and_read, rows_insert, rows_scope
 from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import LeadStatus
@@ -22,7 +21,7 @@ from hotlead.leads.exceptions import CodeExpired, InvalidCode, VerificationLocke
 from hotlead.leads.lock_objects import leads_unverified_lock, verification_current_lock
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
 from hotlead.leads.references import reference_generate
-from hotlead.leads.selectors import category_active_by_slug, duplicate_find, reference_unused
+from hotlead.leads.selectors import category_active_by_slug, duplicate_from_row, duplicate_read, reference_unused
 from hotlead.leads.services.lifecycle import after_commit, lead_locked, transition_locked
 from hotlead.leads.validation import LeadSubmission, submission_clean
 from hotlead.notifications.models import EmailEvent
@@ -102,10 +101,10 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
     for attempt in range(_REFERENCE_TRIES):
         reference = reference_generate() if attempt == 0 else reference_unused()
         try:
-            # The lead and its rows are one statement, atomic by itself (_lead_store); a keyed lead is audited (and,
-            # verified upstream, moved on) with it, so that path takes a transaction around them, and inside a
-            # caller's transaction a savepoint lets a reference clash roll back only this try.
-            with transaction.atomic() if lead_source is not None or connection.in_atomic_block else nullcontext():
+            # The lead and its rows are one statement, atomic by itself (_lead_store; `rows_scope`: a savepoint inside
+            # a caller's transaction, so a reference clash rolls back only this try). A keyed lead is audited (and,
+            # verified upstream, moved on) with it, so that path takes a transaction around them.
+            with transaction.atomic() if lead_source is not None else rows_scope():
                 return _lead_store(fields, category=category, ip=ip, user_agent=user_agent, api_client=api_client,
                                    lead_source=lead_source, reference=reference, limit=limit)
         except IntegrityError as exc:
@@ -124,9 +123,11 @@ def _lead_store(fields: dict, *, category: Category, ip: str, user_agent: str, a
     if count is None:  # the counters live in Redis: counted first, and nothing is written over the limit
         rate_limit_hit(**limit)
     now = timezone.now()
-    duplicate = duplicate_find(email=fields["email"], phone=fields["phone"], category_id=category.pk, now=now)
     verify = lead_source is None or not lead_source.verified_upstream
-    lead_id, *verification_ids = ids_draw(Lead, *((LeadVerification, EmailEvent) if verify else ()))
+    (lead_id, *verification_ids), found = ids_draw_and_read(
+        Lead, *((LeadVerification, EmailEvent) if verify else ()),
+        read=duplicate_read(email=fields["email"], phone=fields["phone"], category_id=category.pk, now=now))
+    duplicate = duplicate_from_row(found)
     lead = Lead(
         pk=lead_id,
         **fields,
