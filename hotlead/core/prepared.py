@@ -6,7 +6,7 @@ so each is planned once per connection instead of once per call. Elsewhere (SQLi
 from __future__ import annotations
 
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from psycopg._queries import PostgresQuery, _query2pg  # the pinned psycopg (tests/core/test_rows.py checks it)
 
 _ONLY_WHEN_ASKED = 2**31 - 1
@@ -34,14 +34,15 @@ class _PreparingCursor(psycopg.Cursor):
 
 def prepared_cursor():
     """A cursor of the default connection that prepares what it executes (PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    if connection.connection.prepare_threshold is None:
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each use of the `connection` proxy looks it up again
+    if db.vendor != "postgresql":
+        return db.cursor()
+    db.ensure_connection()
+    if db.connection.prepare_threshold is None:
         # Django opens psycopg connections with preparing switched off (prepare_threshold=None), which also
         # ignores prepare=True. Its own cursors bind client-side and never prepare, so a threshold no statement
         # reaches switches preparing on for this cursor's statements only.
-        connection.connection.prepare_threshold = _ONLY_WHEN_ASKED
-    raw = _PreparingCursor(connection.connection)
+        db.connection.prepare_threshold = _ONLY_WHEN_ASKED
+    raw = _PreparingCursor(db.connection)
     # Django's wrappers keep error translation and query logging (assertNumQueries, debug toolbar)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    return db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)

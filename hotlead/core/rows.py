@@ -18,7 +18,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields import AutoFieldMixin
 
@@ -121,6 +121,7 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
                 for obj in objs:
                     obj.save(force_insert=True)
             return number
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each use of the `connection` proxy looks it up again
     shapes, params = [], []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="rows_insert")  # FK ids of the related objects
@@ -133,7 +134,7 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
             if isinstance(value, DatabaseDefault):
                 defaults.append(field)
                 continue
-            params.append(field.get_db_prep_save(value, connection))
+            params.append(field.get_db_prep_save(value, db))
         shapes.append((obj._meta.db_table, tuple(fields), tuple(defaults)))
     key = ("insert", *shapes, gate.sql if gate else None)
     sql = _STATEMENTS.get(key)
@@ -145,7 +146,7 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
     if gate is None or number <= gate.most:
         for obj in objs:  # as after save(): the rows exist, a later save() updates them
             obj._state.adding = False
-            obj._state.db = connection.alias
+            obj._state.db = db.alias
     return number
 
 
