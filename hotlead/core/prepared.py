@@ -28,6 +28,11 @@ class _FixedTextQuery(PostgresQuery):
 class _PreparingCursor(psycopg.Cursor):
     _query_cls = _FixedTextQuery
 
+    def _convert_query(self, query, params=None):
+        # kept for Django's query log (it reads `_query`, which psycopg sets only for statements not yet prepared)
+        self._query = converted = super()._convert_query(query, params)
+        return converted
+
     def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(query, params, prepare=True, binary=binary)
 
