@@ -16,7 +16,6 @@ from django.db.models import Q, QuerySet
 
 from hotlead.core.exceptions import NotFound
 from hotlead.core.pagination import keyset_page
-from hotlead.core.prepared import prepared_cursor
 from hotlead.leads import references
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
@@ -107,13 +106,6 @@ def duplicate_from_row(row: tuple | None) -> Lead | None:
         return None
     public_id = Lead._meta.get_field("public_id").to_python(row[1])  # a raw cursor converts nothing (SQLite: hex)
     return Lead.from_db(connection.alias, ["id", "public_id"], [row[0], public_id])
-
-
-def duplicate_find(*, email: str, phone: str, category_id: int, now: datetime) -> Lead | None:
-    """`duplicate_read` run on its own."""
-    with prepared_cursor() as cursor:  # planned once per connection: planning cost five times the execution
-        cursor.execute(*duplicate_read(email=email, phone=phone, category_id=category_id, now=now))
-        return duplicate_from_row(cursor.fetchone())
 
 
 # --- the review queue (admin API) ----------------------------------------------------------------
