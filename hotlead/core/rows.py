@@ -7,7 +7,8 @@ ORM's work to build them were most of what a submission cost (docs/performance.m
 between them, and a job's arguments) is known before anything is written; `rows_insert` then writes them all with
 one statement of data-modifying CTEs, prepared once per connection (its text depends only on the models). Values go
 through each field's `pre_save` and `get_db_prep_save`, as `Model.save()` does them; foreign keys are deferred
-(Django creates them so), so the order of the rows does not matter within the statement.
+(Django creates them so), so the order of the rows does not matter within the statement. No save signals are sent:
+a model with pre_save/post_save receivers is refused.
 
 Elsewhere (SQLite, the demo) `ids_draw` reads the next ids off the tables — sound there because SQLite writes one
 transaction at a time and this project opens them IMMEDIATE (the write lock is taken at BEGIN), so it must be called
@@ -19,6 +20,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.models import signals
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields import AutoFieldMixin
 
@@ -124,6 +126,9 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each use of the `connection` proxy looks it up again
     shapes, params = [], []
     for obj in objs:
+        if signals.pre_save.has_listeners(type(obj)) or signals.post_save.has_listeners(type(obj)):
+            # save() would tell them; this statement cannot: refuse rather than skip them silently
+            raise ValueError(f"{obj._meta.label} has save signal receivers: save it with save()")
         obj._prepare_related_fields_for_save(operation_name="rows_insert")  # FK ids of the related objects
         fields, defaults = [], []
         for field in obj._meta.local_concrete_fields:

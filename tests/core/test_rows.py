@@ -4,6 +4,7 @@ from __future__ import annotations
 import psycopg._queries
 import pytest
 from django.db import IntegrityError, connection
+from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.models import OrmQ
@@ -137,3 +138,19 @@ def test_the_preparing_cursor_prepares_and_converts_its_text_once():
         assert cursor.fetchone()[0] == 1
     cache = psycopg._queries._query2pg.cache_info()
     assert (cache.misses, cache.hits) == (1, 2)
+
+
+@pytest.mark.django_db
+def test_a_model_with_save_receivers_is_refused_rather_than_its_receivers_skipped():
+    # given
+    def receiver(**kwargs):
+        pass
+
+    post_save.connect(receiver, sender=OrmQ)
+    try:
+        # when / then
+        with pytest.raises(ValueError, match="save signal receivers"):
+            rows_insert([OrmQ(key="k", payload="p", lock=timezone.now())])
+    finally:
+        post_save.disconnect(receiver, sender=OrmQ)
+    assert not OrmQ.objects.exists()
