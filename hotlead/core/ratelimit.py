@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils import timezone
 from hotlead.core.exceptions import RateLimited
 from hotlead.core.models import RateLimitCounter, RateLimitOverride
 from hotlead.core.origin import current_origin
+from hotlead.core.rows import Gate
 
 _UPSERT = (
     "INSERT INTO core_ratelimitcounter (key, count, expires_at) VALUES (%s, 1, %s) "
@@ -105,6 +107,40 @@ def rate_limit_hit(*, scope: str, key: str, rule: str | None = None) -> None:
         count = _count_in_table(counter_key, datetime.fromtimestamp(window_start + window, tz=UTC))
     if count > limit:
         raise RateLimited(retry_after=window_start + window - now)
+
+
+@dataclass(frozen=True)
+class RateLimitCount:
+    """One attempt of `rate_limit_count`, to be counted by the caller's own statement: run `sql` with `params`
+    (one row, the count) — e.g. `rows_insert(rows, gate=count.gate)`, which writes nothing over the limit — then
+    `check` the count."""
+
+    sql: str
+    params: list
+    limit: int
+    retry_after: int
+
+    @property
+    def gate(self) -> Gate:
+        return Gate(sql=self.sql, params=self.params, most=self.limit)
+
+    def check(self, count: int) -> None:
+        if count > self.limit:
+            raise RateLimited(retry_after=self.retry_after)
+
+
+def rate_limit_count(*, scope: str, key: str, rule: str | None = None) -> RateLimitCount | None:
+    """`rate_limit_hit` for a caller that sends the count with its own writes, in one statement (lead intake); None
+    when the counters live in Redis — then call `rate_limit_hit`. Rolled back with the caller's statement."""
+    if isinstance(caches["default"], RedisCache):
+        return None
+    limit, window = _parse(rule or rate_limit_rule(scope))
+    now = int(time.time())
+    window_start = now - now % window
+    return RateLimitCount(
+        sql=_UPSERT, params=[_counter_key(scope, key, window_start),
+                             datetime.fromtimestamp(window_start + window, tz=UTC)],
+        limit=limit, retry_after=window_start + window - now)
 
 
 def rate_limit_reset(*, scope: str, key: str, rule: str | None = None) -> None:

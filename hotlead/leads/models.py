@@ -25,13 +25,17 @@ class Category(TimeStampedModel):
 
 
 class Lead(TimeStampedModel):
+    # Every index is written by every submission (docs/performance.md, "Lead intake"): none that another serves.
+    created_at = models.DateTimeField(auto_now_add=True)  # read off lead_newest_first_idx and report_lead_created_idx
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # what the homeowner reads: short, unique, shown on the form, in the API and in every e-mail
     reference = models.CharField(max_length=12, unique=True, default=reference_generate, editable=False)
     # contact data, normalised by the intake service
     name = models.CharField(max_length=200)
-    email = models.EmailField(db_index=True)
-    phone = models.CharField(max_length=20, db_index=True, help_text="E.164")
+    # e-mail and phone: looked up by value (the duplicate check, an exact search) with the indexes in Meta; no
+    # index of their own, and no LIKE index (the console searches with icontains, which no b-tree serves)
+    email = models.EmailField()
+    phone = models.CharField(max_length=20, help_text="E.164")
     postal_code = models.CharField(max_length=12, db_index=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="leads")
     description = models.TextField(max_length=5000)
@@ -52,8 +56,8 @@ class Lead(TimeStampedModel):
     lead_source = models.ForeignKey(  # the partner that posted it with its API key (SPEC §8.2); null: our form/API
         "sources.LeadSource", null=True, blank=True, on_delete=models.PROTECT, related_name="leads")
     # lifecycle
-    status = models.CharField(
-        max_length=32, choices=LeadStatus.choices, default=LeadStatus.PENDING_VERIFICATION, db_index=True
+    status = models.CharField(  # indexed with created_at (Meta.indexes), which serves status alone too
+        max_length=32, choices=LeadStatus.choices, default=LeadStatus.PENDING_VERIFICATION
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)

@@ -16,7 +16,6 @@ from django.db.models import Q, QuerySet
 
 from hotlead.core.exceptions import NotFound
 from hotlead.core.pagination import keyset_page
-from hotlead.core.prepared import prepared_cursor
 from hotlead.leads import references
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
@@ -91,15 +90,18 @@ _DUPLICATE_SQL = """
 """
 
 
-def duplicate_find(*, email: str, phone: str, category_id: int, now: datetime) -> Lead | None:
-    """The most recent lead in the window with the same e-mail or phone and category (expired ones aside:
-    a submitter who let a code lapse and tried again is not a duplicate). Only its id and public_id are loaded."""
+def duplicate_read(*, email: str, phone: str, category_id: int, now: datetime) -> tuple[str, dict]:
+    """The query for the most recent lead in the window with the same e-mail or phone and category (expired ones
+    aside: a submitter who let a code lapse and tried again is not a duplicate): text and parameters, for
+    `duplicate_from_row`. The intake sends it with its id draw (hotlead.core.rows.ids_draw_and_read)."""
     since = now - timedelta(days=settings.HOTLEAD["DUPLICATE_WINDOW_DAYS"])
-    params = {"email": email, "phone": phone, "category_id": category_id,
-              "since": connection.ops.adapt_datetimefield_value(since), "expired": LeadStatus.EXPIRED.value}
-    with prepared_cursor() as cursor:  # planned once per connection: planning cost five times the execution
-        cursor.execute(_DUPLICATE_SQL, params)
-        row = cursor.fetchone()
+    return _DUPLICATE_SQL, {"email": email, "phone": phone, "category_id": category_id,
+                            "since": connection.ops.adapt_datetimefield_value(since),
+                            "expired": LeadStatus.EXPIRED.value}
+
+
+def duplicate_from_row(row: tuple | None) -> Lead | None:
+    """The lead `duplicate_read` found (its id and public_id loaded), or None."""
     if row is None:
         return None
     public_id = Lead._meta.get_field("public_id").to_python(row[1])  # a raw cursor converts nothing (SQLite: hex)

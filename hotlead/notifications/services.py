@@ -19,12 +19,13 @@ from hotlead.core.exceptions import Conflict, NotFound
 from hotlead.core.services import audit_record
 from hotlead.notifications.lock_objects import email_event_lock, email_events_lost_lock
 from hotlead.notifications.models import EmailEvent, EmailStatus
-from hotlead.ops.jobs import job_enqueue
+from hotlead.ops.jobs import job_enqueue, job_queue_row
 from hotlead.ops.models import DeadLetter, DeadLetterStatus
 from hotlead.ops.services import dead_letter_resolve
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
+    from django_q.models import OrmQ
 
 DELIVER = "hotlead.notifications.tasks.email_deliver"
 DELIVER_MANY = "hotlead.notifications.tasks.email_deliver_many"
@@ -42,6 +43,23 @@ def email_queue(*, template: str, to: str, context: dict | None = None, related=
     """Record an e-mail as queued and deliver it after commit. A repeated dedupe_key sends nothing (None).
 
     deliver=False records it only: the caller hands several to `emails_deliver` (one job for all)."""
+    event = email_event_build(template=template, to=to, context=context, related=related, dedupe_key=dedupe_key)
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+    except IntegrityError:
+        if dedupe_key and EmailEvent.objects.filter(dedupe_key=dedupe_key).exists():
+            return None  # already queued under this dedupe_key
+        raise
+    if deliver:
+        job_enqueue(DELIVER, event.pk, task_name=f"email {template}")
+    return event
+
+
+def email_event_build(*, template: str, to: str, context: dict | None = None, related=None,
+                      dedupe_key: str | None = None, pk: int | None = None) -> EmailEvent:
+    """A queued e-mail, checked (its templates exist, its context is JSON) but not saved: `email_queue` saves it;
+    the lead intake writes it with the lead in one statement (hotlead.core.rows) and queues its job itself."""
     for suffix in (".subject.txt", ".txt", ".html"):
         get_template(f"emails/{template}{suffix}")  # a missing template fails here, in the caller
     context = context or {}
@@ -52,16 +70,13 @@ def email_queue(*, template: str, to: str, context: dict | None = None, related=
     fields = {"template": template, "to": to, "context": context, "dedupe_key": dedupe_key}
     if related is not None:
         fields.update(related_type=related._meta.label_lower, related_id=str(related.pk))
-    try:
-        with transaction.atomic():
-            event = EmailEvent.objects.create(**fields)
-    except IntegrityError:
-        if dedupe_key and EmailEvent.objects.filter(dedupe_key=dedupe_key).exists():
-            return None  # already queued under this dedupe_key
-        raise
-    if deliver:
-        job_enqueue(DELIVER, event.pk, task_name=f"email {template}")
-    return event
+    return EmailEvent(pk=pk, **fields)
+
+
+def email_delivery_row(event: EmailEvent) -> OrmQ | None:
+    """The delivery job of a built e-mail (`email_event_build` with its id drawn) as a queue row to write with it;
+    None when jobs are not queued in this database: then `emails_deliver([event])` once it is saved."""
+    return job_queue_row(DELIVER, event.pk, task_name=f"email {event.template}")
 
 
 def emails_deliver(events: list[EmailEvent | None]) -> None:

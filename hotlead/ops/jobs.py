@@ -27,14 +27,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.brokers import get_broker
 from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 from django_q.exceptions import TimeoutException
-from django_q.models import Schedule
+from django_q.models import OrmQ, Schedule
 
 from hotlead.core.request_context import current_request_id, request_id_var
 from hotlead.ops.dead_letters import dead_letter_record, dead_letter_succeeded
@@ -83,18 +83,7 @@ def job_enqueue(func_path: str, *args: Any, task_name: str | None = None, **kwar
 def job_submit(func_path: str, args: list, kwargs: dict, *, task_name: str | None = None,
                job_id: str | None = None, dead_letter_id: int | None = None) -> str:
     """`job_enqueue` with explicit args/kwargs (and, for a retry from the DLQ, the dead letter)."""
-    import_string(func_path)  # a typo fails here, in the caller, not in a worker later
-    try:
-        json.dumps([args, kwargs])
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"Job arguments must be JSON values (ids, strings, numbers): {exc}") from exc
-    meta = {
-        "job_id": job_id or uuid.uuid4().hex,
-        "attempt": 1,
-        "first_failed_at": None,
-        "dead_letter_id": dead_letter_id,
-        "request_id": current_request_id(),
-    }
+    meta = _job_meta(func_path, args, kwargs, job_id=job_id, dead_letter_id=dead_letter_id)
     if _queue_is_this_transaction():
         # The ORM broker's queue is a table of this database: its row is written with the change and seen by the
         # workers only when the change commits (rolled back with it) — one commit for both instead of two.
@@ -102,6 +91,53 @@ def job_submit(func_path: str, args: list, kwargs: dict, *, task_name: str | Non
     else:
         transaction.on_commit(lambda: _push(func_path, args, kwargs, meta, task_name=task_name))
     return meta["job_id"]
+
+
+def _job_meta(func_path: str, args: list, kwargs: dict, *, job_id: str | None = None,
+              dead_letter_id: int | None = None) -> dict:
+    import_string(func_path)  # a typo fails here, in the caller, not in a worker later
+    try:
+        json.dumps([args, kwargs])
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"Job arguments must be JSON values (ids, strings, numbers): {exc}") from exc
+    return {
+        "job_id": job_id or uuid.uuid4().hex,
+        "attempt": 1,
+        "first_failed_at": None,
+        "dead_letter_id": dead_letter_id,
+        "request_id": current_request_id(),
+    }
+
+
+class _PackageKept:
+    """A broker for `async_task` that keeps the signed package instead of writing it (see `job_queue_row`)."""
+
+    def __init__(self, list_key: str):
+        self.list_key = list_key
+        self.package: str | None = None
+
+    def enqueue(self, package: str) -> None:
+        self.package = package
+
+
+def job_queue_row(func_path: str, *args: Any, task_name: str | None = None) -> OrmQ | None:
+    """`job_enqueue` as an unsaved row of the ORM broker's queue table, for a caller that writes it with the change
+    it belongs to (`hotlead.core.rows.rows_insert`: one statement, or inside the change's transaction): workers see
+    it when the change commits. None when jobs are not queued in this database's table (the Redis broker, inline
+    jobs): then call `job_enqueue`. Counted as enqueued at commit (outside a transaction: now)."""
+    if Conf.SYNC or Conf.ORM != DEFAULT_DB_ALIAS or not isinstance(_broker(), ORM):
+        return None
+    from django_q.tasks import async_task  # looked up per call, as in _push
+
+    meta = _job_meta(func_path, list(args), {})
+    broker = _broker()
+    kept = _PackageKept(broker.list_key or Conf.CLUSTER_NAME)
+    async_task(RUNNER, func_path, list(args), {}, meta, broker=kept,
+               task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}", **_options(func_path))
+    if kept.package is None:
+        raise RuntimeError("async_task did not hand the job to its broker")
+    transaction.on_commit(lambda: _count("enqueued", func_path))
+    return OrmQ(key=kept.list_key, payload=kept.package, lock=timezone.now())
 
 
 def _queue_is_this_transaction() -> bool:
@@ -127,10 +163,7 @@ def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: st
           counted_on_commit: bool = False) -> None:
     from django_q.tasks import async_task  # looked up per call: tests replace django_q.tasks.async_task
 
-    # A job may run longer than Q_CLUSTER["timeout"] when settings name it (the report exports, issue 12).
-    options = {}
-    if timeout := settings.HOTLEAD.get("JOB_TIMEOUTS", {}).get(func_path):
-        options["timeout"] = int(timeout)
+    options = _options(func_path)
     if counted_on_commit:  # inside the caller's transaction: a failure rolls the change back with the job
         async_task(RUNNER, func_path, args, kwargs, meta, broker=_broker(),
                    task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}", **options)
@@ -148,6 +181,12 @@ def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: st
         _count("dead_lettered", func_path)
         return
     _count("enqueued", func_path)
+
+
+def _options(func_path: str) -> dict:
+    # A job may run longer than Q_CLUSTER["timeout"] when settings name it (the report exports, issue 12).
+    timeout = settings.HOTLEAD.get("JOB_TIMEOUTS", {}).get(func_path)
+    return {"timeout": int(timeout)} if timeout else {}
 
 
 def _count(event: str, func_path: str) -> None:

@@ -12,7 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, InvalidToken, ValidationFailed
-from hotlead.core.ratelimit import rate_limit_hit
+from hotlead.core.ratelimit import rate_limit_count, rate_limit_hit
+from hotlead.core.rows import ids_draw, ids_draw_and_read, rows_insert, rows_scope
 from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import LeadStatus
@@ -20,14 +21,14 @@ from hotlead.leads.exceptions import CodeExpired, InvalidCode, VerificationLocke
 from hotlead.leads.lock_objects import leads_unverified_lock, verification_current_lock
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
 from hotlead.leads.references import reference_generate
-from hotlead.leads.selectors import category_active_by_slug, duplicate_find, reference_unused
+from hotlead.leads.selectors import category_active_by_slug, duplicate_from_row, duplicate_read, reference_unused
+from hotlead.leads.services.lifecycle import after_commit, lead_locked, transition_locked
 from hotlead.leads.validation import LeadSubmission, submission_clean
-from hotlead.notifications.services import email_queue
+from hotlead.notifications.models import EmailEvent
+from hotlead.notifications.services import email_delivery_row, email_event_build, email_queue, emails_deliver
 
 if TYPE_CHECKING:
-    pass
-
-from hotlead.leads.services.lifecycle import after_commit, lead_locked, transition_locked
+    from django.db.models import Model
 
 _REFERENCE_TRIES = 3  # a clash is about 1 in 24 at a million leads (references.py); three in a row, next to never
 
@@ -46,18 +47,22 @@ def _ip_or_none(ip: str | None) -> str | None:
         return None
 
 
-def _verification_issue(lead: Lead) -> LeadVerification:
-    """A fresh code and link token for the lead, e-mailed to the submitter (both sealed in the e-mail context)."""
+def _verification_rows(lead: Lead, *, verification_id: int, email_id: int) -> tuple[list[Model], EmailEvent, bool]:
+    """A fresh code and link token for the lead and the e-mail that sends them (both sealed in its context), as rows
+    to write (`rows_insert`, with their ids drawn): the code, the e-mail and, where jobs are queued in this
+    database, the e-mail's delivery job. Returns (rows, e-mail, whether its job is among the rows)."""
     code, link_token = codes.code_generate(), codes.token_generate()
     key = str(lead.public_id)
     ttl = _policy("VERIFICATION_CODE_TTL_MINUTES")
-    verification = LeadVerification.objects.create(
+    verification = LeadVerification(
+        pk=verification_id,
         lead=lead,
         code_hash=codes.secret_digest(purpose="code", lead_key=key, value=code),
         link_token_hash=codes.secret_digest(purpose="link", lead_key=key, value=link_token),
         expires_at=timezone.now() + timedelta(minutes=ttl),
     )
-    email_queue(
+    email = email_event_build(
+        pk=email_id,
         template="lead_verification",
         to=lead.email,
         context={
@@ -70,9 +75,10 @@ def _verification_issue(lead: Lead) -> LeadVerification:
             "ttl_minutes": ttl,
         },
         related=lead,
-        dedupe_key=f"lead_verification:{verification.pk}",
+        dedupe_key=f"lead_verification:{verification_id}",
     )
-    return verification
+    job = email_delivery_row(email)
+    return [verification, email, *([job] if job is not None else [])], email, job is not None
 
 
 def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", api_client: str = "",
@@ -93,15 +99,14 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
         rate_limit_hit(**limit)  # counted (and committed) on its own; over the limit, the 429 wins
         raise
     for attempt in range(_REFERENCE_TRIES):
+        reference = reference_generate() if attempt == 0 else reference_unused()
         try:
-            with transaction.atomic():
-                reference = reference_generate() if attempt == 0 else reference_unused()
-                lead = _lead_store(fields, category=category, ip=ip, user_agent=user_agent, api_client=api_client,
-                                   lead_source=lead_source, reference=reference)
-                # Counted with the lead (one commit per lead), last, so the counter row is locked only while the
-                # lead commits; over the limit everything rolls back (the count is over the limit already).
-                rate_limit_hit(**limit)
-            return lead
+            # The lead and its rows are one statement, atomic by itself (_lead_store; `rows_scope`: a savepoint inside
+            # a caller's transaction, so a reference clash rolls back only this try). A keyed lead is audited (and,
+            # verified upstream, moved on) with it, so that path takes a transaction around them.
+            with transaction.atomic() if lead_source is not None else rows_scope():
+                return _lead_store(fields, category=category, ip=ip, user_agent=user_agent, api_client=api_client,
+                                   lead_source=lead_source, reference=reference, limit=limit)
         except IntegrityError as exc:
             # A new reference drawn on the unique index, rather than a look-up for every lead; then checked ones.
             if "reference" not in str(exc) or attempt == _REFERENCE_TRIES - 1:
@@ -110,10 +115,21 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
 
 
 def _lead_store(fields: dict, *, category: Category, ip: str, user_agent: str, api_client: str, lead_source,
-                reference: str) -> Lead:
+                reference: str, limit: dict) -> Lead:
+    """The lead, its first history event and (unless its source verified the e-mail) its code, e-mail and delivery
+    job, written in one statement with the attempt's count (hotlead.core.rows): nothing but the count is written
+    over the limit. A submission's cost was mostly the round trips of five INSERTs and their transaction."""
+    count = rate_limit_count(**limit)
+    if count is None:  # the counters live in Redis: counted first, and nothing is written over the limit
+        rate_limit_hit(**limit)
     now = timezone.now()
-    duplicate = duplicate_find(email=fields["email"], phone=fields["phone"], category_id=category.pk, now=now)
-    lead = Lead.objects.create(
+    verify = lead_source is None or not lead_source.verified_upstream
+    (lead_id, *verification_ids), found = ids_draw_and_read(
+        Lead, *((LeadVerification, EmailEvent) if verify else ()),
+        read=duplicate_read(email=fields["email"], phone=fields["phone"], category_id=category.pk, now=now))
+    duplicate = duplicate_from_row(found)
+    lead = Lead(
+        pk=lead_id,
         **fields,
         reference=reference,
         category=category,
@@ -128,14 +144,22 @@ def _lead_store(fields: dict, *, category: Category, ip: str, user_agent: str, a
         possible_duplicate=duplicate is not None,
         duplicate_of=duplicate,
     )
-    LeadEvent.objects.create(
+    rows: list[Model] = [lead, LeadEvent(
         lead=lead, to_status=LeadStatus.PENDING_VERIFICATION, action="submitted",
         data={"duplicate_of": str(duplicate.public_id)} if duplicate else {},
-    )
+    )]
+    email, job_written = None, False
+    if verify:
+        verification_id, email_id = verification_ids
+        more, email, job_written = _verification_rows(lead, verification_id=verification_id, email_id=email_id)
+        rows += more
+    counted = rows_insert(rows, gate=count.gate if count is not None else None)
+    if count is not None:
+        count.check(counted)
+    if email is not None and not job_written:
+        emails_deliver([email])
     if lead_source is not None:
         _lead_source_intake(lead, lead_source)
-    else:
-        _verification_issue(lead)
     after_commit(metrics.LEADS_SUBMITTED.labels(source=metrics.source_label(lead.source)).inc)
     return lead
 
@@ -145,7 +169,6 @@ def _lead_source_intake(lead: Lead, lead_source) -> None:
     audit_record(action="lead.submitted_by_source", obj=lead, changes={
         "lead_source": lead_source.pk, "name": lead_source.name, "verified_upstream": lead_source.verified_upstream})
     if not lead_source.verified_upstream:
-        _verification_issue(lead)
         return
     now = timezone.now()
     note = f"E-mail verified upstream by the lead source {lead_source.name}."
@@ -220,8 +243,11 @@ def lead_code_resend(*, public_id: uuid.UUID, ip: str) -> Lead:
         LeadVerification.objects.filter(lead=lead, superseded_at__isnull=True, used_at__isnull=True).update(
             superseded_at=timezone.now()
         )
-        _verification_issue(lead)
-        LeadEvent.objects.create(lead=lead, action="code_resent")
+        verification_id, email_id = ids_draw(LeadVerification, EmailEvent)
+        rows, email, job_written = _verification_rows(lead, verification_id=verification_id, email_id=email_id)
+        rows_insert([*rows, LeadEvent(lead=lead, action="code_resent")])
+        if not job_written:
+            emails_deliver([email])
     return lead
 
 

@@ -1,0 +1,156 @@
+"""hotlead/core/rows.py: new rows of several tables in one statement, ids drawn first; the preparing cursor."""
+from __future__ import annotations
+
+import psycopg._queries
+import pytest
+from django.db import IntegrityError, connection
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from hotlead.core.models import RateLimitCounter
+from hotlead.core.prepared import prepared_cursor
+from hotlead.core.ratelimit import rate_limit_count
+from hotlead.core.rows import ids_draw, ids_draw_and_read, rows_insert
+from hotlead.leads.enums import LeadStatus
+from hotlead.leads.models import Lead, LeadEvent, LeadVerification
+from tests.factories.leads import CategoryFactory, LeadFactory
+
+
+def _rows(category, *, reference="HL-ROWS1"):
+    lead_id, verification_id = ids_draw(Lead, LeadVerification)
+    lead = Lead(pk=lead_id, reference=reference, name="Pat Rows", email="pat@example.org", phone="+14155550100",
+                postal_code="94110", category=category, description="A leak.", budget_cents=250000,
+                consent_text_version="2026-01", consent_at=timezone.now(), consent_ip="203.0.113.9",
+                status=LeadStatus.PENDING_VERIFICATION, status_changed_at=timezone.now(), possible_duplicate=True)
+    event = LeadEvent(lead=lead, to_status=LeadStatus.PENDING_VERIFICATION, action="submitted",
+                      data={"duplicate_of": "x", "nested": [1, None, True]})
+    verification = LeadVerification(pk=verification_id, lead=lead, code_hash="c" * 64, link_token_hash="l" * 64,
+                                    expires_at=timezone.now())
+    return lead, event, verification
+
+
+def _stored(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+def test_rows_of_three_tables_are_written_by_one_statement_with_the_values_save_would_store():
+    # given
+    lead, event, verification = _rows(CategoryFactory())
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert([lead, event, verification])
+    # then: one round trip (logged with its text), and every column as the instances hold it (timestamps set as
+    # save() sets them)
+    assert len(queries) == 1 and queries[0]["sql"].startswith("WITH row_0 AS (INSERT INTO")
+    assert lead.created_at is not None and event.created_at is not None
+    assert _stored(Lead.objects.get(pk=lead.pk)) == _stored(lead)
+    assert _stored(LeadVerification.objects.get(pk=verification.pk)) == _stored(verification)
+    assert _stored(LeadEvent.objects.get(lead=lead)) == _stored(event) | {"id": LeadEvent.objects.get().id}
+    # and the instances behave as saved ones: a later save() updates the row
+    lead.name = "Pat Renamed"
+    lead.save(update_fields=["name"])
+    assert Lead.objects.get(pk=lead.pk).name == "Pat Renamed"
+
+
+@pytest.mark.django_db
+def test_drawn_ids_are_new_and_the_table_keeps_counting_past_them():
+    # given
+    existing = LeadFactory()
+    # when
+    first, second = ids_draw(Lead, Lead)
+    # then
+    assert existing.pk < first < second
+    assert LeadFactory().pk > second
+
+
+@pytest.mark.django_db
+def test_the_draw_and_a_read_share_one_round_trip():
+    # given: the statements built (the sequence's name is looked up once per process)
+    lead = LeadFactory()
+    found = ("SELECT id, reference FROM leads_lead WHERE id = %(id)s", {"id": lead.pk})
+    missing = ("SELECT id, reference FROM leads_lead WHERE id = %(id)s", {"id": -1})
+    ids_draw_and_read(Lead, read=found)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        (drawn,), row = ids_draw_and_read(Lead, read=found)
+        _, nothing = ids_draw_and_read(Lead, read=missing)
+    # then
+    assert len(queries) == 2
+    assert drawn > lead.pk and row == (lead.pk, lead.reference)
+    assert nothing is None
+
+
+@pytest.mark.django_db
+def test_a_row_nobody_points_to_takes_its_id_from_the_table():
+    # given: no id drawn for the queue row
+    job = OrmQ(key="hotlead-test", payload="p", lock=timezone.now())
+    # when
+    rows_insert([job])
+    # then
+    assert OrmQ.objects.get().payload == "p"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gate_over_its_limit_writes_only_its_own_statement():
+    # given: a limit of one attempt
+    category = CategoryFactory()
+    first = rate_limit_count(scope="lead_submit_ip", key="198.51.100.1", rule="1/3600")
+    # when: the first attempt passes, the second does not
+    passed = rows_insert(list(_rows(category, reference="HL-GATE1")), gate=first.gate)
+    second = rate_limit_count(scope="lead_submit_ip", key="198.51.100.1", rule="1/3600")
+    refused = rows_insert(list(_rows(category, reference="HL-GATE2")), gate=second.gate)
+    # then: each attempt counted, the rows of the refused one not written (not even partly)
+    assert (passed, refused) == (1, 2)
+    assert list(Lead.objects.values_list("reference", flat=True)) == ["HL-GATE1"]
+    assert LeadEvent.objects.count() == 1 and LeadVerification.objects.count() == 1
+    assert RateLimitCounter.objects.get().count == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_that_fails_writes_none_of_its_rows():
+    # given: the last row clashes with a stored reference
+    category = CategoryFactory()
+    LeadFactory(category=category, reference="HL-TAKEN")
+    lead, event, verification = _rows(category, reference="HL-TAKEN")
+    # when
+    with pytest.raises(IntegrityError, match="reference"):
+        rows_insert([event, verification, lead])
+    # then
+    assert Lead.objects.count() == 1 and not LeadEvent.objects.exists() and not LeadVerification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_preparing_cursor_prepares_and_converts_its_text_once():
+    # given: a statement over psycopg's own cache limits (4 KB or 50 parameters)
+    sql = "SELECT " + ", ".join(["%s::integer"] * 60)
+    psycopg._queries._query2pg.cache_clear()
+    # when
+    for _ in range(3):
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, list(range(60)))
+            assert cursor.fetchone()[59] == 59
+    # then: prepared once on the server (Django opens connections with preparing off) and parsed once here
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT $1::integer%%'")
+        assert cursor.fetchone()[0] == 1
+    cache = psycopg._queries._query2pg.cache_info()
+    assert (cache.misses, cache.hits) == (1, 2)
+
+
+@pytest.mark.django_db
+def test_a_model_with_save_receivers_is_refused_rather_than_its_receivers_skipped():
+    # given
+    def receiver(**kwargs):
+        pass
+
+    post_save.connect(receiver, sender=OrmQ)
+    try:
+        # when / then
+        with pytest.raises(ValueError, match="save signal receivers"):
+            rows_insert([OrmQ(key="k", payload="p", lock=timezone.now())])
+    finally:
+        post_save.disconnect(receiver, sender=OrmQ)
+    assert not OrmQ.objects.exists()
