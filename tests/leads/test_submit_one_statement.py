@@ -85,3 +85,35 @@ def test_a_reference_clash_is_drawn_again_without_a_transaction_around_it(client
     assert lead.reference not in ("", taken.reference)
     assert Lead.objects.count() == 2 and EmailEvent.objects.count() == 1 and OrmQ.objects.count() == 1
     assert RateLimitCounter.objects.get().count == 1
+
+
+@pytest.fixture
+def counters_in_redis(settings):
+    """Rate-limit counters in Redis, as production with REDIS_URL (each test its own key prefix)."""
+    import uuid
+
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server answers at 127.0.0.1:6379")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                                   "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    settings.HOTLEAD = {**settings.HOTLEAD, "RATE_LIMITS": {**settings.HOTLEAD["RATE_LIMITS"],
+                                                             "lead_submit_ip": "2/3600"}}
+
+
+def test_with_counters_in_redis_the_attempt_is_counted_first_and_nothing_is_written_over_the_limit(
+        client, roofing, counters_in_redis, mailoutbox):
+    # given: the two submissions the address may make, stored with their e-mails (jobs run inline in tests)
+    assert _post(client, email="one@example.org").status_code == 202
+    assert _post(client, email="two@example.org").status_code == 202
+    # when
+    response = _post(client, email="three@example.org")
+    # then
+    assert response.status_code == 429
+    assert sorted(Lead.objects.values_list("email", flat=True)) == ["one@example.org", "two@example.org"]
+    assert EmailEvent.objects.count() == 2 and len(mailoutbox) == 2
+    assert not RateLimitCounter.objects.exists()  # the table counter is not used beside Redis
