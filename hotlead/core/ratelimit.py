@@ -95,18 +95,33 @@ def rate_limit_counters_prune() -> int:
     return deleted
 
 
+@dataclass(frozen=True)
+class _Window:
+    limit: int
+    seconds: int
+    counter_key: str
+    expires_at: datetime
+    retry_after: int
+
+
+def _window(scope: str, key: str, rule: str | None) -> _Window:
+    """The rule in force for (scope, key) and the fixed window this moment falls in."""
+    limit, seconds = _parse(rule or rate_limit_rule(scope))
+    now = int(time.time())
+    start = now - now % seconds
+    return _Window(limit=limit, seconds=seconds, counter_key=_counter_key(scope, key, start),
+                   expires_at=datetime.fromtimestamp(start + seconds, tz=UTC), retry_after=start + seconds - now)
+
+
 def rate_limit_hit(*, scope: str, key: str, rule: str | None = None) -> None:
     """Count one attempt for (scope, key); raise RateLimited with Retry-After when over the limit."""
-    limit, window = _parse(rule or rate_limit_rule(scope))
-    now = int(time.time())
-    window_start = now - now % window
-    counter_key = _counter_key(scope, key, window_start)
+    window = _window(scope, key, rule)
     if isinstance(caches["default"], RedisCache):
-        count = _count_in_cache(counter_key, window)
+        count = _count_in_cache(window.counter_key, window.seconds)
     else:
-        count = _count_in_table(counter_key, datetime.fromtimestamp(window_start + window, tz=UTC))
-    if count > limit:
-        raise RateLimited(retry_after=window_start + window - now)
+        count = _count_in_table(window.counter_key, window.expires_at)
+    if count > window.limit:
+        raise RateLimited(retry_after=window.retry_after)
 
 
 @dataclass(frozen=True)
@@ -134,19 +149,13 @@ def rate_limit_count(*, scope: str, key: str, rule: str | None = None) -> RateLi
     when the counters live in Redis — then call `rate_limit_hit`. Rolled back with the caller's statement."""
     if isinstance(caches["default"], RedisCache):
         return None
-    limit, window = _parse(rule or rate_limit_rule(scope))
-    now = int(time.time())
-    window_start = now - now % window
-    return RateLimitCount(
-        sql=_UPSERT, params=[_counter_key(scope, key, window_start),
-                             datetime.fromtimestamp(window_start + window, tz=UTC)],
-        limit=limit, retry_after=window_start + window - now)
+    window = _window(scope, key, rule)
+    return RateLimitCount(sql=_UPSERT, params=[window.counter_key, window.expires_at], limit=window.limit,
+                          retry_after=window.retry_after)
 
 
 def rate_limit_reset(*, scope: str, key: str, rule: str | None = None) -> None:
-    _limit, window = _parse(rule or rate_limit_rule(scope))
-    now = int(time.time())
-    counter_key = _counter_key(scope, key, now - now % window)
+    counter_key = _window(scope, key, rule).counter_key
     cache.delete(counter_key)
     RateLimitCounter.objects.filter(key=counter_key).delete()
 

@@ -127,13 +127,9 @@ def job_queue_row(func_path: str, *args: Any, task_name: str | None = None) -> O
     jobs): then call `job_enqueue`. Counted as enqueued at commit (outside a transaction: now)."""
     if Conf.SYNC or Conf.ORM != DEFAULT_DB_ALIAS or not isinstance(_broker(), ORM):
         return None
-    from django_q.tasks import async_task  # looked up per call, as in _push
-
     meta = _job_meta(func_path, list(args), {})
-    broker = _broker()
-    kept = _PackageKept(broker.list_key or Conf.CLUSTER_NAME)
-    async_task(RUNNER, func_path, list(args), {}, meta, broker=kept,
-               task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}", **_options(func_path))
+    kept = _PackageKept(_broker().list_key or Conf.CLUSTER_NAME)
+    _hand_over(func_path, list(args), {}, meta, broker=kept, task_name=task_name)
     if kept.package is None:
         raise RuntimeError("async_task did not hand the job to its broker")
     transaction.on_commit(lambda: _count("enqueued", func_path))
@@ -159,19 +155,22 @@ def _broker():
     return _brokers[pid]
 
 
-def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: str | None = None,
-          counted_on_commit: bool = False) -> None:
+def _hand_over(func_path: str, args: list, kwargs: dict, meta: dict, *, broker, task_name: str | None) -> None:
+    """django-q2's `async_task` for our runner: it packs and signs the job and gives it to `broker`."""
     from django_q.tasks import async_task  # looked up per call: tests replace django_q.tasks.async_task
 
-    options = _options(func_path)
+    async_task(RUNNER, func_path, args, kwargs, meta, broker=broker,
+               task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}", **_options(func_path))
+
+
+def _push(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: str | None = None,
+          counted_on_commit: bool = False) -> None:
     if counted_on_commit:  # inside the caller's transaction: a failure rolls the change back with the job
-        async_task(RUNNER, func_path, args, kwargs, meta, broker=_broker(),
-                   task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}", **options)
+        _hand_over(func_path, args, kwargs, meta, broker=_broker(), task_name=task_name)
         transaction.on_commit(lambda: _count("enqueued", func_path))
         return
     try:
-        async_task(RUNNER, func_path, args, kwargs, meta, broker=_broker(),
-                   task_name=task_name or f"{task_label(func_path)}#{meta['attempt']}", **options)
+        _hand_over(func_path, args, kwargs, meta, broker=_broker(), task_name=task_name)
     except Exception as exc:
         # The change it belongs to is committed; a job that cannot be queued must not vanish.
         logger.exception("job enqueue failed", extra={"task": func_path, "job_id": meta["job_id"]})
