@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import BeforeValidator, ValidationInfo, field_validator
+from pydantic import BeforeValidator, ValidationInfo, field_validator, model_validator
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -49,16 +49,37 @@ def json_type_error(value: Any, kinds: set[type]) -> str | None:
     return None
 
 
+# Each field's JSON types, worked out once per schema and field (an annotation never changes), not per request
+_field_kinds: dict[tuple[type, str], set[type]] = {}
+# ninja's root validator of a Schema (overridden below): its function, to call with our class
+_ninja_root_validator = Schema.__pydantic_decorators__.model_validators["_run_root_validator"].func.__func__
+
+
 class StrictJson(Schema):
     """Base of request bodies: each field takes only values of its JSON type."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values, handler, info: ValidationInfo):
+        """A JSON body (a dict) validated once. ninja's own validator (this name overrides it) wraps the values in
+        its DjangoGetter, for attributes of Django objects and `resolve_` methods — nothing a body of JSON values
+        needs — and, when the schema forbids extra keys, validates them twice (once bare, for those keys): every
+        pattern and validator of every request ran twice. Anything else (an object, a schema with resolvers) is
+        left to ninja's."""
+        if isinstance(values, dict) and not cls._ninja_resolvers:
+            return handler(values)
+        return _ninja_root_validator(cls, values, handler, info)
 
     @field_validator("*", mode="before")
     @classmethod
     def _json_type(cls, value, info: ValidationInfo):
-        field = cls.model_fields.get(info.field_name or "")
-        if field is None:
-            return value
-        kinds = _kinds(field.annotation)
+        key = (cls, info.field_name or "")
+        kinds = _field_kinds.get(key)
+        if kinds is None:
+            field = cls.model_fields.get(key[1])
+            if field is None:
+                return value
+            kinds = _field_kinds[key] = _kinds(field.annotation)
         if isinstance(value, float) and value.is_integer() and int in kinds and float not in kinds:
             return int(value)  # JSON Schema: 2.0 is an integer
         if message := json_type_error(value, kinds):

@@ -6,7 +6,8 @@ ORM's work to build them were most of what a submission cost (docs/performance.m
 `ids_draw` takes the ids from the tables' own sequences in one statement, so every row (and every reference
 between them, and a job's arguments) is known before anything is written; `rows_insert` then writes them all with
 one statement of data-modifying CTEs, prepared once per connection (its text depends only on the models). Values go
-through each field's `pre_save` and `get_db_prep_save`, as `Model.save()` does them; foreign keys are deferred
+through each field's `pre_save` and `get_db_prep_save`, as `Model.save()` does them (the columns worked out once per
+model; the calls skipped where they would return the value unchanged, `_AS_IS`); foreign keys are deferred
 (Django creates them so), so the order of the rows does not matter within the statement. No save signals are sent:
 a model with pre_save/post_save receivers is refused.
 
@@ -16,8 +17,11 @@ inside `transaction.atomic()` — and `rows_insert` saves the rows one by one wi
 """
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import signals
@@ -126,25 +130,29 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each use of the `connection` proxy looks it up again
     shapes, params = [], []
     for obj in objs:
-        if signals.pre_save.has_listeners(type(obj)) or signals.post_save.has_listeners(type(obj)):
+        model = type(obj)
+        if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
             # save() would tell them; this statement cannot: refuse rather than skip them silently
             raise ValueError(f"{obj._meta.label} has save signal receivers: save it with save()")
         obj._prepare_related_fields_for_save(operation_name="rows_insert")  # FK ids of the related objects
-        fields, defaults = [], []
-        for field in obj._meta.local_concrete_fields:
-            if field.generated or (field.primary_key and obj.pk is None and isinstance(field, AutoFieldMixin)):
-                continue  # computed by the database; an id nothing refers to need not be drawn
-            value = field.pre_save(obj, add=True)
-            fields.append(field)
-            if isinstance(value, DatabaseDefault):
-                defaults.append(field)
-                continue
-            params.append(field.get_db_prep_save(value, db))
-        shapes.append((obj._meta.db_table, tuple(fields), tuple(defaults)))
-    key = ("insert", *shapes, gate.sql if gate else None)
+        plan = _plan(model, with_pk=obj.pk is not None)
+        defaults = ()
+        for field, attname, plain, as_is, typed in plan.steps:
+            value = getattr(obj, attname) if plain else field.pre_save(obj, add=True)
+            if as_is and (value is None or type(value) in as_is) and (type(value) is not datetime
+                                                                        or value.tzinfo is not None):
+                # what get_db_prep_save would give, without its five calls
+                params.append(value if typed is None or value is None else typed(value))
+            elif isinstance(value, DatabaseDefault):
+                defaults += (field,)
+            else:
+                params.append(field.get_db_prep_save(value, db))
+        shapes.append((plan, defaults))
+    key = ("insert", *((plan.model, plan.with_pk, defaults) for plan, defaults in shapes), gate.sql if gate else None)
     sql = _STATEMENTS.get(key)
     if sql is None:
-        sql = _STATEMENTS[key] = _insert_statement(shapes, gate)
+        sql = _STATEMENTS[key] = _insert_statement(
+            [(plan.model._meta.db_table, plan.fields, defaults) for plan, defaults in shapes], gate)
     with prepared_cursor() as cursor:
         cursor.execute(sql, [*gate.params, gate.most, *params] if gate else params)
         number = cursor.fetchone()[0] if gate else None
@@ -153,6 +161,57 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
             obj._state.adding = False
             obj._state.db = db.alias
     return number
+
+
+# Values that a field of one of these Django classes (exactly: a subclass may convert) writes to PostgreSQL as they
+# are: its get_db_prep_save returns them unchanged, or for an integer column only typed (psycopg's Int2/Int4/Int8,
+# as Django's backend types them) — tests/core/test_rows.py checks it for every such field of every model. None
+# too. Datetimes only aware ones: a naive one is converted (with a warning).
+_AS_IS: dict[type[models.Field], tuple[type, ...]] = {
+    **dict.fromkeys((models.CharField, models.TextField, models.EmailField, models.SlugField, models.URLField), (str,)),
+    **dict.fromkeys((models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+                     models.PositiveBigIntegerField, models.PositiveSmallIntegerField, models.AutoField,
+                     models.BigAutoField, models.SmallAutoField), (int,)),
+    models.BooleanField: (bool,),
+    models.UUIDField: (uuid.UUID,),
+    models.DateTimeField: (datetime,),
+}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How `rows_insert` writes a model's row: its columns, and for each the field, its attribute, whether its
+    pre_save only reads the attribute, the types of value it writes as they are (`_AS_IS`) and the type those are
+    given (or None)."""
+
+    model: type[models.Model]
+    with_pk: bool
+    fields: tuple[models.Field, ...]
+    steps: tuple[tuple[models.Field, str, bool, tuple[type, ...], Callable | None], ...]
+
+
+_PLANS: dict[tuple[type, bool], _Plan] = {}
+
+
+def _plan(model: type[models.Model], *, with_pk: bool) -> _Plan:
+    """Worked out once per model (and whether the row's id is given): it was, field by field, for every row."""
+    plan = _PLANS.get((model, with_pk))
+    if plan is None:
+        fields = tuple(field for field in model._meta.local_concrete_fields if not field.generated and not (
+            field.primary_key and not with_pk and isinstance(field, AutoFieldMixin)))  # an id drawn by the insert
+        plan = _PLANS[(model, with_pk)] = _Plan(model, with_pk, fields, tuple(
+            (field, field.attname, type(field).pre_save is models.Field.pre_save, *_as_is(field)) for field in fields))
+    return plan
+
+
+def _as_is(field: models.Field) -> tuple[tuple[type, ...], Callable | None]:
+    """The types of value `field` writes as they are, and the type it gives them (None: none)."""
+    if isinstance(field, models.ForeignKey):  # a ForeignKey gives its value to the field it points to
+        return _as_is(field.target_field) if type(field) in (models.ForeignKey, models.OneToOneField) else ((), None)
+    if isinstance(field, AutoFieldMixin):  # an id is checked, not typed
+        return _AS_IS.get(type(field), ()), None
+    return _AS_IS.get(type(field), ()), getattr(connection.ops, "integerfield_type_map", {}).get(
+        field.get_internal_type())
 
 
 def _insert_statement(shapes: list[tuple[str, tuple, tuple]], gate: Gate | None) -> str:

@@ -36,7 +36,7 @@ class Lead(TimeStampedModel):
     # index of their own, and no LIKE index (the console searches with icontains, which no b-tree serves)
     email = models.EmailField()
     phone = models.CharField(max_length=20, help_text="E.164")
-    postal_code = models.CharField(max_length=12, db_index=True)
+    postal_code = models.CharField(max_length=12)  # indexed in Meta (no LIKE twin)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="leads")
     description = models.TextField(max_length=5000)
     budget_cents = models.PositiveIntegerField(null=True, blank=True)
@@ -47,14 +47,15 @@ class Lead(TimeStampedModel):
     consent_ip = models.GenericIPAddressField(null=True, blank=True)
     consent_user_agent = models.CharField(max_length=400, blank=True)
     # source
-    source = models.CharField(max_length=64, default="web", db_index=True)
+    source = models.CharField(max_length=64, default="web")  # indexed in Meta (no LIKE twin)
     utm_source = models.CharField(max_length=100, blank=True)
     utm_medium = models.CharField(max_length=100, blank=True)
     utm_campaign = models.CharField(max_length=100, blank=True)
     referrer = models.CharField(max_length=500, blank=True)
     api_client = models.CharField(max_length=100, blank=True)
     lead_source = models.ForeignKey(  # the partner that posted it with its API key (SPEC §8.2); null: our form/API
-        "sources.LeadSource", null=True, blank=True, on_delete=models.PROTECT, related_name="leads")
+        "sources.LeadSource", null=True, blank=True, on_delete=models.PROTECT, related_name="leads",
+        db_index=False)  # indexed in Meta where set
     # lifecycle
     status = models.CharField(  # indexed with created_at (Meta.indexes), which serves status alone too
         max_length=32, choices=LeadStatus.choices, default=LeadStatus.PENDING_VERIFICATION
@@ -62,12 +63,12 @@ class Lead(TimeStampedModel):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    possible_duplicate = models.BooleanField(default=False, db_index=True)
-    duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="later_duplicates"
+    possible_duplicate = models.BooleanField(default=False)  # indexed in Meta where true
+    duplicate_of = models.ForeignKey(  # indexed in Meta where set
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="later_duplicates", db_index=False
     )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    reviewed_by = models.ForeignKey(  # indexed in Meta where set (empty on every new lead)
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reject_reason = models.CharField(max_length=20, choices=RejectReason.choices, blank=True)
@@ -89,6 +90,19 @@ class Lead(TimeStampedModel):
             models.Index(fields=["-created_at", "-id"], name="lead_newest_first_idx"),
             models.Index(fields=["email", "category", "created_at"]),
             models.Index(fields=["phone", "category", "created_at"]),
+            # Plain b-trees, without the LIKE twins Django adds to an indexed text field (nothing here searches
+            # with LIKE 'prefix%'); a column that is empty on most leads indexed only where set: a lookup of a
+            # value is served the same, and a submission writes no entry for nothing
+            models.Index(fields=["postal_code"], name="lead_postal_code_idx"),
+            models.Index(fields=["source"], name="lead_source_label_idx"),
+            models.Index(fields=["possible_duplicate"], name="lead_possible_duplicate_idx",
+                         condition=models.Q(possible_duplicate=True)),
+            models.Index(fields=["duplicate_of"], name="lead_duplicate_of_idx",
+                         condition=models.Q(duplicate_of__isnull=False)),
+            models.Index(fields=["reviewed_by"], name="lead_reviewed_by_idx",
+                         condition=models.Q(reviewed_by__isnull=False)),
+            models.Index(fields=["lead_source"], name="lead_lead_source_idx",
+                         condition=models.Q(lead_source__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -100,7 +114,7 @@ class LeadVerification(models.Model):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="verifications")
     code_hash = models.CharField(max_length=128)
-    link_token_hash = models.CharField(max_length=128, db_index=True)
+    link_token_hash = models.CharField(max_length=128)  # indexed in Meta (no LIKE twin)
     attempts = models.PositiveSmallIntegerField(default=0)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -110,6 +124,7 @@ class LeadVerification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["link_token_hash"], name="leadverification_link_idx")]
 
 
 class LeadEvent(models.Model):
@@ -119,8 +134,8 @@ class LeadEvent(models.Model):
     from_status = models.CharField(max_length=32, blank=True)
     to_status = models.CharField(max_length=32, blank=True)
     action = models.CharField(max_length=64)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    actor = models.ForeignKey(  # indexed in Meta where set (empty on the events of the intake and of jobs)
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -128,3 +143,4 @@ class LeadEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["actor"], name="leadevent_actor_idx", condition=models.Q(actor__isnull=False))]

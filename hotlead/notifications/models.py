@@ -15,12 +15,11 @@ class EmailStatus(models.TextChoices):
 
 
 class EmailEvent(models.Model):
-    template = models.CharField(max_length=64, db_index=True)
+    template = models.CharField(max_length=64)  # indexed in Meta (no LIKE twin)
     to = models.EmailField()
     subject = models.CharField(max_length=300, blank=True)
     context = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED,
-                              db_index=True)
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)  # as template
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     related_type = models.CharField(max_length=100, blank=True)
@@ -32,6 +31,9 @@ class EmailEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # plain b-trees, without the LIKE twins Django adds to an indexed text field (nothing searches with LIKE)
+        indexes = [models.Index(fields=["template"], name="emailevent_template_idx"),
+                   models.Index(fields=["status"], name="emailevent_status_idx")]
 
     def __str__(self) -> str:
         return f"{self.template} → {self.to} ({self.status})"

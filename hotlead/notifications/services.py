@@ -56,12 +56,19 @@ def email_queue(*, template: str, to: str, context: dict | None = None, related=
     return event
 
 
+# The e-mail templates found once in this process: templates do not go away while it runs (every lead's e-mail
+# looked its three templates up again)
+_templates_found: set[str] = set()
+
+
 def email_event_build(*, template: str, to: str, context: dict | None = None, related=None,
                       dedupe_key: str | None = None, pk: int | None = None) -> EmailEvent:
     """A queued e-mail, checked (its templates exist, its context is JSON) but not saved: `email_queue` saves it;
     the lead intake writes it with the lead in one statement (hotlead.core.rows) and queues its job itself."""
-    for suffix in (".subject.txt", ".txt", ".html"):
-        get_template(f"emails/{template}{suffix}")  # a missing template fails here, in the caller
+    if template not in _templates_found:
+        for suffix in (".subject.txt", ".txt", ".html"):
+            get_template(f"emails/{template}{suffix}")  # a missing template fails here, in the caller
+        _templates_found.add(template)
     context = context or {}
     try:
         json.dumps(context)

@@ -1,17 +1,23 @@
 """hotlead/core/rows.py: new rows of several tables in one statement, ids drawn first; the preparing cursor."""
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import psycopg._queries
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, connection
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_q.models import OrmQ
 
 from hotlead.core.models import RateLimitCounter
 from hotlead.core.prepared import prepared_cursor
 from hotlead.core.ratelimit import rate_limit_count
+from hotlead.core.rows import _as_is as rows_as_is
 from hotlead.core.rows import ids_draw, ids_draw_and_read, rows_insert
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead, LeadEvent, LeadVerification
@@ -154,3 +160,43 @@ def test_a_model_with_save_receivers_is_refused_rather_than_its_receivers_skippe
     finally:
         post_save.disconnect(receiver, sender=OrmQ)
     assert not OrmQ.objects.exists()
+
+
+_SAMPLES = {str: ["", "Pat", "ü\u202e"], int: [0, -7, 2**40], bool: [True, False], uuid.UUID: [uuid.uuid4()],
+            datetime: [datetime(2026, 1, 31, 12, 30, tzinfo=UTC), timezone.now()]}
+
+
+def test_every_value_written_as_it_is_is_what_the_field_would_have_written():
+    # given every concrete field of every model, with a value of each type rows_insert writes without the field
+    checked = 0
+    for model in apps.get_models():
+        for field in model._meta.local_concrete_fields:
+            kinds, typed = rows_as_is(field)
+            for kind in kinds:
+                for value in [*_SAMPLES[kind], None]:
+                    # then the field's own conversion gives what rows_insert writes (same value, same type)
+                    prepared = field.get_db_prep_save(value, connection)
+                    written = value if typed is None or value is None else typed(value)
+                    assert prepared == written and type(prepared) is type(written), (model, field.name, value)
+                    checked += 1
+    # and the table is in use: the lead's own columns are among those checked
+    assert {f.name for f in Lead._meta.local_concrete_fields if rows_as_is(f)[0]} >= {
+        "id", "name", "email", "status", "category", "possible_duplicate", "public_id", "consent_at"}
+    assert checked > 500
+
+
+@pytest.mark.django_db
+def test_a_value_of_another_type_still_goes_through_the_field():
+    # given a lead whose budget is text, a naive datetime and a lazy text (not written as they are)
+    category = CategoryFactory()
+    lead, event, verification = _rows(category)
+    lead.budget_cents = "125000"
+    lead.name = gettext_lazy("Pat Lazy")
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        verification.expires_at = datetime(2026, 1, 31, 12, 30)  # noqa: DTZ001 - naive on purpose
+        # when they are written
+        rows_insert([lead, event, verification])
+    # then each was converted by its field as save() converts it
+    stored = Lead.objects.get(pk=lead.pk)
+    assert stored.budget_cents == 125000 and stored.name == "Pat Lazy"
+    assert LeadVerification.objects.get(pk=verification.pk).expires_at.tzinfo is not None
