@@ -22,11 +22,13 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import signals
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
 
 from hotlead.core.prepared import prepared_cursor
 
@@ -110,8 +112,18 @@ class Gate:
     most: int
 
 
-def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | None:
-    """INSERT every object (new rows only); with a gate, only when the gate's number is at most its `most`.
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A new row given by its column values, for `rows_insert`: a row nobody reads back needs no model instance
+    (building one, field by field through its descriptors, cost more than writing it). `values` by attribute name
+    (`lead_id`, not `lead`); a column left out takes its field's default, and an auto_now(_add) date-time now."""
+
+    model: type[models.Model]
+    values: dict[str, Any]
+
+
+def rows_insert(objs: list[models.Model | Row], *, gate: Gate | None = None) -> int | None:
+    """INSERT every object or `Row` (new rows only); with a gate, only when the gate's number is at most its `most`.
 
     PostgreSQL: one statement (atomic by itself: no transaction needed around it), the gate's statement and the
     inserts as its CTEs; the ids of the rows others point to (and of any row whose id is needed) drawn before with
@@ -125,20 +137,35 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
                     number = cursor.fetchone()[0]
             if gate is None or number <= gate.most:
                 for obj in objs:
-                    obj.save(force_insert=True)
+                    (obj.model(**obj.values) if isinstance(obj, Row) else obj).save(force_insert=True)
             return number
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each use of the `connection` proxy looks it up again
-    shapes, params = [], []
+    shapes, params, now = [], [], None
     for obj in objs:
-        model = type(obj)
+        row = obj if isinstance(obj, Row) else None
+        model = row.model if row else type(obj)
         if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
             # save() would tell them; this statement cannot: refuse rather than skip them silently
-            raise ValueError(f"{obj._meta.label} has save signal receivers: save it with save()")
-        obj._prepare_related_fields_for_save(operation_name="rows_insert")  # FK ids of the related objects
-        plan = _plan(model, with_pk=obj.pk is not None)
+            raise ValueError(f"{model._meta.label} has save signal receivers: save it with save()")
+        if row is None:
+            obj._prepare_related_fields_for_save(operation_name="rows_insert")  # FK ids of the related objects
+            plan = _plan(model, with_pk=obj.pk is not None)
+        else:
+            plan = _plan(model, with_pk=row.values.get(model._meta.pk.attname) is not None)
+            if unknown := row.values.keys() - plan.attnames - {model._meta.pk.attname}:
+                raise ValueError(f"{model._meta.label} has no column {', '.join(sorted(unknown))}")
         defaults = ()
         for field, attname, plain, as_is, typed in plan.steps:
-            value = getattr(obj, attname) if plain else field.pre_save(obj, add=True)
+            if row is None:
+                value = getattr(obj, attname) if plain else field.pre_save(obj, add=True)
+            elif attname in row.values:
+                value = row.values[attname]
+            elif plain or (isinstance(field, models.DateField) and not (field.auto_now or field.auto_now_add)):
+                value = field.get_default()
+            elif isinstance(field, models.DateTimeField):  # auto_now(_add): as its pre_save, one moment for all
+                value = now = now or timezone.now()
+            else:
+                raise ValueError(f"{model._meta.label}.{field.name} is set by its field when saved: give its value")
             if as_is and (value is None or type(value) in as_is) and (type(value) is not datetime
                                                                         or value.tzinfo is not None):
                 # what get_db_prep_save would give, without its five calls
@@ -158,8 +185,9 @@ def rows_insert(objs: list[models.Model], *, gate: Gate | None = None) -> int | 
         number = cursor.fetchone()[0] if gate else None
     if gate is None or number <= gate.most:
         for obj in objs:  # as after save(): the rows exist, a later save() updates them
-            obj._state.adding = False
-            obj._state.db = db.alias
+            if not isinstance(obj, Row):
+                obj._state.adding = False
+                obj._state.db = db.alias
     return number
 
 
@@ -187,6 +215,7 @@ class _Plan:
     model: type[models.Model]
     with_pk: bool
     fields: tuple[models.Field, ...]
+    attnames: frozenset[str]
     steps: tuple[tuple[models.Field, str, bool, tuple[type, ...], Callable | None], ...]
 
 
@@ -199,7 +228,7 @@ def _plan(model: type[models.Model], *, with_pk: bool) -> _Plan:
     if plan is None:
         fields = tuple(field for field in model._meta.local_concrete_fields if not field.generated and not (
             field.primary_key and not with_pk and isinstance(field, AutoFieldMixin)))  # an id drawn by the insert
-        plan = _PLANS[(model, with_pk)] = _Plan(model, with_pk, fields, tuple(
+        plan = _PLANS[(model, with_pk)] = _Plan(model, with_pk, fields, frozenset(f.attname for f in fields), tuple(
             (field, field.attname, type(field).pre_save is models.Field.pre_save, *_as_is(field)) for field in fields))
     return plan
 

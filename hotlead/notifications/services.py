@@ -16,6 +16,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, NotFound
+from hotlead.core.rows import Row
 from hotlead.core.services import audit_record
 from hotlead.notifications.lock_objects import email_event_lock, email_events_lost_lock
 from hotlead.notifications.models import EmailEvent, EmailStatus
@@ -25,7 +26,6 @@ from hotlead.ops.services import dead_letter_resolve
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
-    from django_q.models import OrmQ
 
 DELIVER = "hotlead.notifications.tasks.email_deliver"
 DELIVER_MANY = "hotlead.notifications.tasks.email_deliver_many"
@@ -62,9 +62,21 @@ _templates_found: set[str] = set()
 
 
 def email_event_build(*, template: str, to: str, context: dict | None = None, related=None,
-                      dedupe_key: str | None = None, pk: int | None = None) -> EmailEvent:
-    """A queued e-mail, checked (its templates exist, its context is JSON) but not saved: `email_queue` saves it;
-    the lead intake writes it with the lead in one statement (hotlead.core.rows) and queues its job itself."""
+                      dedupe_key: str | None = None) -> EmailEvent:
+    """A queued e-mail, checked (its templates exist, its context is JSON) but not saved (`email_queue` saves it)."""
+    return EmailEvent(**_email_event_values(template=template, to=to, context=context, related=related,
+                                            dedupe_key=dedupe_key))
+
+
+def email_event_row(*, pk: int, template: str, to: str, context: dict | None = None, related=None,
+                    dedupe_key: str | None = None) -> Row:
+    """`email_event_build` as a row (its id drawn) for `rows_insert`: the lead intake writes its e-mail with the
+    lead in one statement (hotlead.core.rows), then `email_delivery_row` or `emails_deliver`."""
+    return Row(EmailEvent, {"id": pk, **_email_event_values(template=template, to=to, context=context,
+                                                            related=related, dedupe_key=dedupe_key)})
+
+
+def _email_event_values(*, template: str, to: str, context: dict | None, related, dedupe_key: str | None) -> dict:
     if template not in _templates_found:
         for suffix in (".subject.txt", ".txt", ".html"):
             get_template(f"emails/{template}{suffix}")  # a missing template fails here, in the caller
@@ -74,24 +86,24 @@ def email_event_build(*, template: str, to: str, context: dict | None = None, re
         json.dumps(context)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"E-mail context must hold JSON values: {exc}") from exc
-    fields = {"template": template, "to": to, "context": context, "dedupe_key": dedupe_key}
+    values = {"template": template, "to": to, "context": context, "dedupe_key": dedupe_key}
     if related is not None:
-        fields.update(related_type=related._meta.label_lower, related_id=str(related.pk))
-    return EmailEvent(pk=pk, **fields)
+        values.update(related_type=related._meta.label_lower, related_id=str(related.pk))
+    return values
 
 
-def email_delivery_row(event: EmailEvent) -> OrmQ | None:
-    """The delivery job of a built e-mail (`email_event_build` with its id drawn) as a queue row to write with it;
-    None when jobs are not queued in this database: then `emails_deliver([event])` once it is saved."""
-    return job_queue_row(DELIVER, event.pk, task_name=f"email {event.template}")
+def email_delivery_row(event_id: int, *, template: str) -> Row | None:
+    """The delivery job of an e-mail written with `email_event_row` as a queue row to write with it; None when
+    jobs are not queued in this database: then `emails_deliver([event_id])` once it is written."""
+    return job_queue_row(DELIVER, event_id, task_name=f"email {template}")
 
 
-def emails_deliver(events: list[EmailEvent | None]) -> None:
-    """One delivery job, after commit, for e-mails recorded with deliver=False (None entries are skipped).
+def emails_deliver(events: list[EmailEvent | int | None]) -> None:
+    """One delivery job, after commit, for e-mails recorded with deliver=False (or their ids; None is skipped).
 
     A burst (a sale's "new lead" e-mails to every buyer) then costs one job and one mail connection instead of
     one of each per message. Each e-mail is still claimed and sent on its own: exactly once, a failure retried."""
-    ids = [event.pk for event in events if event is not None]
+    ids = [event if isinstance(event, int) else event.pk for event in events if event is not None]
     if len(ids) == 1:
         job_enqueue(DELIVER, ids[0], task_name="email")
     elif ids:

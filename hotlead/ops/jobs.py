@@ -37,6 +37,7 @@ from django_q.exceptions import TimeoutException
 from django_q.models import OrmQ, Schedule
 
 from hotlead.core.request_context import current_request_id, request_id_var
+from hotlead.core.rows import Row
 from hotlead.ops.dead_letters import dead_letter_record, dead_letter_succeeded
 from hotlead.ops.metrics import JOB_DURATION, JOBS
 
@@ -120,7 +121,7 @@ class _PackageKept:
         self.package = package
 
 
-def job_queue_row(func_path: str, *args: Any, task_name: str | None = None) -> OrmQ | None:
+def job_queue_row(func_path: str, *args: Any, task_name: str | None = None) -> Row | None:
     """`job_enqueue` as an unsaved row of the ORM broker's queue table, for a caller that writes it with the change
     it belongs to (`hotlead.core.rows.rows_insert`: one statement, or inside the change's transaction): workers see
     it when the change commits. None when jobs are not queued in this database's table (the Redis broker, inline
@@ -133,7 +134,7 @@ def job_queue_row(func_path: str, *args: Any, task_name: str | None = None) -> O
     if kept.package is None:
         raise RuntimeError("async_task did not hand the job to its broker")
     transaction.on_commit(lambda: _count("enqueued", func_path))
-    return OrmQ(key=kept.list_key, payload=kept.package, lock=timezone.now())
+    return Row(OrmQ, {"key": kept.list_key, "payload": kept.package, "lock": timezone.now()})
 
 
 def _queue_is_this_transaction() -> bool:

@@ -17,8 +17,8 @@ from django_q.models import OrmQ
 from hotlead.core.models import RateLimitCounter
 from hotlead.core.prepared import prepared_cursor
 from hotlead.core.ratelimit import rate_limit_count
+from hotlead.core.rows import Row, ids_draw, ids_draw_and_read, rows_insert
 from hotlead.core.rows import _as_is as rows_as_is
-from hotlead.core.rows import ids_draw, ids_draw_and_read, rows_insert
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead, LeadEvent, LeadVerification
 from tests.factories.leads import CategoryFactory, LeadFactory
@@ -200,3 +200,30 @@ def test_a_value_of_another_type_still_goes_through_the_field():
     stored = Lead.objects.get(pk=lead.pk)
     assert stored.budget_cents == 125000 and stored.name == "Pat Lazy"
     assert LeadVerification.objects.get(pk=verification.pk).expires_at.tzinfo is not None
+
+
+@pytest.mark.django_db
+def test_a_row_given_by_its_values_is_stored_as_save_would_store_the_same_object():
+    # given a lead, and an event of it given once as a Row (values by attribute, defaults left out)
+    category = CategoryFactory()
+    lead, _, _ = _rows(category)
+    rows_insert([lead])
+    before = timezone.now()
+    rows_insert([Row(LeadEvent, {"lead_id": lead.pk, "action": "code_resent", "data": {"n": [1, None]}})])
+    # and once as an object saved by Django
+    saved = LeadEvent(lead=lead, action="code_resent", data={"n": [1, None]})
+    saved.save()
+    # then both rows hold the same values: the defaults, the data, and now as the creation time
+    written = LeadEvent.objects.exclude(pk=saved.pk).get()
+    differing = {name for name, value in _stored(written).items() if value != _stored(saved)[name]}
+    assert differing == {"id", "created_at"}
+    assert before <= written.created_at <= saved.created_at
+
+
+@pytest.mark.django_db
+def test_a_row_naming_a_column_the_model_does_not_have_is_refused_and_nothing_is_written():
+    category = CategoryFactory()
+    lead, _, _ = _rows(category)
+    with pytest.raises(ValueError, match="leads.LeadEvent has no column lead"):
+        rows_insert([lead, Row(LeadEvent, {"lead": lead, "action": "submitted"})])
+    assert not Lead.objects.exists()

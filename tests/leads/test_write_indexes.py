@@ -27,7 +27,8 @@ def test_no_text_column_of_a_submission_has_a_like_twin():
 
 
 def test_columns_empty_on_a_new_lead_are_indexed_only_where_set():
-    partial = {name: definition.split(" WHERE ")[1] for name, definition in _indexes().items() if " WHERE " in definition}
+    partial = {name: definition.split(" WHERE ")[1]
+               for name, definition in _indexes().items() if " WHERE " in definition}
     assert partial == {
         "lead_possible_duplicate_idx": "possible_duplicate",
         "lead_duplicate_of_idx": "(duplicate_of_id IS NOT NULL)",

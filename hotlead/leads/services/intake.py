@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, InvalidToken, ValidationFailed
 from hotlead.core.ratelimit import rate_limit_count, rate_limit_hit
-from hotlead.core.rows import ids_draw, ids_draw_and_read, rows_insert, rows_scope
+from hotlead.core.rows import Row, ids_draw, ids_draw_and_read, rows_insert, rows_scope
 from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import LeadStatus
@@ -25,7 +25,7 @@ from hotlead.leads.selectors import category_active_by_slug, duplicate_from_row,
 from hotlead.leads.services.lifecycle import after_commit, lead_locked, transition_locked
 from hotlead.leads.validation import LeadSubmission, submission_clean
 from hotlead.notifications.models import EmailEvent
-from hotlead.notifications.services import email_delivery_row, email_event_build, email_queue, emails_deliver
+from hotlead.notifications.services import email_delivery_row, email_event_row, email_queue, emails_deliver
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -47,23 +47,24 @@ def _ip_or_none(ip: str | None) -> str | None:
         return None
 
 
-def _verification_rows(lead: Lead, *, verification_id: int, email_id: int) -> tuple[list[Model], EmailEvent, bool]:
+def _verification_rows(lead: Lead, *, verification_id: int, email_id: int) -> tuple[list[Row], bool]:
     """A fresh code and link token for the lead and the e-mail that sends them (both sealed in its context), as rows
     to write (`rows_insert`, with their ids drawn): the code, the e-mail and, where jobs are queued in this
-    database, the e-mail's delivery job. Returns (rows, e-mail, whether its job is among the rows)."""
+    database, the e-mail's delivery job. Returns (rows, whether the job is among them: if not, `emails_deliver`)."""
     code, link_token = codes.code_generate(), codes.token_generate()
     key = str(lead.public_id)
     ttl = _policy("VERIFICATION_CODE_TTL_MINUTES")
-    verification = LeadVerification(
-        pk=verification_id,
-        lead=lead,
-        code_hash=codes.secret_digest(purpose="code", lead_key=key, value=code),
-        link_token_hash=codes.secret_digest(purpose="link", lead_key=key, value=link_token),
-        expires_at=timezone.now() + timedelta(minutes=ttl),
-    )
-    email = email_event_build(
+    verification = Row(LeadVerification, {
+        "id": verification_id,
+        "lead_id": lead.pk,
+        "code_hash": codes.secret_digest(purpose="code", lead_key=key, value=code),
+        "link_token_hash": codes.secret_digest(purpose="link", lead_key=key, value=link_token),
+        "expires_at": timezone.now() + timedelta(minutes=ttl),
+    })
+    template = "lead_verification"
+    email = email_event_row(
         pk=email_id,
-        template="lead_verification",
+        template=template,
         to=lead.email,
         context={
             "name": lead.name,
@@ -77,8 +78,8 @@ def _verification_rows(lead: Lead, *, verification_id: int, email_id: int) -> tu
         related=lead,
         dedupe_key=f"lead_verification:{verification_id}",
     )
-    job = email_delivery_row(email)
-    return [verification, email, *([job] if job is not None else [])], email, job is not None
+    job = email_delivery_row(email_id, template=template)
+    return [verification, email, *([job] if job is not None else [])], job is not None
 
 
 def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", api_client: str = "",
@@ -144,20 +145,20 @@ def _lead_store(fields: dict, *, category: Category, ip: str, user_agent: str, a
         possible_duplicate=duplicate is not None,
         duplicate_of=duplicate,
     )
-    rows: list[Model] = [lead, LeadEvent(
-        lead=lead, to_status=LeadStatus.PENDING_VERIFICATION, action="submitted",
-        data={"duplicate_of": str(duplicate.public_id)} if duplicate else {},
-    )]
-    email, job_written = None, False
+    rows: list[Model | Row] = [lead, Row(LeadEvent, {
+        "lead_id": lead_id, "to_status": LeadStatus.PENDING_VERIFICATION, "action": "submitted",
+        "data": {"duplicate_of": str(duplicate.public_id)} if duplicate else {},
+    })]
+    email_id, job_written = None, False
     if verify:
         verification_id, email_id = verification_ids
-        more, email, job_written = _verification_rows(lead, verification_id=verification_id, email_id=email_id)
+        more, job_written = _verification_rows(lead, verification_id=verification_id, email_id=email_id)
         rows += more
     counted = rows_insert(rows, gate=count.gate if count is not None else None)
     if count is not None:
         count.check(counted)
-    if email is not None and not job_written:
-        emails_deliver([email])
+    if email_id is not None and not job_written:
+        emails_deliver([email_id])
     if lead_source is not None:
         _lead_source_intake(lead, lead_source)
     after_commit(metrics.LEADS_SUBMITTED.labels(source=metrics.source_label(lead.source)).inc)
@@ -244,10 +245,10 @@ def lead_code_resend(*, public_id: uuid.UUID, ip: str) -> Lead:
             superseded_at=timezone.now()
         )
         verification_id, email_id = ids_draw(LeadVerification, EmailEvent)
-        rows, email, job_written = _verification_rows(lead, verification_id=verification_id, email_id=email_id)
-        rows_insert([*rows, LeadEvent(lead=lead, action="code_resent")])
+        rows, job_written = _verification_rows(lead, verification_id=verification_id, email_id=email_id)
+        rows_insert([*rows, Row(LeadEvent, {"lead_id": lead.pk, "action": "code_resent"})])
         if not job_written:
-            emails_deliver([email])
+            emails_deliver([email_id])
     return lead
 
 
