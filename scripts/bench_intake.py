@@ -12,14 +12,18 @@ same number of client processes to two endpoints of that one server:
 and prints requests per second, p50/p99 latency and the ratio real ÷ baseline. Target: ratio ≥ 0.5. Then, in
 its own process (no HTTP), the server-side cost of a request to each: CPU ms of Python and of the PostgreSQL
 backend, statements and transactions — what a busy machine distorts far less than requests per second.
-The per-IP limit is lifted with HOTLEAD_RATE_LIMITS (every client shares one address). Exit 1 on a miss.
+Each lead comes from its own submitter's address, as a web form's traffic does, passed by a proxy
+(X-Forwarded-For, HOTLEAD_PROXY_COUNT=1); `--addresses one` posts every lead from one address instead (one partner
+server: every lead counts on one rate-limit row, whose lock each holds until its commit). The per-IP limit is
+lifted with HOTLEAD_RATE_LIMITS. Exit 1 on a miss.
 
-    scripts/bench intake                         # 2 clients, 1,500 requests per endpoint
-    scripts/bench intake --clients 4 --requests 4000 --workers 3
+    scripts/bench intake                         # 2 clients, 4,000 requests per endpoint in 8 rounds
+    scripts/bench intake --clients 4 --requests 8000 --workers 3
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import multiprocessing
@@ -49,11 +53,14 @@ def parse_args() -> argparse.Namespace:
                         help="a PostgreSQL URL; only its server is used (default: $DATABASE_URL)")
     parser.add_argument("--db-name", default="hotlead_bench_intake", help="the benchmark's own database (dropped)")
     parser.add_argument("--clients", type=int, default=2, help="client processes, the same for both endpoints")
-    parser.add_argument("--requests", type=int, default=1500, help="timed requests per endpoint (all clients)")
+    parser.add_argument("--requests", type=int, default=4000, help="timed requests per endpoint (all clients)")
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests per endpoint first")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--rounds", type=int, default=4,
+    parser.add_argument("--rounds", type=int, default=8,
                         help="the requests of each endpoint in this many rounds, the two endpoints taking turns")
+    parser.add_argument("--addresses", choices=("request", "client", "one"), default="request",
+                        help="the submitter's address: one per request (a web form), per client process, or one "
+                             "for all (a partner server)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--cost", type=int, default=300, metavar="N",
                         help="also post N leads to each endpoint in this process (Django's test client, no HTTP) and "
@@ -73,15 +80,26 @@ def lead_body(tag: str, n: int) -> bytes:
     }).encode()
 
 
-def client(port: int, path: str, tag: str, start: int, count: int, barrier, results) -> None:
+def address(addresses: str, tag: str, client_no: int, n: int) -> str | None:
+    """The submitter's address a proxy passes on (X-Forwarded-For), or None: the client's own (one for all)."""
+    if addresses == "one":
+        return None
+    seed = int.from_bytes(hashlib.blake2b(f"{tag}:{client_no if addresses == 'client' else n}".encode(),
+                                          digest_size=3).digest(), "big")
+    return f"10.{seed >> 16}.{(seed >> 8) & 255}.{seed & 255}"
+
+
+def client(port: int, path: str, tag: str, start: int, count: int, addresses: str, barrier, results) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Content-Type": "application/json", "Host": "127.0.0.1"}
     timings, failures = [], 0
     barrier.wait()
     for n in range(start, start + count):
         body = lead_body(tag, n)
+        forwarded = address(addresses, tag, start, n)
         began = time.perf_counter()
-        conn.request("POST", path, body=body, headers=headers)
+        conn.request("POST", path, body=body, headers={**headers, "X-Forwarded-For": forwarded} if forwarded
+                     else headers)
         response = conn.getresponse()
         response.read()
         timings.append((time.perf_counter() - began) * 1000)
@@ -91,11 +109,12 @@ def client(port: int, path: str, tag: str, start: int, count: int, barrier, resu
     results.put((timings, failures, time.perf_counter()))
 
 
-def run(port: int, path: str, tag: str, clients: int, total: int) -> dict:
+def run(port: int, path: str, tag: str, clients: int, total: int, addresses: str) -> dict:
     barrier = multiprocessing.Barrier(clients + 1)
     results = multiprocessing.Queue()
     share = total // clients
-    processes = [multiprocessing.Process(target=client, args=(port, path, tag, i * share, share, barrier, results))
+    processes = [multiprocessing.Process(target=client,
+                                         args=(port, path, tag, i * share, share, addresses, barrier, results))
                  for i in range(clients)]
     for process in processes:
         process.start()
@@ -124,7 +143,11 @@ def combined(rounds: list[dict]) -> dict:
             "per_s": len(timings) / wall, "rounds": [r["per_s"] for r in rounds], **percentiles(timings)}
 
 
-def cost_in_process(path: str, tag: str, count: int) -> dict:
+def forwarded(addresses: str, tag: str, n: int) -> dict:
+    return {"HTTP_X_FORWARDED_FOR": ip} if (ip := address(addresses, tag, 0, n)) else {}
+
+
+def cost_in_process(path: str, tag: str, count: int, addresses: str) -> dict:
     """Post `count` leads through Django's test client; CPU time of this process and of its PostgreSQL backend
     (read from /proc: the server must be on this machine, else 0), statements and transactions per request."""
     from django.db import connection
@@ -132,7 +155,8 @@ def cost_in_process(path: str, tag: str, count: int) -> dict:
 
     client = Client(HTTP_HOST="127.0.0.1")
     for n in range(20):  # warm: the first lead of a process reads the ZIP list and the categories
-        client.post(path, lead_body(f"{tag}-warm", n), content_type="application/json")
+        client.post(path, lead_body(f"{tag}-warm", n), content_type="application/json",
+                    **forwarded(addresses, f"{tag}-warm", n))
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = Path(f"/proc/{cursor.fetchone()[0]}/stat")
@@ -161,7 +185,8 @@ def cost_in_process(path: str, tag: str, count: int) -> dict:
     try:
         with connection.execute_wrapper(counting):
             for n in range(count):
-                response = client.post(path, lead_body(tag, n), content_type="application/json")
+                response = client.post(path, lead_body(tag, n), content_type="application/json",
+                                       **forwarded(addresses, tag, n))
                 failures += response.status_code != 202
     finally:
         del connection.commit
@@ -196,12 +221,14 @@ def main() -> int:
         "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(48), "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir, "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600",
-        "HOTLEAD_RATE_LIMITS": "lead_submit_ip=100000000/3600",  # every client shares one address
+        "HOTLEAD_RATE_LIMITS": "lead_submit_ip=100000000/3600",  # lifted: --addresses one or client reuse them
+        "HOTLEAD_PROXY_COUNT": "1",  # the submitter's address from X-Forwarded-For, as behind the production proxy
     }
     os.environ.clear()
     os.environ.update(env)
     print(f"Intake benchmark: gunicorn with {args.workers} worker(s), {args.clients} client(s), "
-          f"{args.requests} requests per endpoint, database {args.db_name}")
+          f"{args.requests} requests per endpoint in {args.rounds} rounds, submitter addresses: {args.addresses}, "
+          f"database {args.db_name}")
     common.database_recreate(args.database_url, args.db_name)
     import django
 
@@ -226,8 +253,8 @@ def main() -> int:
         cwd=ROOT, env=env, start_new_session=True)
     try:
         wait_for(port)
-        run(port, BASELINE, "warm-b", args.clients, args.warmup)
-        warm_real = run(port, REAL, "warm-r", args.clients, args.warmup)
+        run(port, BASELINE, "warm-b", args.clients, args.warmup, args.addresses)
+        warm_real = run(port, REAL, "warm-r", args.clients, args.warmup, args.addresses)
         # In rounds, the order swapped each round: a shared machine's speed drifts from one minute to the next
         # (docs/performance.md), and one long run of each would give the drift to whichever ran in the faster minute.
         rounds: dict[str, list[dict]] = {"base": [], "real": []}
@@ -236,10 +263,10 @@ def main() -> int:
             order = (("base", BASELINE), ("real", REAL)) if n % 2 == 0 else (("real", REAL), ("base", BASELINE))
             for tag, path in order:
                 count = share if n < args.rounds - 1 else args.requests - share * (args.rounds - 1)
-                rounds[tag].append(run(port, path, f"{tag}{n}", args.clients, count))
+                rounds[tag].append(run(port, path, f"{tag}{n}", args.clients, count, args.addresses))
         baseline, real = combined(rounds["base"]), combined(rounds["real"])
         stored = Category.objects.get(slug="roofing").leads.count()
-        costs = [(name, cost_in_process(path, tag, args.cost)) for name, path, tag in (
+        costs = [(name, cost_in_process(path, tag, args.cost, args.addresses)) for name, path, tag in (
             ("baseline (validate + 1 INSERT)", BASELINE, "cost-b"), ("real POST /api/v1/leads", REAL, "cost-r"),
         )] if args.cost else []
     finally:

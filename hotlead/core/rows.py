@@ -1,28 +1,39 @@
-"""New rows of several tables written in one round trip: the ids drawn first, then one statement for all of them.
+"""New rows of several tables written in one round trip: one statement for all of them, their ids known before.
 
 Django writes a row per statement and waits for each. A lead submission writes five (the lead, its history, its
 code, its e-mail and the e-mail's queued job), and that waiting, the five statements' parsing and planning and the
 ORM's work to build them were most of what a submission cost (docs/performance.md, "Lead intake"). On PostgreSQL
-`ids_draw` takes the ids from the tables' own sequences in one statement, so every row (and every reference
-between them, and a job's arguments) is known before anything is written; `rows_insert` then writes them all with
-one statement of data-modifying CTEs, prepared once per connection (its text depends only on the models). Values go
-through each field's `pre_save` and `get_db_prep_save`, as `Model.save()` does them (the columns worked out once per
-model; the calls skipped where they would return the value unchanged, `_AS_IS`); foreign keys are deferred
-(Django creates them so), so the order of the rows does not matter within the statement. No save signals are sent:
-a model with pre_save/post_save receivers is refused.
+`ids_draw` gives ids that each process reserves from the tables' own sequences a block at a time (one round trip
+per `ID_BLOCK` ids), so every row (and every reference between them, and a job's arguments) is known before
+anything is written; `rows_insert` then writes them all with one statement of data-modifying CTEs, prepared once per
+connection (its text depends only on the models), with at most one row read in the same statement (`read`, and
+`FromRead` values computed from it: the intake's duplicate check). Values go through each field's `pre_save` and
+`get_db_prep_save`, as `Model.save()` does them (the columns worked out once per model; the calls skipped where
+they would return the value unchanged, `_AS_IS`); foreign keys are deferred (Django creates them so), so the order
+of the rows does not matter within the statement. No save signals are sent: a model with pre_save/post_save
+receivers is refused.
+
+Drawn ids are unique and never reused, but not in time order across processes: a process uses its block while
+others draw later ones (as PostgreSQL's own sequence CACHE does). Nothing orders rows by id alone — lists order by
+their time, the id breaks ties — and a database restored under a running process needs the process restarted (its
+reserved ids may be the restored sequence's next ones).
 
 Elsewhere (SQLite, the demo) `ids_draw` reads the next ids off the tables — sound there because SQLite writes one
 transaction at a time and this project opens them IMMEDIATE (the write lock is taken at BEGIN), so it must be called
-inside `transaction.atomic()` — and `rows_insert` saves the rows one by one with `save()`.
+inside `transaction.atomic()` — and `rows_insert` reads its `read` first, then saves the rows one by one with
+`save()`.
 """
 from __future__ import annotations
 
+import os
+import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import signals
@@ -44,41 +55,45 @@ def rows_scope():
     return transaction.atomic()
 
 
+# Ids a process reserves per table at a time: one round trip per block instead of one per submission; at most a
+# block per table is left unused when the process ends (a gap in the ids, as a rolled-back insert leaves).
+ID_BLOCK = 32
+
+_blocks: dict[tuple, deque[int]] = {}
+_blocks_lock = threading.Lock()  # one thread at a time takes ids from (and refills) this process's blocks
+_sequences: dict[type[models.Model], str] = {}
+
+
 def ids_draw(*model_classes: type[models.Model]) -> list[int]:
-    """One new id per model given (a model twice: two ids), from its table's sequence (PostgreSQL)."""
-    return ids_draw_and_read(*model_classes)[0]
-
-
-def ids_draw_and_read(*model_classes: type[models.Model], read: tuple[str, dict] | None = None
-                      ) -> tuple[list[int], tuple | None]:
-    """`ids_draw`, and a query reading at most one row (text with %(name)s parameters, the parameters) sent in the
-    same round trip on PostgreSQL: (the ids, the row or None)."""
+    """One new id per model given (a model twice: two ids). PostgreSQL: from this process's block of the table's
+    sequence, refilled (every table given whose block is short, in one statement) when it runs out."""
     if connection.vendor != "postgresql":
-        ids = _ids_draw_serialised(model_classes)
-        if read is None:
-            return ids, None
-        with connection.cursor() as cursor:
-            cursor.execute(*read)
-            return ids, cursor.fetchone()
-    key = ("ids", *(m._meta.label_lower for m in model_classes), read[0] if read else None)
-    sql = _STATEMENTS.get(key)
-    if sql is None:
-        with connection.cursor() as cursor:
-            sequences = []
-            for model in model_classes:
+        return _ids_draw_serialised(model_classes)
+    database = connection.settings_dict
+    where = (os.getpid(), database["HOST"], database["PORT"], database["NAME"])  # a forked process draws its own
+    needed = {model: model_classes.count(model) for model in model_classes}
+    with _blocks_lock:
+        short = [model for model, count in needed.items() if len(_blocks.get((*where, model), ())) < count]
+        if short:
+            _blocks_refill(where, short, max(needed[model] for model in short))
+        return [_blocks[(*where, model)].popleft() for model in model_classes]
+
+
+def _blocks_refill(where: tuple, model_classes: list[type[models.Model]], needed: int) -> None:
+    size = max(ID_BLOCK, needed)
+    with connection.cursor() as cursor:
+        for model in model_classes:
+            if model not in _sequences:
                 cursor.execute("SELECT pg_get_serial_sequence(%s, %s)",
                                [_qn(model._meta.db_table), model._meta.pk.column])
-                sequences.append(cursor.fetchone()[0])
-        # the sequences' names in the text: resolved once, when the statement is prepared
-        draws = ", ".join(f"nextval('{_sequence_name(name)}'::regclass)" for name in sequences)
-        joined = f", found.* FROM (SELECT 1) AS one LEFT JOIN ({read[0]}) AS found ON true" if read else ""  # noqa: S608
-        sql = _STATEMENTS[key] = f"SELECT {draws}{joined}"
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, read[1] if read else None)
-        row = cursor.fetchone()
-    count = len(model_classes)
-    found = row[count:] if read else ()
-    return list(row[:count]), (found if any(value is not None for value in found) else None)
+                _sequences[model] = _sequence_name(cursor.fetchone()[0])
+    draws = ", ".join(f"nextval('{_sequences[model]}'::regclass)" for model in model_classes)
+    with prepared_cursor() as cursor:  # the sequences' names in the text: resolved once, when it is prepared
+        cursor.execute(f"SELECT {draws} FROM generate_series(1, %s::integer)", [size])  # noqa: S608 - names checked
+        rows = cursor.fetchall()
+    for n, model in enumerate(model_classes):
+        block = _blocks.setdefault((*where, model), deque())
+        block.extend(sorted(row[n] for row in rows))  # after what is left: a sequence only counts up
 
 
 def _ids_draw_serialised(model_classes) -> list[int]:
@@ -105,7 +120,7 @@ def _ids_draw_serialised(model_classes) -> list[int]:
 @dataclass(frozen=True)
 class Gate:
     """A statement giving one row of one number (e.g. a rate-limit counter's upsert, RETURNING the count) and the
-    most it may be: `rows_insert` writes its rows only when the number is at most `most`, and returns the number."""
+    most it may be: `rows_insert` writes its rows only when the number is at most `most`, and tells the number."""
 
     sql: str
     params: list
@@ -122,25 +137,38 @@ class Row:
     values: dict[str, Any]
 
 
-def rows_insert(objs: list[models.Model | Row], *, gate: Gate | None = None) -> int | None:
+@dataclass(frozen=True, slots=True)
+class FromRead:
+    """A column value that depends on the row `rows_insert`'s `read` finds (the same value two ways, which must
+    agree): `sql`, an expression the statement computes (it may select from `found`, the read's row — none found:
+    no row), so that the read costs no round trip of its own; `python(row)`, from the row as read (None: none found),
+    used off PostgreSQL, where the read runs first, and to give an instance's attribute its value once written.
+    Given as a `Row`'s value or as a model instance's attribute."""
+
+    sql: str
+    python: Callable[[tuple | None], Any]
+
+
+class Written(NamedTuple):
+    """What `rows_insert` tells: the gate's number (None without a gate) and the row its read found (None: no read,
+    or nothing found)."""
+
+    number: int | None
+    found: tuple | None
+
+
+def rows_insert(objs: list[models.Model | Row], *, gate: Gate | None = None, read: tuple[str, list] | None = None
+                ) -> Written:
     """INSERT every object or `Row` (new rows only); with a gate, only when the gate's number is at most its `most`.
 
-    PostgreSQL: one statement (atomic by itself: no transaction needed around it), the gate's statement and the
-    inserts as its CTEs; the ids of the rows others point to (and of any row whose id is needed) drawn before with
-    `ids_draw`. Returns the gate's number (None without a gate); the objects are saved only when it passed."""
+    PostgreSQL: one statement (atomic by itself: no transaction needed around it), the read, the gate's statement and
+    the inserts as its CTEs; the ids of the rows others point to (and of any row whose id is needed) drawn before
+    with `ids_draw`. `read` is a query (text with %s parameters, the parameters) of at most one row, which `FromRead`
+    values use. The objects are saved only when the gate passed; their `FromRead` attributes then hold their values."""
     if connection.vendor != "postgresql":
-        with transaction.atomic():
-            number = None
-            if gate is not None:
-                with connection.cursor() as cursor:
-                    cursor.execute(gate.sql, gate.params)
-                    number = cursor.fetchone()[0]
-            if gate is None or number <= gate.most:
-                for obj in objs:
-                    (obj.model(**obj.values) if isinstance(obj, Row) else obj).save(force_insert=True)
-            return number
+        return _rows_saved(objs, gate=gate, read=read)
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each use of the `connection` proxy looks it up again
-    shapes, params, now = [], [], None
+    shapes, params, now, computed = [], [], None, []
     for obj in objs:
         row = obj if isinstance(obj, Row) else None
         model = row.model if row else type(obj)
@@ -154,7 +182,7 @@ def rows_insert(objs: list[models.Model | Row], *, gate: Gate | None = None) -> 
             plan = _plan(model, with_pk=row.values.get(model._meta.pk.attname) is not None)
             if unknown := row.values.keys() - plan.attnames - {model._meta.pk.attname}:
                 raise ValueError(f"{model._meta.label} has no column {', '.join(sorted(unknown))}")
-        defaults = ()
+        specials = ()  # (field, text in place of its parameter): DEFAULT, or a FromRead's expression
         for field, attname, plain, as_is, typed in plan.steps:
             if row is None:
                 value = getattr(obj, attname) if plain else field.pre_save(obj, add=True)
@@ -170,25 +198,65 @@ def rows_insert(objs: list[models.Model | Row], *, gate: Gate | None = None) -> 
                                                                         or value.tzinfo is not None):
                 # what get_db_prep_save would give, without its five calls
                 params.append(value if typed is None or value is None else typed(value))
+            elif type(value) is FromRead:
+                if read is None:
+                    raise ValueError(f"{model._meta.label}.{field.name}: a value from a read, and no read")
+                specials += ((field, f"({value.sql})"),)
+                if row is None:
+                    computed.append((obj, attname, value))
             elif isinstance(value, DatabaseDefault):
-                defaults += (field,)
+                specials += ((field, "DEFAULT"),)
             else:
                 params.append(field.get_db_prep_save(value, db))
-        shapes.append((plan, defaults))
-    key = ("insert", *((plan.model, plan.with_pk, defaults) for plan, defaults in shapes), gate.sql if gate else None)
+        shapes.append((plan, specials))
+    key = ("insert", *((plan.model, plan.with_pk, specials) for plan, specials in shapes),
+           gate.sql if gate else None, read[0] if read else None)
     sql = _STATEMENTS.get(key)
     if sql is None:
         sql = _STATEMENTS[key] = _insert_statement(
-            [(plan.model._meta.db_table, plan.fields, defaults) for plan, defaults in shapes], gate)
+            [(plan.model._meta.db_table, plan.fields, dict(specials)) for plan, specials in shapes], gate, read)
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [*gate.params, gate.most, *params] if gate else params)
-        number = cursor.fetchone()[0] if gate else None
+        cursor.execute(sql, [*(read[1] if read else ()), *((*gate.params, gate.most) if gate else ()), *params])
+        result = cursor.fetchone() if gate or read else None
+    number = result[0] if gate else None
+    found = _found(result[1 if gate else 0:]) if read else None
+    for obj, attname, value in computed:
+        setattr(obj, attname, value.python(found))
     if gate is None or number <= gate.most:
         for obj in objs:  # as after save(): the rows exist, a later save() updates them
             if not isinstance(obj, Row):
                 obj._state.adding = False
                 obj._state.db = db.alias
-    return number
+    return Written(number, found)
+
+
+def _found(row: tuple) -> tuple | None:
+    return row if any(value is not None for value in row) else None  # the read's columns, NULL: nothing found
+
+
+def _rows_saved(objs: list[models.Model | Row], *, gate: Gate | None, read: tuple[str, list] | None) -> Written:
+    """`rows_insert` off PostgreSQL: the read, the gate, then `save()` for each row, in one transaction."""
+    with transaction.atomic():
+        number = found = None
+        with connection.cursor() as cursor:
+            if read is not None:
+                cursor.execute(*read)
+                found = cursor.fetchone()
+            if gate is not None:
+                cursor.execute(gate.sql, gate.params)
+                number = cursor.fetchone()[0]
+        for obj in objs:
+            if isinstance(obj, Row):
+                values = {name: value.python(found) if type(value) is FromRead else value
+                          for name, value in obj.values.items()}
+                obj = obj.model(**values)  # noqa: PLW2901 - the row as an instance, to save
+            else:
+                for field in obj._meta.concrete_fields:
+                    if type(value := getattr(obj, field.attname)) is FromRead:
+                        setattr(obj, field.attname, value.python(found))
+            if gate is None or number <= gate.most:
+                obj.save(force_insert=True)
+        return Written(number, found)
 
 
 # Values that a field of one of these Django classes (exactly: a subclass may convert) writes to PostgreSQL as they
@@ -243,25 +311,35 @@ def _as_is(field: models.Field) -> tuple[tuple[type, ...], Callable | None]:
         field.get_internal_type())
 
 
-def _insert_statement(shapes: list[tuple[str, tuple, tuple]], gate: Gate | None) -> str:
+def _insert_statement(shapes: list[tuple[str, tuple, dict]], gate: Gate | None, read: tuple[str, list] | None
+                      ) -> str:
     # Names come from the models; every value is a parameter, typed: in a SELECT list (the gated form) an untyped
-    # parameter is text, which some columns (inet, …) do not take.
+    # parameter is text, which some columns (inet, …) do not take. A FromRead's expression is typed the same way.
     inserts = []
-    for table, fields, defaults in shapes:
-        if gate is not None and defaults:
+    for table, fields, specials in shapes:
+        if gate is not None and "DEFAULT" in specials.values():
             raise ValueError("a gated insert cannot use database defaults (INSERT … SELECT has no DEFAULT)")
         for field in fields:
             if hasattr(field, "get_placeholder"):
                 raise ValueError(f"{field.model._meta.label}.{field.name}: its own placeholder is not supported")
-        values = ", ".join("DEFAULT" if field in defaults else f"%s::{field.cast_db_type(connection)}"
-                           for field in fields)
+        values = ", ".join("DEFAULT" if specials.get(field) == "DEFAULT"
+                           else f"{specials.get(field, '%s')}::{field.cast_db_type(connection)}" for field in fields)
         columns = ", ".join(_qn(field.column) for field in fields)
         rows = f"SELECT {values} FROM passed" if gate else f"VALUES ({values})"  # noqa: S608 - see above
         inserts.append(f"INSERT INTO {_qn(table)} ({columns}) {rows}")
-    ctes = ([f"counted (number) AS ({gate.sql})", "passed AS (SELECT 1 FROM counted WHERE number <= %s::integer)"]
-            if gate else [])
-    ctes += [f"row_{n} AS ({insert})" for n, insert in enumerate(inserts if gate else inserts[:-1])]
-    final = "SELECT number FROM counted" if gate else inserts[-1]
+    ctes = [f"found AS ({read[0]})"] if read else []
+    if gate:
+        ctes += [f"counted (number) AS ({gate.sql})", "passed AS (SELECT 1 FROM counted WHERE number <= %s::integer)"]
+    last = inserts if gate or read else inserts[:-1]  # the final statement: the last insert, or what is told
+    ctes += [f"row_{n} AS ({insert})" for n, insert in enumerate(last)]
+    if gate and read:
+        final = "SELECT counted.number, found.* FROM counted LEFT JOIN found ON true"
+    elif gate:
+        final = "SELECT number FROM counted"
+    elif read:
+        final = "SELECT found.* FROM (SELECT 1) AS one LEFT JOIN found ON true"
+    else:
+        final = inserts[-1]
     return f"WITH {', '.join(ctes)} {final}" if ctes else final
 
 

@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 
 from hotlead.core.exceptions import NotFound
 from hotlead.core.pagination import keyset_page
+from hotlead.core.rows import FromRead
 from hotlead.leads import references
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Category, Lead, LeadEvent
@@ -77,35 +78,41 @@ def lead_by_public_id(*, public_id: uuid.UUID) -> Lead:
 # created_at) so no branch sorts (ties of the same microsecond are settled by id outside). An OR of the two in one
 # WHERE read every lead with either value and sorted them (a partner posting one phone number: all its leads).
 _DUPLICATE_SQL = """
-    SELECT id, public_id, created_at FROM (
-        SELECT id, public_id, created_at FROM leads_lead
-         WHERE email = %(email)s AND category_id = %(category_id)s AND created_at >= %(since)s
-           AND status <> %(expired)s ORDER BY created_at DESC LIMIT 1) AS by_email
-    UNION ALL
-    SELECT id, public_id, created_at FROM (
-        SELECT id, public_id, created_at FROM leads_lead
-         WHERE phone = %(phone)s AND category_id = %(category_id)s AND created_at >= %(since)s
-           AND status <> %(expired)s ORDER BY created_at DESC LIMIT 1) AS by_phone
-    ORDER BY created_at DESC, id DESC LIMIT 1
+    SELECT id, public_id FROM (
+        SELECT id, public_id, created_at FROM (
+            SELECT id, public_id, created_at FROM leads_lead
+             WHERE email = %s AND category_id = %s AND created_at >= %s AND status <> %s
+             ORDER BY created_at DESC LIMIT 1) AS by_email
+        UNION ALL
+        SELECT id, public_id, created_at FROM (
+            SELECT id, public_id, created_at FROM leads_lead
+             WHERE phone = %s AND category_id = %s AND created_at >= %s AND status <> %s
+             ORDER BY created_at DESC LIMIT 1) AS by_phone
+    ) AS candidates ORDER BY created_at DESC, id DESC LIMIT 1
 """
 
 
-def duplicate_read(*, email: str, phone: str, category_id: int, now: datetime) -> tuple[str, dict]:
+def duplicate_read(*, email: str, phone: str, category_id: int, now: datetime) -> tuple[str, list]:
     """The query for the most recent lead in the window with the same e-mail or phone and category (expired ones
-    aside: a submitter who let a code lapse and tried again is not a duplicate): text and parameters, for
-    `duplicate_from_row`. The intake sends it with its id draw (hotlead.core.rows.ids_draw_and_read)."""
-    since = now - timedelta(days=settings.HOTLEAD["DUPLICATE_WINDOW_DAYS"])
-    return _DUPLICATE_SQL, {"email": email, "phone": phone, "category_id": category_id,
-                            "since": connection.ops.adapt_datetimefield_value(since),
-                            "expired": LeadStatus.EXPIRED.value}
+    aside: a submitter who let a code lapse and tried again is not a duplicate), as text and parameters: the intake
+    sends it with the new lead's rows (`rows_insert`'s read), whose duplicate columns are `DUPLICATE_FLAG`,
+    `DUPLICATE_OF_ID` and, in its first history event, `DUPLICATE_EVENT_DATA`. Its row: (id, public_id)."""
+    since = connection.ops.adapt_datetimefield_value(now - timedelta(days=settings.HOTLEAD["DUPLICATE_WINDOW_DAYS"]))
+    expired = LeadStatus.EXPIRED.value
+    return _DUPLICATE_SQL, [email, category_id, since, expired, phone, category_id, since, expired]
 
 
-def duplicate_from_row(row: tuple | None) -> Lead | None:
-    """The lead `duplicate_read` found (its id and public_id loaded), or None."""
-    if row is None:
-        return None
-    public_id = Lead._meta.get_field("public_id").to_python(row[1])  # a raw cursor converts nothing (SQLite: hex)
-    return Lead.from_db(connection.alias, ["id", "public_id"], [row[0], public_id])
+def _duplicate_public_id(row: tuple) -> uuid.UUID:
+    return Lead._meta.get_field("public_id").to_python(row[1])  # a raw cursor converts nothing (SQLite: hex)
+
+
+# A new lead's duplicate columns from the row `duplicate_read` found (hotlead.core.rows.FromRead: the insert computes
+# them on PostgreSQL, the same values as the Python here — tests/leads/test_duplicates.py checks both)
+DUPLICATE_FLAG = FromRead("EXISTS (SELECT 1 FROM found)", lambda row: row is not None)
+DUPLICATE_OF_ID = FromRead("SELECT id FROM found", lambda row: row[0] if row else None)
+DUPLICATE_EVENT_DATA = FromRead(
+    "COALESCE((SELECT jsonb_build_object('duplicate_of', public_id::text) FROM found), '{}'::jsonb)",
+    lambda row: {"duplicate_of": str(_duplicate_public_id(row))} if row else {})
 
 
 # --- the review queue (admin API) ----------------------------------------------------------------

@@ -1,26 +1,29 @@
-"""hotlead/core/rows.py: new rows of several tables in one statement, ids drawn first; the preparing cursor."""
+"""hotlead/core/rows.py: new rows of several tables in one statement, ids drawn in blocks; the preparing cursor."""
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime
 
 import psycopg._queries
 import pytest
 from django.apps import apps
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, connections
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django_q.models import OrmQ
 
+from hotlead.core import rows
 from hotlead.core.models import RateLimitCounter
 from hotlead.core.prepared import prepared_cursor
 from hotlead.core.ratelimit import rate_limit_count
-from hotlead.core.rows import Row, ids_draw, ids_draw_and_read, rows_insert
+from hotlead.core.rows import ID_BLOCK, FromRead, Row, ids_draw, rows_insert
 from hotlead.core.rows import _as_is as rows_as_is
 from hotlead.leads.enums import LeadStatus
 from hotlead.leads.models import Lead, LeadEvent, LeadVerification
+from hotlead.notifications.models import EmailEvent
 from tests.factories.leads import CategoryFactory, LeadFactory
 
 
@@ -67,26 +70,99 @@ def test_drawn_ids_are_new_and_the_table_keeps_counting_past_them():
     existing = LeadFactory()
     # when
     first, second = ids_draw(Lead, Lead)
-    # then
-    assert existing.pk < first < second
-    assert LeadFactory().pk > second
+    later = LeadFactory()
+    # then: never an id the table gave or gives (a block is reserved from its sequence), and in order in a process
+    assert first < second and existing.pk not in (first, second)
+    assert later.pk > second
 
 
 @pytest.mark.django_db
-def test_the_draw_and_a_read_share_one_round_trip():
-    # given: the statements built (the sequence's name is looked up once per process)
-    lead = LeadFactory()
-    found = ("SELECT id, reference FROM leads_lead WHERE id = %(id)s", {"id": lead.pk})
-    missing = ("SELECT id, reference FROM leads_lead WHERE id = %(id)s", {"id": -1})
-    ids_draw_and_read(Lead, read=found)
+def test_ids_are_drawn_a_block_at_a_time_for_every_table_short_of_them(monkeypatch):
+    # given: the sequences' names looked up (once per process), and no block in this process yet
+    ids_draw(Lead, EmailEvent)
+    monkeypatch.setattr(rows, "_blocks", {})
+    # when: two blocks' worth of ids
+    with CaptureQueriesContext(connection) as queries:
+        drawn = [ids_draw(Lead, EmailEvent) for _ in range(2 * ID_BLOCK)]
+    # then: two round trips (both tables in each), every id new, in order
+    assert len(queries) == 2 and all("generate_series" in q["sql"] for q in queries)
+    leads, emails = [pair[0] for pair in drawn], [pair[1] for pair in drawn]
+    assert len(set(leads)) == len(set(emails)) == 2 * ID_BLOCK
+    assert leads == sorted(leads) and emails == sorted(emails)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_drawing_at_once_never_get_the_same_id():
+    # given: threads of one process (one block per table, shared), each with its own connection
+    drawn: list[list[int]] = []
+    start = threading.Barrier(4)
+
+    def draw():
+        start.wait()
+        try:
+            drawn.append([ids_draw(LeadVerification)[0] for _ in range(3 * ID_BLOCK)])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    ids = [i for ids in drawn for i in ids]
+    assert len(drawn) == 4 and len(ids) == len(set(ids)) == 12 * ID_BLOCK
+
+
+_FOUND = FromRead("COALESCE((SELECT reference FROM found), 'none')", lambda row: row[1] if row else "none")
+_FLAG = FromRead("EXISTS (SELECT 1 FROM found)", lambda row: row is not None)
+
+
+@pytest.mark.django_db
+def test_a_read_goes_with_the_rows_and_their_values_from_it_are_computed_by_the_statement():
+    # given: a stored lead to find, and a new lead whose flag and whose event's action come from the read
+    category = CategoryFactory()
+    stored = LeadFactory(category=category, reference="HL-FOUND")
+    reading = ("SELECT id, reference FROM leads_lead WHERE reference = %s", ["HL-FOUND"])
+    lead, _, _ = _rows(category)
+    lead.possible_duplicate = _FLAG
+    event = Row(LeadEvent, {"lead_id": lead.pk, "action": _FOUND})
     # when
     with CaptureQueriesContext(connection) as queries:
-        (drawn,), row = ids_draw_and_read(Lead, read=found)
-        _, nothing = ids_draw_and_read(Lead, read=missing)
+        written = rows_insert([lead, event], read=reading)
+    # then: one round trip; the row found told; the values computed by the statement, the instance's too
+    assert len(queries) == 1
+    assert written == (None, (stored.pk, "HL-FOUND"))
+    assert LeadEvent.objects.get(lead_id=lead.pk).action == "HL-FOUND"
+    assert Lead.objects.get(pk=lead.pk).possible_duplicate is True and lead.possible_duplicate is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_that_finds_nothing_gives_the_values_for_nothing_and_goes_with_a_gate():
+    # given: a read that finds no row, and a gate
+    category = CategoryFactory()
+    count = rate_limit_count(scope="lead_submit_ip", key="198.51.100.2", rule="5/3600")
+    lead, _, _ = _rows(category)
+    lead.possible_duplicate = _FLAG
+    reading = ("SELECT id, reference FROM leads_lead WHERE reference = %s", ["HL-NOPE"])
+    # when
+    written = rows_insert([lead, Row(LeadEvent, {"lead_id": lead.pk, "action": _FOUND})], gate=count.gate,
+                          read=reading)
     # then
-    assert len(queries) == 2
-    assert drawn > lead.pk and row == (lead.pk, lead.reference)
-    assert nothing is None
+    assert written == (1, None)
+    assert LeadEvent.objects.get(lead_id=lead.pk).action == "none"
+    assert Lead.objects.get(pk=lead.pk).possible_duplicate is False and lead.possible_duplicate is False
+
+
+@pytest.mark.django_db
+def test_a_value_from_a_read_without_a_read_is_refused():
+    category = CategoryFactory()
+    lead, _, _ = _rows(category)
+    lead.possible_duplicate = _FLAG
+    with pytest.raises(ValueError, match="a value from a read, and no read"):
+        rows_insert([lead])
+    assert not Lead.objects.exists()
 
 
 @pytest.mark.django_db
@@ -105,9 +181,9 @@ def test_a_gate_over_its_limit_writes_only_its_own_statement():
     category = CategoryFactory()
     first = rate_limit_count(scope="lead_submit_ip", key="198.51.100.1", rule="1/3600")
     # when: the first attempt passes, the second does not
-    passed = rows_insert(list(_rows(category, reference="HL-GATE1")), gate=first.gate)
+    passed, _ = rows_insert(list(_rows(category, reference="HL-GATE1")), gate=first.gate)
     second = rate_limit_count(scope="lead_submit_ip", key="198.51.100.1", rule="1/3600")
-    refused = rows_insert(list(_rows(category, reference="HL-GATE2")), gate=second.gate)
+    refused, _ = rows_insert(list(_rows(category, reference="HL-GATE2")), gate=second.gate)
     # then: each attempt counted, the rows of the refused one not written (not even partly)
     assert (passed, refused) == (1, 2)
     assert list(Lead.objects.values_list("reference", flat=True)) == ["HL-GATE1"]

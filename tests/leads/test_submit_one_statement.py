@@ -1,6 +1,7 @@
 """A submission as production runs it: autocommit, the ORM broker queueing for real workers (docs/performance.md,
-"Lead intake"). Two round trips — the id draw with the duplicate check, then one statement that writes the lead,
-its history, its code, its e-mail, the e-mail's queued job and the attempt's count — and nothing half-written."""
+"Lead intake"). One round trip — one statement that checks for a duplicate and writes the lead, its history, its
+code, its e-mail, the e-mail's queued job and the attempt's count, their ids drawn before in blocks — and nothing
+half-written."""
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,10 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
+from hotlead.core import rows
 from hotlead.core.models import RateLimitCounter
 from hotlead.leads.models import Lead, LeadEvent, LeadVerification
+from hotlead.leads.selectors import DUPLICATE_EVENT_DATA, DUPLICATE_FLAG, DUPLICATE_OF_ID
 from hotlead.notifications.models import EmailEvent, EmailStatus
 from tests.factories.leads import LeadFactory
 from tests.leads.conftest import API, valid_payload
@@ -32,21 +35,28 @@ def _post(client, **overrides):
                        REMOTE_ADDR="198.51.100.20")
 
 
-def test_a_submission_is_two_round_trips_and_writes_every_row_with_its_job(client, roofing, queued_for_workers):
-    # given: an earlier submission with the same phone (also builds this process's statements and caches)
+def test_a_submission_is_one_round_trip_and_writes_every_row_with_its_job(client, roofing, queued_for_workers,
+                                                                          monkeypatch):
+    # given: an earlier submission with the same phone (also builds this process's statements and caches, and draws
+    # a new block of ids)
+    monkeypatch.setattr(rows, "_blocks", {})
     earlier = Lead.objects.get(public_id=_post(client, email="earlier@example.org").json()["id"])
     # when
     with CaptureQueriesContext(connection) as queries:
         response = _post(client)
-    # then: two statements (tests read the categories and the console's limits every time; production caches them)
+    # then: one statement (tests read the categories and the console's limits every time; production caches them)
     assert response.status_code == 202
     statements = [q for q in queries if not q["sql"] or not any(
         table in q["sql"] for table in ('"leads_category"', '"core_ratelimitoverride"'))]
-    assert len(statements) == 2, [q["sql"] for q in queries]
+    assert len(statements) == 1, [q["sql"] for q in queries]
     lead = Lead.objects.get(public_id=response.json()["id"])
     assert lead.possible_duplicate and lead.duplicate_of_id == earlier.pk
     event = LeadEvent.objects.get(lead=lead)
     assert event.action == "submitted" and event.data == {"duplicate_of": str(earlier.public_id)}
+    # and the statement computed what the same values in Python (the SQLite demo's) give
+    found = (earlier.pk, earlier.public_id)
+    assert (DUPLICATE_FLAG.python(found), DUPLICATE_OF_ID.python(found), DUPLICATE_EVENT_DATA.python(found)) == (
+        lead.possible_duplicate, lead.duplicate_of_id, event.data)
     verification = LeadVerification.objects.get(lead=lead)
     email = EmailEvent.objects.get(related_id=str(lead.pk))
     assert (email.template, email.status, email.to) == ("lead_verification", EmailStatus.QUEUED, lead.email)
@@ -56,6 +66,18 @@ def test_a_submission_is_two_round_trips_and_writes_every_row_with_its_job(clien
     assert tasks[-1]["func"] == "hotlead.ops.jobs.job_run"
     assert tasks[-1]["args"][:2] == ("hotlead.notifications.tasks.email_deliver", [email.pk])
     assert RateLimitCounter.objects.get().count == 2
+
+
+def test_a_first_submission_is_no_duplicate_by_the_statement_as_by_python(client, roofing, queued_for_workers):
+    # when: nothing like it stored
+    response = _post(client, email="first@example.org", phone="+14155550123")
+    # then
+    assert response.status_code == 202
+    lead = Lead.objects.get(public_id=response.json()["id"])
+    event = LeadEvent.objects.get(lead=lead)
+    assert (lead.possible_duplicate, lead.duplicate_of_id, event.data) == (False, None, {})
+    assert (DUPLICATE_FLAG.python(None), DUPLICATE_OF_ID.python(None), DUPLICATE_EVENT_DATA.python(None)) == (
+        False, None, {})
 
 
 def test_over_the_limit_nothing_but_the_count_is_written(client, roofing, queued_for_workers):

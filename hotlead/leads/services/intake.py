@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, InvalidToken, ValidationFailed
 from hotlead.core.ratelimit import rate_limit_count, rate_limit_hit
-from hotlead.core.rows import Row, ids_draw, ids_draw_and_read, rows_insert, rows_scope
+from hotlead.core.rows import Row, ids_draw, rows_insert, rows_scope
 from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import LeadStatus
@@ -21,7 +21,14 @@ from hotlead.leads.exceptions import CodeExpired, InvalidCode, VerificationLocke
 from hotlead.leads.lock_objects import leads_unverified_lock, verification_current_lock
 from hotlead.leads.models import Category, Lead, LeadEvent, LeadVerification
 from hotlead.leads.references import reference_generate
-from hotlead.leads.selectors import category_active_by_slug, duplicate_from_row, duplicate_read, reference_unused
+from hotlead.leads.selectors import (
+    DUPLICATE_EVENT_DATA,
+    DUPLICATE_FLAG,
+    DUPLICATE_OF_ID,
+    category_active_by_slug,
+    duplicate_read,
+    reference_unused,
+)
 from hotlead.leads.services.lifecycle import after_commit, lead_locked, transition_locked
 from hotlead.leads.validation import LeadSubmission, submission_clean
 from hotlead.notifications.models import EmailEvent
@@ -118,17 +125,15 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
 def _lead_store(fields: dict, *, category: Category, ip: str, user_agent: str, api_client: str, lead_source,
                 reference: str, limit: dict) -> Lead:
     """The lead, its first history event and (unless its source verified the e-mail) its code, e-mail and delivery
-    job, written in one statement with the attempt's count (hotlead.core.rows): nothing but the count is written
-    over the limit. A submission's cost was mostly the round trips of five INSERTs and their transaction."""
+    job, written in one statement with the attempt's count and the duplicate check (hotlead.core.rows): nothing but
+    the count is written over the limit. A submission's cost was mostly the round trips of five INSERTs and their
+    transaction, then of the ids' draw and the duplicate check before them."""
     count = rate_limit_count(**limit)
     if count is None:  # the counters live in Redis: counted first, and nothing is written over the limit
         rate_limit_hit(**limit)
     now = timezone.now()
     verify = lead_source is None or not lead_source.verified_upstream
-    (lead_id, *verification_ids), found = ids_draw_and_read(
-        Lead, *((LeadVerification, EmailEvent) if verify else ()),
-        read=duplicate_read(email=fields["email"], phone=fields["phone"], category_id=category.pk, now=now))
-    duplicate = duplicate_from_row(found)
+    lead_id, *verification_ids = ids_draw(Lead, *((LeadVerification, EmailEvent) if verify else ()))
     lead = Lead(
         pk=lead_id,
         **fields,
@@ -142,19 +147,21 @@ def _lead_store(fields: dict, *, category: Category, ip: str, user_agent: str, a
         lead_source=lead_source,
         status=LeadStatus.PENDING_VERIFICATION,
         status_changed_at=now,
-        possible_duplicate=duplicate is not None,
-        duplicate_of=duplicate,
+        possible_duplicate=DUPLICATE_FLAG,  # from the duplicate check, by the statement that writes the lead
+        duplicate_of_id=DUPLICATE_OF_ID,
     )
     rows: list[Model | Row] = [lead, Row(LeadEvent, {
         "lead_id": lead_id, "to_status": LeadStatus.PENDING_VERIFICATION, "action": "submitted",
-        "data": {"duplicate_of": str(duplicate.public_id)} if duplicate else {},
+        "data": DUPLICATE_EVENT_DATA,
     })]
     email_id, job_written = None, False
     if verify:
         verification_id, email_id = verification_ids
         more, job_written = _verification_rows(lead, verification_id=verification_id, email_id=email_id)
         rows += more
-    counted = rows_insert(rows, gate=count.gate if count is not None else None)
+    counted, _ = rows_insert(
+        rows, gate=count.gate if count is not None else None,
+        read=duplicate_read(email=fields["email"], phone=fields["phone"], category_id=category.pk, now=now))
     if count is not None:
         count.check(counted)
     if email_id is not None and not job_written:
