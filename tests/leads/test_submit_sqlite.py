@@ -26,6 +26,10 @@ for n in range(3):
     ids.append(response.json()["id"])
 lead = Lead.objects.get(public_id=ids[-1])
 assert lead.possible_duplicate and lead.duplicate_of.public_id.hex == ids[-2].replace("-", "")
+first = Lead.objects.get(public_id=ids[0])
+assert not first.possible_duplicate and first.duplicate_of_id is None
+assert LeadEvent.objects.get(lead=first, action="submitted").data == {}
+assert LeadEvent.objects.get(lead=lead, action="submitted").data == {"duplicate_of": ids[-2]}
 verification = LeadVerification.objects.get(lead=lead)
 email = EmailEvent.objects.get(related_id=str(lead.pk))
 assert email.dedupe_key == f"lead_verification:{verification.pk}"
