@@ -35,6 +35,7 @@ from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 from django_q.exceptions import TimeoutException
 from django_q.models import OrmQ, Schedule
+from django_q.signing import SignedPackage
 
 from hotlead.core.request_context import current_request_id, request_id_var
 from hotlead.core.rows import Row
@@ -110,17 +111,6 @@ def _job_meta(func_path: str, args: list, kwargs: dict, *, job_id: str | None = 
     }
 
 
-class _PackageKept:
-    """A broker for `async_task` that keeps the signed package instead of writing it (see `job_queue_row`)."""
-
-    def __init__(self, list_key: str):
-        self.list_key = list_key
-        self.package: str | None = None
-
-    def enqueue(self, package: str) -> None:
-        self.package = package
-
-
 def job_queue_row(func_path: str, *args: Any, task_name: str | None = None) -> Row | None:
     """`job_enqueue` as an unsaved row of the ORM broker's queue table, for a caller that writes it with the change
     it belongs to (`hotlead.core.rows.rows_insert`: one statement, or inside the change's transaction): workers see
@@ -129,12 +119,26 @@ def job_queue_row(func_path: str, *args: Any, task_name: str | None = None) -> R
     if Conf.SYNC or Conf.ORM != DEFAULT_DB_ALIAS or not isinstance(_broker(), ORM):
         return None
     meta = _job_meta(func_path, list(args), {})
-    kept = _PackageKept(_broker().list_key or Conf.CLUSTER_NAME)
-    _hand_over(func_path, list(args), {}, meta, broker=kept, task_name=task_name)
-    if kept.package is None:
-        raise RuntimeError("async_task did not hand the job to its broker")
+    package = _package(func_path, list(args), {}, meta, task_name=task_name)
     transaction.on_commit(lambda: _count("enqueued", func_path))
-    return Row(OrmQ, {"key": kept.list_key, "payload": kept.package, "lock": timezone.now()})
+    return Row(OrmQ, {"key": _broker().list_key or Conf.CLUSTER_NAME, "payload": package, "lock": timezone.now()})
+
+
+def _package(func_path: str, args: list, kwargs: dict, meta: dict, *, task_name: str | None) -> str:
+    """The signed package django-q2's `async_task` would give its broker for our runner — the same task, signed by
+    django-q2's own `SignedPackage` — without what it does per call on the way: a second, human-readable id for
+    the name (we name every job), its loop over options, a log line and the `pre_enqueue` signal (no receiver in
+    this project). A lead's e-mail job cost more to pack than to write. tests/ops/test_job_package.py compares the
+    two for every option this project sets."""
+    task = {"id": uuid.uuid4().hex, "name": task_name or f"{task_label(func_path)}#{meta['attempt']}",
+            "func": RUNNER, "args": (func_path, args, kwargs, meta), **_options(func_path)}
+    if Conf.CACHED:
+        task["cached"] = Conf.CACHED
+    if Conf.ACK_FAILURES:
+        task["ack_failure"] = Conf.ACK_FAILURES
+    task["kwargs"] = {}
+    task["started"] = timezone.now()
+    return SignedPackage.dumps(task)
 
 
 def _queue_is_this_transaction() -> bool:
