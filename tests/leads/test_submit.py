@@ -7,10 +7,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from hotlead.leads import codes
 from hotlead.leads.models import Lead, LeadEvent, LeadVerification
 from hotlead.notifications.models import EmailEvent
+from hotlead.notifications.tasks import email_render
 from tests.factories.leads import CategoryFactory, LeadFactory
-from tests.leads.conftest import API, last_code, valid_payload
+from tests.leads.conftest import API, last_code, last_link_token, valid_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +52,26 @@ def test_submit_normalises_fields_records_consent_and_emails_a_code(roofing, api
     # the code is stored only hashed, and the stored e-mail context does not hold it either
     verification = LeadVerification.objects.get(lead=lead)
     assert code not in verification.code_hash and len(verification.code_hash) == 64
-    assert code not in str(EmailEvent.objects.get().context)
+    context = EmailEvent.objects.get().context
+    assert code not in str(context) and last_link_token() not in str(context)
+    assert not {key for key in context if "code" in key or "token" in key}  # only sealed: secrets_sealed
+
+
+def test_a_verification_email_queued_before_the_secrets_were_sealed_together_still_shows_both():
+    # given: an e-mail context as the intake wrote it before (the code and the link token sealed one by one)
+    event = EmailEvent(template="lead_verification", to="pat@example.org", context={
+        "name": "Pat", "category": "Roofing", "lead_id": "6d1f0c1e-0000-4000-8000-000000000001",
+        "reference": "HL-OLD01", "code_sealed": codes.seal("012345"), "link_token_sealed": codes.seal("tok_en-1"),
+        "ttl_minutes": 30})
+    # when
+    subject, text, html = email_render(event)
+    # then
+    assert subject.endswith("code: 012345") and "012345" in text and "012345" in html
+    assert "&token=tok_en-1" in text and "&amp;token=tok_en-1" in html
+    # and a context sealed with another key shows neither (nothing in clear)
+    event.context.update(code_sealed="gAAAAB-other-key", link_token_sealed="gAAAAB-other-key")
+    subject, text, _ = email_render(event)
+    assert subject.endswith("code:") and "&token=\n" in text
 
 
 def test_phone_that_is_possible_but_not_valid_is_kept_and_flagged(roofing, api_post):
