@@ -16,7 +16,7 @@ receivers is refused.
 Drawn ids are unique and never reused, but not in time order across processes: a process uses its block while
 others draw later ones (as PostgreSQL's own sequence CACHE does). Nothing orders rows by id alone — lists order by
 their time, the id breaks ties — and a database restored under a running process needs the process restarted (its
-reserved ids may be the restored sequence's next ones).
+reserved ids may be the restored sequence's next ones; an insert that meets one in use drops the blocks).
 
 Elsewhere (SQLite, the demo) `ids_draw` reads the next ids off the tables — sound there because SQLite writes one
 transaction at a time and this project opens them IMMEDIATE (the write lock is taken at BEGIN), so it must be called
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models import signals
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields import AutoFieldMixin
@@ -215,9 +215,14 @@ def rows_insert(objs: list[models.Model | Row], *, gate: Gate | None = None, rea
     if sql is None:
         sql = _STATEMENTS[key] = _insert_statement(
             [(plan.model._meta.db_table, plan.fields, dict(specials)) for plan, specials in shapes], gate, read)
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [*(read[1] if read else ()), *((*gate.params, gate.most) if gate else ()), *params])
-        result = cursor.fetchone() if gate or read else None
+    try:
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, [*(read[1] if read else ()), *((*gate.params, gate.most) if gate else ()), *params])
+            result = cursor.fetchone() if gate or read else None
+    except IntegrityError as exc:
+        if id_taken(exc):  # a drawn id already used: the sequences were set back under this process (a restore)
+            _blocks.clear()  # the next draw reserves from them afresh
+        raise
     number = result[0] if gate else None
     found = _found(result[1 if gate else 0:]) if read else None
     for obj, attname, value in computed:
@@ -228,6 +233,11 @@ def rows_insert(objs: list[models.Model | Row], *, gate: Gate | None = None, rea
                 obj._state.adding = False
                 obj._state.db = db.alias
     return Written(number, found)
+
+
+def id_taken(exc: IntegrityError) -> bool:
+    """Whether the insert failed on a primary key (PostgreSQL: a `…_pkey` constraint), e.g. a drawn id in use."""
+    return (getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or "").endswith("_pkey")
 
 
 def _found(row: tuple) -> tuple | None:

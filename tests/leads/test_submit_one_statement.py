@@ -109,6 +109,22 @@ def test_a_reference_clash_is_drawn_again_without_a_transaction_around_it(client
     assert RateLimitCounter.objects.get().count == 1
 
 
+def test_a_drawn_id_already_used_is_drawn_again_and_the_lead_stored(client, roofing, queued_for_workers,
+                                                                   monkeypatch):
+    # given: this process holds a block of lead ids whose next one is taken (as after a restore set the sequence back)
+    monkeypatch.setattr(rows, "_blocks", {})
+    assert _post(client, email="first@example.org").status_code == 202
+    block = next(ids for key, ids in rows._blocks.items() if key[-1] is Lead)
+    taken = LeadFactory(category=roofing, id=block[0])
+    # when
+    response = _post(client, email="second@example.org")
+    # then: stored under an id drawn afresh, with its e-mail and job; nothing of the failed try
+    assert response.status_code == 202
+    lead = Lead.objects.get(public_id=response.json()["id"])
+    assert lead.pk != taken.pk and Lead.objects.count() == 3
+    assert EmailEvent.objects.count() == 2 and OrmQ.objects.count() == 2 and LeadVerification.objects.count() == 2
+
+
 @pytest.fixture
 def counters_in_redis(settings):
     """Rate-limit counters in Redis, as production with REDIS_URL (each test its own key prefix)."""

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from hotlead.core.exceptions import Conflict, InvalidToken, ValidationFailed
 from hotlead.core.ratelimit import rate_limit_count, rate_limit_hit
-from hotlead.core.rows import Row, ids_draw, rows_insert, rows_scope
+from hotlead.core.rows import Row, id_taken, ids_draw, rows_insert, rows_scope
 from hotlead.core.services import audit_record
 from hotlead.leads import codes, metrics
 from hotlead.leads.enums import LeadStatus
@@ -115,8 +115,10 @@ def lead_submit(*, submission: LeadSubmission, ip: str, user_agent: str = "", ap
                 return _lead_store(fields, category=category, ip=ip, user_agent=user_agent, api_client=api_client,
                                    lead_source=lead_source, reference=reference, limit=limit)
         except IntegrityError as exc:
-            # A new reference drawn on the unique index, rather than a look-up for every lead; then checked ones.
-            if "reference" not in str(exc) or attempt == _REFERENCE_TRIES - 1:
+            # A new reference drawn on the unique index, rather than a look-up for every lead; then checked ones. A
+            # drawn id in use (the database restored under this process: rows_insert dropped its id blocks) is
+            # drawn again too.
+            if not ("reference" in str(exc) or id_taken(exc)) or attempt == _REFERENCE_TRIES - 1:
                 raise
     raise AssertionError("unreachable")
 
