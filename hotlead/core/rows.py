@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -71,7 +71,7 @@ def ids_draw(*model_classes: type[models.Model]) -> list[int]:
         return _ids_draw_serialised(model_classes)
     database = connection.settings_dict
     where = (os.getpid(), database["HOST"], database["PORT"], database["NAME"])  # a forked process draws its own
-    needed = {model: model_classes.count(model) for model in model_classes}
+    needed = Counter(model_classes)
     with _blocks_lock:
         short = [model for model, count in needed.items() if len(_blocks.get((*where, model), ())) < count]
         if short:

@@ -107,7 +107,8 @@ def _duplicate_public_id(row: tuple) -> uuid.UUID:
 
 
 # A new lead's duplicate columns from the row `duplicate_read` found (hotlead.core.rows.FromRead: the insert computes
-# them on PostgreSQL, the same values as the Python here — tests/leads/test_duplicates.py checks both)
+# them on PostgreSQL, the same values as the Python here — tests/leads/test_submit_one_statement.py checks they
+# agree, tests/leads/test_submit_sqlite.py runs the Python)
 DUPLICATE_FLAG = FromRead("EXISTS (SELECT 1 FROM found)", lambda row: row is not None)
 DUPLICATE_OF_ID = FromRead("SELECT id FROM found", lambda row: row[0] if row else None)
 DUPLICATE_EVENT_DATA = FromRead(
